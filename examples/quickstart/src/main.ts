@@ -1,0 +1,159 @@
+/**
+ * mailcadence quick start. `pnpm demo` runs a working week of a campaign on a fake clock in a
+ * few seconds; `pnpm demo -- --realtime` sends a short campaign in real time.
+ */
+import { createMemoryStore } from '@mailcadence/adapter-memory'
+import { createScheduler, type Scheduler } from '@mailcadence/core'
+import { createFakeClock, createRecordingTransport, createSeededRandom } from '@mailcadence/core/testing'
+import { printExplain, printWeek } from './report.js'
+
+const realtime = process.argv.includes('--realtime')
+const leadCount = 100
+
+function makeLeads(count: number) {
+  const first = ['Anna', 'Jan', 'Zofia', 'Piotr', 'Maria', 'Tomasz', 'Ewa', 'Kamil', 'Ola', 'Marek']
+  return Array.from({ length: count }, (_, i) => ({
+    email: `lead${i + 1}@example.com`,
+    firstName: first[i % first.length],
+    company: `Firma ${i + 1}`,
+  }))
+}
+
+async function setUp(
+  scheduler: Scheduler,
+  options: { delay: number; limit: number; followUpDays: number; allDay: boolean },
+) {
+  const mailboxes = await Promise.all(
+    ['anna', 'bartek', 'celina'].map((name) =>
+      scheduler.createMailbox({
+        email: `${name}@acme.test`,
+        name: name[0]!.toUpperCase() + name.slice(1),
+        dailyEmailLimit: options.limit,
+        timezone: 'Europe/Warsaw',
+      }),
+    ),
+  )
+  const campaign = await scheduler.createCampaign({
+    name: 'Q1 outreach',
+    timezone: 'Europe/Warsaw',
+    ...(options.allDay
+      ? { startHour: 0, endHour: 24, allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN' }
+      : { startHour: 9, startMinute: 0, endHour: 17, endMinute: 0, allowedDays: 'MON,TUE,WED,THU,FRI' }),
+    delayBetweenEmails: options.delay,
+    jitter: 0.2,
+    maxEmailsPerDay: 500,
+    mailboxIds: mailboxes.map((m) => m.id),
+    steps: [
+      {
+        subject: 'Quick question, {{firstName|there}}',
+        text: 'Hi {{firstName|there}}, how does {{company}} handle outreach?',
+      },
+      { delayDays: options.followUpDays, text: 'Just bumping this up, {{firstName|there}}.' },
+    ],
+  })
+  const added = await scheduler.addLeads(campaign.id, [...makeLeads(leadCount), { email: 'not-an-address' }])
+  await scheduler.startCampaign(campaign.id)
+  return { campaign, mailboxes, added }
+}
+
+async function simulatedWeek() {
+  // Monday 5 January 2026, 07:00 in Warsaw.
+  const clock = createFakeClock(new Date('2026-01-05T06:00:00Z'))
+  const transport = createRecordingTransport()
+  const skips = new Map<string, number>()
+  const scheduler = createScheduler({
+    store: createMemoryStore(),
+    transport,
+    clock,
+    random: createSeededRandom(42),
+    onEvent: (event) => {
+      if (event.type === 'skipped') skips.set(event.reason, (skips.get(event.reason) ?? 0) + 1)
+    },
+  })
+  const { campaign, mailboxes, added } = await setUp(scheduler, {
+    delay: 90,
+    limit: 20,
+    followUpDays: 2,
+    allDay: false,
+  })
+  console.log(`\nmailcadence demo: one working week on a fake clock (in-memory store)\n`)
+  console.log(
+    `Campaign "${campaign.name}": ${added.added} leads added (${added.invalid.length} refused: ${added.invalid.map((i) => `${i.email}: ${i.reason}`).join('; ')}),`,
+  )
+  console.log('two steps (follow-up 2 days later, same thread), 09:00–17:00 MON–FRI Europe/Warsaw,')
+  console.log('90 s ± 20% between sends, 500 a day at most, three mailboxes of 20 a day each.\n')
+
+  const end = new Date('2026-01-12T06:00:00Z')
+  const blockedAt = new Date('2026-01-05T13:00:00Z') // Monday 14:00 in Warsaw
+  let explained = false
+  let ticks = 0
+  const started = performance.now()
+  while (clock.now() < end) {
+    // A host that ticks every 30 s, or sooner when the scheduler says something is due.
+    const result = await scheduler.tick()
+    ticks++
+    const now = clock.now().getTime()
+    const next = Math.max(
+      now + 1,
+      Math.min(now + 30_000, result.nextDueAt?.getTime() ?? Number.POSITIVE_INFINITY),
+    )
+    if (!explained && next >= blockedAt.getTime()) {
+      clock.set(blockedAt)
+      printExplain(
+        'explain() on Monday at 14:00 Warsaw time, when the campaign has stopped for the day:',
+        await scheduler.explain(campaign.id),
+      )
+      explained = true
+      continue
+    }
+    clock.set(new Date(next))
+  }
+  const elapsed = Math.round(performance.now() - started)
+  printWeek({ sent: transport.sent, mailboxes, timezone: campaign.timezone, skips })
+  const stats = await scheduler.queueStats(campaign.id)
+  console.log(
+    `\nQueue at the end: ${JSON.stringify({ ...stats, nextScheduledAt: stats.nextScheduledAt?.toISOString() ?? null })}`,
+  )
+  console.log(`Campaign status: ${(await scheduler.getCampaign(campaign.id)).status}`)
+  console.log(`Simulated ${ticks} ticks over 7 days in ${elapsed} ms.`)
+  const sample = transport.sent.find((s) => s.step === 1)
+  if (sample) {
+    console.log(
+      `\nA follow-up, as the transport received it:\n  From: ${sample.from}  To: ${sample.to}\n  Subject: ${sample.subject}`,
+    )
+    console.log(`  In-Reply-To: ${sample.inReplyTo}\n  Body: ${sample.text}`)
+  }
+  await scheduler.close()
+}
+
+async function realTime() {
+  const transport = createRecordingTransport()
+  const t0 = Date.now()
+  const scheduler = createScheduler({
+    store: createMemoryStore(),
+    transport,
+    interval: 1000,
+    onEvent: (event) => {
+      const at = `+${((Date.now() - t0) / 1000).toFixed(1)}s`
+      if (event.type === 'sent')
+        console.log(
+          `${at.padStart(7)}  sent step ${event.step + 1} to ${event.to} from mailbox ${event.mailboxId}: "${event.subject}"`,
+        )
+      if (event.type === 'campaign-completed') console.log(`${at.padStart(7)}  campaign completed`)
+    },
+  })
+  // 3 s ± 20% between sends, follow-up 10 s after the first email; runs whatever the hour.
+  await setUp(scheduler, { delay: 3, limit: 50, followUpDays: 10 / 86_400, allDay: true })
+  console.log(
+    '\nmailcadence demo in real time: 3 s ± 20% between sends, follow-ups 10 s later; stops after 40 s or Ctrl+C.\n',
+  )
+  scheduler.start()
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    setTimeout(resolve, 40_000)
+  })
+  await scheduler.close()
+  console.log(`\n${transport.sent.length} emails sent in ${Math.round((Date.now() - t0) / 1000)} s.`)
+}
+
+await (realtime ? realTime() : simulatedWeek())

@@ -1,0 +1,75 @@
+import type { Explanation, Mailbox } from '@mailcadence/core'
+import type { SentRecord } from '@mailcadence/core/testing'
+
+const pad = (value: string | number, width: number) => String(value).padStart(width)
+
+function localDay(date: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    day: '2-digit',
+    month: 'short',
+  }).format(date)
+}
+
+function localTime(date: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(date)
+}
+
+export function printWeek(input: {
+  sent: SentRecord[]
+  mailboxes: Mailbox[]
+  timezone: string
+  skips: Map<string, number>
+}) {
+  const { sent, mailboxes, timezone } = input
+  const days = [...new Set(sent.map((s) => localDay(s.at, timezone)))]
+  const names = mailboxes.map((m) => m.email.split('@')[0]!)
+  console.log(`\nSends per day (${timezone}) and mailbox`)
+  console.log(
+    `${'day'.padEnd(14)}${names.map((n) => pad(n, 8)).join('')}${pad('first', 8)}${pad('follow', 8)}${pad('total', 8)}   window`,
+  )
+  for (const day of days) {
+    const today = sent.filter((s) => localDay(s.at, timezone) === day)
+    const perBox = mailboxes.map((m) => today.filter((s) => s.mailboxId === m.id).length)
+    const first = today.filter((s) => s.step === 0).length
+    const span = `${localTime(today[0]!.at, timezone).slice(-5)}–${localTime(today.at(-1)!.at, timezone).slice(-5)}`
+    console.log(
+      `${day.padEnd(14)}${perBox.map((n) => pad(n, 8)).join('')}${pad(first, 8)}${pad(today.length - first, 8)}${pad(today.length, 8)}   ${span}`,
+    )
+  }
+  const gaps = sent.slice(1).map((s, i) => (s.at.getTime() - sent[i]!.at.getTime()) / 1000)
+  const sameDay = gaps.filter((g) => g < 3600).sort((a, b) => a - b)
+  if (sameDay.length > 0) {
+    const median = sameDay[Math.floor(sameDay.length / 2)]!
+    const offBeat = sameDay.filter((g) => g % 30 !== 0).length
+    console.log(
+      `\nGaps between sends (same day): min ${sameDay[0]!.toFixed(1)} s, median ${median.toFixed(1)} s, max ${sameDay.at(-1)!.toFixed(1)} s; ` +
+        `${offBeat} of ${sameDay.length} off the host's 30 s beat`,
+    )
+  }
+  const skips = [...input.skips.entries()].sort((a, b) => b[1] - a[1])
+  console.log(
+    `Ticks that did not send, by reason: ${skips.map(([reason, n]) => `${reason} ${n}`).join(', ') || 'none'}`,
+  )
+}
+
+export function printExplain(title: string, explanation: Explanation) {
+  console.log(title)
+  console.log(`  sending: ${explanation.sending ? 'yes' : 'no'}`)
+  for (const reason of explanation.reasons) {
+    console.log(
+      `  - ${reason.code}: ${reason.message}${reason.until ? ` (until ${reason.until.toISOString()})` : ''}`,
+    )
+  }
+  for (const m of explanation.mailboxes) {
+    console.log(
+      `    ${m.email}: ${m.currentDailySent}/${m.dailyEmailLimit} today${m.pausedUntil ? `, paused: ${m.pauseReason}` : ''}`,
+    )
+  }
+}

@@ -1,0 +1,23 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+it('prints a simulated working week that respects every limit', { timeout: 60_000 }, async () => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root })
+  // Monday and Tuesday send first emails, Wednesday and Thursday the follow-ups two days later.
+  const rows = stdout.split('\n').filter((line) => /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d /.test(line))
+  const totals = rows.map((row) => row.trim().split(/\s+/).slice(3, 9).map(Number))
+  expect(rows.map((r) => r.slice(0, 3))).toEqual(['Mon', 'Tue', 'Wed', 'Thu'])
+  for (const [anna, bartek, celina, first, follow, total] of totals) {
+    expect(Math.max(anna!, bartek!, celina!)).toBeLessThanOrEqual(20)
+    expect(first! + follow!).toBe(total)
+  }
+  expect(totals.reduce((n, t) => n + t[5]!, 0)).toBe(200)
+  expect(stdout).toContain('mailbox-limit: every mailbox is at its dailyEmailLimit')
+  expect(stdout).toMatch(/Campaign status: COMPLETED/)
+  expect(stdout).toMatch(/In-Reply-To: <[^>]+@acme\.test>/)
+})

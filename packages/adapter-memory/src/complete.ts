@@ -1,0 +1,157 @@
+import type { Completion, CompletionOutcome, RecoveredItem } from '@mailcadence/core'
+import { MailcadenceError } from '@mailcadence/core'
+import {
+  type CampaignRecord,
+  cancelLeadPending,
+  clearLease,
+  counterKey,
+  type ItemRecord,
+  indexPending,
+  insertItem,
+  type State,
+  setItemStatus,
+  stopActiveLead,
+} from './state.js'
+
+/**
+ * Why an item that would go back to `pending` must not: its lead was stopped (replied,
+ * unsubscribed, suppressed…) or its campaign ended while the send was in flight. `stopLead`,
+ * `suppress` and `setCampaignStatus` only cancel `pending` items and a reservation does not look
+ * at the lead, so without this check a retry would revive an item they meant to stop and send
+ * it, breaking "stops hold".
+ */
+function stoppedReason(cs: CampaignRecord, item: ItemRecord): string | null {
+  if (item.lead.status !== 'active') return `lead ${item.lead.status}`
+  const status = cs.campaign.status
+  if (status === 'CANCELLED' || status === 'COMPLETED') return `campaign ${status.toLowerCase()}`
+  return null
+}
+
+/** Gives back the day counts of a reservation, but only the ones it actually counted. */
+function refund(state: State, item: ItemRecord, r: NonNullable<Completion['refund']>): void {
+  if (r.campaignDayKey === item.resCampaignDayKey) {
+    decrement(state.campaignDayCounts, counterKey(item.campaignId, r.campaignDayKey))
+  }
+  if (r.mailboxId === item.mailboxId && r.mailboxDayKey === item.resMailboxDayKey) {
+    decrement(state.mailboxDayCounts, counterKey(r.mailboxId, r.mailboxDayKey))
+  }
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = counts.get(key) ?? 0
+  if (n > 0) counts.set(key, n - 1)
+}
+
+/** One completion, as `Store.completeSends` specifies; synchronous, so atomic in this process. */
+export function completeOne(state: State, c: Completion, now: Date): CompletionOutcome {
+  const item = state.items.get(c.itemId)
+  if (item === undefined || item.status !== 'sending' || item.leaseToken !== c.leaseToken) return 'lease-lost'
+  const cs = state.campaigns.get(item.campaignId)!
+  const lead = item.lead
+  const nowMs = now.getTime()
+  if (c.kind === 'sent' && lead.items.some((i) => i.step === item.step && i.status === 'sent')) {
+    // Unreachable while items are unique per (campaign, lead, step); refuse before changing anything.
+    throw new MailcadenceError(
+      'store-conflict',
+      `send log already has campaign ${item.campaignId}, lead ${lead.id}, step ${item.step}`,
+    )
+  }
+
+  if (c.refund !== undefined) refund(state, item, c.refund)
+  clearLease(item)
+  item.updatedAt = nowMs
+
+  switch (c.kind) {
+    case 'sent': {
+      setItemStatus(state, cs, item, 'sent')
+      item.sentAt = nowMs
+      item.messageId = c.messageId
+      cs.sendLog.push({
+        campaignId: item.campaignId,
+        leadId: lead.id,
+        step: item.step,
+        mailboxId: item.mailboxId ?? '',
+        messageId: c.messageId,
+        to: c.to,
+        subject: c.subject,
+        sentAt: nowMs,
+      })
+      const next = c.next
+      if (next === undefined) {
+        stopActiveLead(lead, 'completed', nowMs)
+      } else if (
+        lead.status === 'active' &&
+        cs.campaign.status !== 'CANCELLED' &&
+        !lead.items.some((i) => i.step === next.step)
+      ) {
+        const fields = {
+          step: next.step,
+          scheduledAt: next.scheduledAt.getTime(),
+          mailboxId: item.mailboxId,
+          references: [...item.references, c.messageId],
+          threadSubject: item.threadSubject ?? c.subject,
+        }
+        insertItem(state, cs, lead, fields, nowMs)
+      }
+      break
+    }
+    case 'retry': {
+      item.attempts = c.attempts
+      const stopped = stoppedReason(cs, item)
+      if (stopped !== null) {
+        setItemStatus(state, cs, item, 'cancelled')
+        item.lastError = `${stopped} (was retrying after: ${c.error})`
+        break
+      }
+      setItemStatus(state, cs, item, 'pending')
+      item.scheduledAt = c.retryAt.getTime()
+      item.lastError = c.error
+      // Unassigned, it waits in the campaign's shared heap and may leave from any mailbox.
+      if (c.unassignMailbox === true) item.mailboxId = null
+      indexPending(cs, item)
+      break
+    }
+    case 'failed': {
+      setItemStatus(state, cs, item, 'failed')
+      item.attempts = c.attempts
+      item.lastError = c.error
+      if (c.leadStatus !== undefined && stopActiveLead(lead, c.leadStatus, nowMs)) {
+        cancelLeadPending(state, cs, lead, `lead ${c.leadStatus}`, nowMs)
+      }
+      break
+    }
+  }
+  return 'ok'
+}
+
+/**
+ * `Store.recoverExpiredLeases`. Only the `sending` set is scanned, never the queue. With `'retry'`,
+ * an item whose lead or campaign was stopped meanwhile is failed as `interrupted` instead of
+ * revived (see `stoppedReason`); `RecoveredItem.status` reports what was done.
+ */
+export function recoverExpired(state: State, now: Date, policy: 'fail' | 'retry'): RecoveredItem[] {
+  const nowMs = now.getTime()
+  const recovered: RecoveredItem[] = []
+  for (const item of [...state.sending]) {
+    // A lease is held while `now < leaseUntil`, as core's own check before sending assumes.
+    if (item.leaseUntil === null || item.leaseUntil > nowMs) continue
+    const cs = state.campaigns.get(item.campaignId)!
+    clearLease(item)
+    item.updatedAt = nowMs
+    item.lastError = 'interrupted'
+    const status = policy === 'retry' && stoppedReason(cs, item) === null ? 'pending' : 'failed'
+    setItemStatus(state, cs, item, status)
+    if (status === 'pending') {
+      item.scheduledAt = nowMs
+      indexPending(cs, item)
+    }
+    recovered.push({
+      itemId: item.id,
+      campaignId: item.campaignId,
+      leadId: item.lead.id,
+      step: item.step,
+      status,
+    })
+  }
+  return recovered
+}

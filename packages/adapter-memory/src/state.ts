@@ -1,0 +1,338 @@
+/**
+ * The memory store's state, its indexes, and the few mutations several methods share.
+ *
+ * Leads and queue items, the records there are many of, keep their instants as epoch
+ * milliseconds: hundreds of thousands of retained `Date` objects cost more in garbage collection
+ * than everything else the store does. Callers only ever see copies made by the `copy*`
+ * functions, which build fresh model objects (and `Date`s), so no internal object leaks.
+ */
+import type {
+  Campaign,
+  Lead,
+  LeadStatus,
+  Mailbox,
+  QueueItem,
+  QueueStatus,
+  SendLogEntry,
+  Step,
+} from '@mailcadence/core'
+import { PendingHeap } from './heap.js'
+
+/** A queue item as stored: the model's fields (instants in ms) plus bookkeeping. */
+export interface ItemRecord {
+  readonly id: string
+  /** `id` as a number, for ordering ties by id numerically. */
+  readonly num: number
+  readonly campaignId: string
+  /** The lead this item goes to, so completions check it without a lookup. */
+  readonly lead: LeadRecord
+  readonly step: number
+  status: QueueStatus
+  scheduledAt: number
+  attempts: number
+  mailboxId: string | null
+  references: string[]
+  messageId: string | null
+  threadSubject: string | null
+  leaseToken: string | null
+  leaseUntil: number | null
+  lastError: string | null
+  sentAt: number | null
+  readonly createdAt: number
+  updatedAt: number
+  /** Day keys counted by the current or last reservation, so a refund gives back only those. */
+  resCampaignDayKey: string | null
+  resMailboxDayKey: string | null
+}
+
+/** A lead as stored. */
+export interface LeadRecord {
+  readonly id: string
+  readonly campaignId: string
+  readonly email: string
+  readonly emailKey: string
+  readonly firstName: string | null
+  readonly lastName: string | null
+  readonly company: string | null
+  readonly variables: Record<string, string>
+  status: LeadStatus
+  readonly createdAt: number
+  updatedAt: number
+  /** Every queue item of this lead, one per step at most (checked when a step is enqueued). */
+  readonly items: ItemRecord[]
+}
+
+/** A campaign with its leads, queue, counts and send log. */
+export interface CampaignRecord {
+  readonly campaign: Campaign
+  /** Leads by `emailKey`: the duplicate check of `addLeads`. */
+  readonly leads: Map<string, LeadRecord>
+  /** Every item, in creation order, for `listQueueItems`. */
+  readonly items: ItemRecord[]
+  /**
+   * Pending items split by where they may leave from: items without a mailbox in `unassigned`,
+   * sticky ones in the heap of their mailbox. A reservation then only looks at the heads of the
+   * heaps of candidate mailboxes with room (and `unassigned` when any has room), so an item whose
+   * mailbox is full never costs a scan, whatever the queue length.
+   */
+  readonly unassigned: PendingHeap<ItemRecord>
+  readonly byMailbox: Map<string, PendingHeap<ItemRecord>>
+  /** Items per status, kept up to date on every transition so stats and drains never scan. */
+  readonly counts: Record<QueueStatus, number>
+  readonly sendLog: SendLogRecord[]
+}
+
+/** A send-log row as stored. */
+export type SendLogRecord = Omit<SendLogEntry, 'sentAt'> & { sentAt: number }
+
+/** Everything one memory store holds. */
+export interface State {
+  readonly seq: { mailbox: number; campaign: number; lead: number; item: number }
+  readonly mailboxes: Map<string, Mailbox>
+  readonly campaigns: Map<string, CampaignRecord>
+  readonly items: Map<string, ItemRecord>
+  /** Leads of every campaign by `emailKey`, for `suppress`. */
+  readonly leadsByEmailKey: Map<string, LeadRecord[]>
+  /** Suppressed `emailKey` → reason given first. */
+  readonly suppressed: Map<string, string>
+  /** Items in `sending`, for lease recovery without scanning the queue. */
+  readonly sending: Set<ItemRecord>
+  /** `${campaignId}|${dayKey}` → sends counted. */
+  readonly campaignDayCounts: Map<string, number>
+  /** `${mailboxId}|${dayKey}` → sends counted. */
+  readonly mailboxDayCounts: Map<string, number>
+}
+
+export function createState(): State {
+  return {
+    seq: { mailbox: 0, campaign: 0, lead: 0, item: 0 },
+    mailboxes: new Map(),
+    campaigns: new Map(),
+    items: new Map(),
+    leadsByEmailKey: new Map(),
+    suppressed: new Map(),
+    sending: new Set(),
+    campaignDayCounts: new Map(),
+    mailboxDayCounts: new Map(),
+  }
+}
+
+export function counterKey(id: string, dayKey: string): string {
+  return `${id}|${dayKey}`
+}
+
+// -- copies --------------------------------------------------------------------------------------
+
+export function copyDate(d: Date): Date
+export function copyDate(d: Date | null): Date | null
+export function copyDate(d: Date | null): Date | null {
+  return d === null ? null : new Date(d.getTime())
+}
+
+function dateOf(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms)
+}
+
+export function copySteps(steps: readonly Step[]): Step[] {
+  return steps.map((s) => ({ ...s }))
+}
+
+export function copyMailbox(m: Mailbox): Mailbox {
+  // The stored mailbox holds only model fields, so a spread plus fresh dates is a full copy.
+  return {
+    ...m,
+    pausedUntil: copyDate(m.pausedUntil),
+    createdAt: copyDate(m.createdAt),
+    updatedAt: copyDate(m.updatedAt),
+  }
+}
+
+export function copyCampaign(c: Campaign): Campaign {
+  // Same as mailboxes: a spread plus copies of the arrays, steps and dates, which stays a full
+  // copy if scalar settings are added to the model.
+  return {
+    ...c,
+    mailboxIds: [...c.mailboxIds],
+    steps: copySteps(c.steps),
+    variables: [...c.variables],
+    createdAt: copyDate(c.createdAt),
+    updatedAt: copyDate(c.updatedAt),
+    nextSlotAt: copyDate(c.nextSlotAt),
+  }
+}
+
+export function copyLead(l: LeadRecord): Lead {
+  return {
+    id: l.id,
+    campaignId: l.campaignId,
+    email: l.email,
+    firstName: l.firstName,
+    lastName: l.lastName,
+    company: l.company,
+    variables: { ...l.variables },
+    status: l.status,
+    createdAt: new Date(l.createdAt),
+    updatedAt: new Date(l.updatedAt),
+  }
+}
+
+export function copyItem(i: ItemRecord): QueueItem {
+  return {
+    id: i.id,
+    campaignId: i.campaignId,
+    leadId: i.lead.id,
+    step: i.step,
+    status: i.status,
+    scheduledAt: new Date(i.scheduledAt),
+    attempts: i.attempts,
+    mailboxId: i.mailboxId,
+    references: [...i.references],
+    messageId: i.messageId,
+    threadSubject: i.threadSubject,
+    leaseToken: i.leaseToken,
+    leaseUntil: dateOf(i.leaseUntil),
+    lastError: i.lastError,
+    sentAt: dateOf(i.sentAt),
+    createdAt: new Date(i.createdAt),
+    updatedAt: new Date(i.updatedAt),
+  }
+}
+
+export function copySendLogEntry(e: SendLogRecord): SendLogEntry {
+  return { ...e, sentAt: new Date(e.sentAt) }
+}
+
+// -- queue mutations -----------------------------------------------------------------------------
+
+/** Moves an item to `to`, keeping the per-status counts and the `sending` set right. */
+export function setItemStatus(state: State, cs: CampaignRecord, item: ItemRecord, to: QueueStatus): void {
+  cs.counts[item.status] -= 1
+  cs.counts[to] += 1
+  if (item.status === 'sending') state.sending.delete(item)
+  if (to === 'sending') state.sending.add(item)
+  item.status = to
+}
+
+/** Indexes an item that just became `pending` (its status and `scheduledAt` already set). */
+export function indexPending(cs: CampaignRecord, item: ItemRecord): void {
+  if (item.mailboxId === null) {
+    cs.unassigned.push(item)
+    return
+  }
+  let heap = cs.byMailbox.get(item.mailboxId)
+  if (heap === undefined) {
+    heap = new PendingHeap()
+    cs.byMailbox.set(item.mailboxId, heap)
+  }
+  heap.push(item)
+}
+
+/** Whether `a` goes before `b`: earlier `scheduledAt`, then lower id. */
+export function isBefore(a: ItemRecord, b: ItemRecord): boolean {
+  return a.scheduledAt < b.scheduledAt || (a.scheduledAt === b.scheduledAt && a.num < b.num)
+}
+
+/** The earliest pending item of a campaign (by `scheduledAt`, then id), or undefined. */
+export function earliestPending(cs: CampaignRecord): ItemRecord | undefined {
+  if (cs.counts.pending === 0) return undefined
+  let best = cs.unassigned.peek()
+  for (const heap of cs.byMailbox.values()) {
+    const top = heap.peek()
+    if (top !== undefined && (best === undefined || isBefore(top, best))) best = top
+  }
+  return best
+}
+
+/** Creates a `pending` item and indexes it everywhere. */
+export function insertItem(
+  state: State,
+  cs: CampaignRecord,
+  lead: LeadRecord,
+  fields: {
+    step: number
+    scheduledAt: number
+    mailboxId: string | null
+    references: string[]
+    threadSubject: string | null
+  },
+  now: number,
+): ItemRecord {
+  state.seq.item += 1
+  const num = state.seq.item
+  const item: ItemRecord = {
+    id: String(num),
+    num,
+    campaignId: cs.campaign.id,
+    lead,
+    step: fields.step,
+    status: 'pending',
+    scheduledAt: fields.scheduledAt,
+    attempts: 0,
+    mailboxId: fields.mailboxId,
+    references: fields.references,
+    messageId: null,
+    threadSubject: fields.threadSubject,
+    leaseToken: null,
+    leaseUntil: null,
+    lastError: null,
+    sentAt: null,
+    createdAt: now,
+    updatedAt: now,
+    resCampaignDayKey: null,
+    resMailboxDayKey: null,
+  }
+  state.items.set(item.id, item)
+  cs.items.push(item)
+  lead.items.push(item)
+  cs.counts.pending += 1
+  indexPending(cs, item)
+  return item
+}
+
+/** Cancels one pending item; it stays in its heap until it reaches the top (lazy deletion). */
+export function cancelItem(
+  state: State,
+  cs: CampaignRecord,
+  item: ItemRecord,
+  reason: string,
+  now: number,
+): void {
+  setItemStatus(state, cs, item, 'cancelled')
+  item.lastError = reason
+  item.updatedAt = now
+}
+
+/** Cancels every pending item of a lead; returns how many. */
+export function cancelLeadPending(
+  state: State,
+  cs: CampaignRecord,
+  lead: LeadRecord,
+  reason: string,
+  now: number,
+): number {
+  let cancelled = 0
+  for (const item of lead.items) {
+    if (item.status !== 'pending') continue
+    cancelItem(state, cs, item, reason, now)
+    cancelled += 1
+  }
+  return cancelled
+}
+
+/** Moves an `active` lead to `status` (compare-and-set on `active`); returns whether it changed. */
+export function stopActiveLead(
+  lead: LeadRecord,
+  status: Exclude<LeadStatus, 'active'>,
+  now: number,
+): boolean {
+  if (lead.status !== 'active') return false
+  lead.status = status
+  lead.updatedAt = now
+  return true
+}
+
+/** Clears an item's lease: after this, a completion carrying the old token is `lease-lost`. */
+export function clearLease(item: ItemRecord): void {
+  item.leaseToken = null
+  item.leaseUntil = null
+}

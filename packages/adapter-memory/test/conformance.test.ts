@@ -1,0 +1,4 @@
+import { runStoreConformance } from '@mailcadence/core/testing'
+import { createMemoryStore } from '../src/index.js'
+
+runStoreConformance('memory', () => createMemoryStore())

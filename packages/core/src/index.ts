@@ -1,0 +1,27 @@
+/**
+ * mailcadence: send cold-email and outreach campaigns from a Node host, paced, windowed, rotated
+ * over mailboxes within daily limits, and never twice.
+ *
+ * @packageDocumentation
+ */
+
+export { type ErrorCode, isMailcadenceError, MailcadenceError } from './errors.js'
+export type { UnsubscribeUrl } from './message/build.js'
+export type * from './model/types.js'
+export { emailKey } from './model/validate.js'
+export type { RetryPolicy } from './policy/backoff.js'
+// Pure policy, exported for hosts that plan or display schedules (and for adapters' own checks).
+export {
+  dayKey,
+  isInWindow,
+  nextWindowOpen,
+  type WindowSpec,
+  windowDayKey,
+} from './policy/calendar.js'
+export { classifySendError, type SendFailure } from './policy/classify.js'
+export { createScheduler, type Scheduler } from './scheduler/create.js'
+export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
+export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
+export type { Clock, Logger, SchedulerOptions } from './scheduler/options.js'
+export type * from './store.js'
+export type * from './transport.js'

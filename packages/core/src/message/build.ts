@@ -1,0 +1,61 @@
+import type { Campaign, Lead, Mailbox, QueueItem } from '../model/types.js'
+import { leadValues } from '../model/validate.js'
+import type { OutgoingMessage } from '../transport.js'
+import { renderTemplate } from './template.js'
+
+/** Host hook: the one-click unsubscribe URL (RFC 8058) for a lead, or null for none. */
+export type UnsubscribeUrl = (lead: Lead, campaign: Campaign) => string | null | undefined
+
+/** Folds anything that could break a header line into a space (defence in depth: input is checked too). */
+export function headerSafe(value: string): string {
+  return value.replace(/[\r\n\0]+/g, ' ').trim()
+}
+
+/** A Message-ID on the sending mailbox's domain, so replies and bounces can be matched to it. */
+export function makeMessageId(mailboxEmail: string, unique: string): string {
+  const domain = mailboxEmail.slice(mailboxEmail.lastIndexOf('@') + 1).toLowerCase()
+  return `<${unique}@${domain}>`
+}
+
+/** Renders the subject a step sends to a lead: its own, or `Re: <thread subject>` for a follow-up. */
+export function renderSubject(campaign: Campaign, lead: Lead, item: QueueItem): string {
+  const step = campaign.steps[item.step]
+  const values = leadValues(lead)
+  if (step?.subject !== undefined) return headerSafe(renderTemplate(step.subject, values))
+  const thread = item.threadSubject ?? renderTemplate(campaign.steps[0]?.subject ?? '', values)
+  const base = headerSafe(thread)
+  return /^re:/i.test(base) ? base : `Re: ${base}`
+}
+
+/** Builds the email one queue item sends: rendered templates, From, threading headers, unsubscribe. */
+export function buildMessage(input: {
+  campaign: Campaign
+  mailbox: Mailbox
+  lead: Lead
+  item: QueueItem & { messageId: string }
+  unsubscribeUrl?: UnsubscribeUrl | undefined
+}): OutgoingMessage {
+  const { campaign, mailbox, lead, item } = input
+  const step = campaign.steps[item.step]
+  if (!step) throw new Error(`campaign ${campaign.id} has no step ${item.step}`)
+  const values = leadValues(lead)
+  const fullName = [lead.firstName, lead.lastName].filter(Boolean).join(' ')
+  const message: OutgoingMessage = {
+    from: { name: mailbox.name ? headerSafe(mailbox.name) : null, address: mailbox.email },
+    to: { name: fullName ? headerSafe(fullName) : null, address: lead.email },
+    subject: renderSubject(campaign, lead, item),
+    messageId: item.messageId,
+    references: item.references.slice(),
+    headers: {},
+  }
+  if (step.text !== undefined) message.text = renderTemplate(step.text, values)
+  if (step.html !== undefined) message.html = renderTemplate(step.html, values, { html: true })
+  const previous = item.references.at(-1)
+  if (previous) message.inReplyTo = previous
+  const url = input.unsubscribeUrl?.(lead, campaign)
+  if (url) {
+    message.headers['List-Unsubscribe'] = `<${headerSafe(url)}>`
+    message.headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click'
+  }
+  return message
+}

@@ -1,0 +1,179 @@
+/**
+ * The model, in the in-house sender's vocabulary (`startHour`, `allowedDays`,
+ * `delayBetweenEmails`, `maxEmailsPerDay`, `dailyEmailLimit`). Ids are strings; instants
+ * are `Date`s in UTC.
+ */
+
+export type CampaignStatus = 'DRAFT' | 'IN_PROGRESS' | 'PAUSED' | 'COMPLETED' | 'CANCELLED'
+
+export type QueueStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled'
+
+/** Where a lead stands in its campaign. Anything but `active` stops its sequence. */
+export type LeadStatus = 'active' | 'completed' | 'replied' | 'bounced' | 'suppressed' | 'failed'
+
+export type DayName = 'MON' | 'TUE' | 'WED' | 'THU' | 'FRI' | 'SAT' | 'SUN'
+
+/** One email of a sequence. Step 0 goes first; step n waits `delayDays` after step n−1 was sent. */
+export interface Step {
+  /** Subject template. Required on step 0; later steps without one reply as `Re: <previous subject>`. */
+  subject?: string
+  /** Plain-text body template. At least one of `text` and `html` is required. */
+  text?: string
+  /** HTML body template; variables are HTML-escaped. */
+  html?: string
+  /** Days to wait after the previous step was sent (fractions allowed). Ignored on step 0. Default 0. */
+  delayDays?: number
+}
+
+/** The sending window and pace of a campaign, as the seed stores them. */
+export interface CampaignSchedule {
+  /** IANA time zone the window and the daily cap are read in. Default `UTC`. */
+  timezone: string
+  startHour: number
+  startMinute: number
+  endHour: number
+  endMinute: number
+  /** Comma-separated day names, e.g. `MON,TUE,WED,THU,FRI`. A window that crosses midnight belongs to the day it starts on. */
+  allowedDays: string
+  /** Seconds between two sends of this campaign, before jitter. */
+  delayBetweenEmails: number
+  /** Random spread of the gap: each gap is `delayBetweenEmails × (1 ± jitter)`. In [0, 1). Default 0.2. */
+  jitter: number
+  /** Most sends per local day of the campaign, across all its mailboxes. */
+  maxEmailsPerDay: number
+}
+
+export interface Campaign extends CampaignSchedule {
+  id: string
+  name: string
+  status: CampaignStatus
+  /** Mailboxes to rotate over, in round-robin order. */
+  mailboxIds: string[]
+  steps: Step[]
+  /** Custom lead variables the templates may use (besides email, firstName, lastName, company). */
+  variables: string[]
+  createdAt: Date
+  updatedAt: Date
+  /** Pacing: no send of this campaign may be reserved before this instant. Null before the first send. */
+  nextSlotAt: Date | null
+  /** Rotation cursor: the mailbox that took the campaign's last first-step send. */
+  lastMailboxId: string | null
+}
+
+export interface Mailbox {
+  id: string
+  email: string
+  /** Display name used in From. */
+  name: string | null
+  /** Most sends per local day, across every campaign using the mailbox. */
+  dailyEmailLimit: number
+  /** IANA zone of the mailbox's day (when its counter resets). Default `UTC`. */
+  timezone: string
+  /** While set and in the future, nothing is sent from this mailbox. */
+  pausedUntil: Date | null
+  /** Why the mailbox is paused (for example the server's answer). */
+  pauseReason: string | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface Lead {
+  id: string
+  campaignId: string
+  email: string
+  firstName: string | null
+  lastName: string | null
+  company: string | null
+  /** Free-form template variables. */
+  variables: Record<string, string>
+  status: LeadStatus
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface QueueItem {
+  id: string
+  campaignId: string
+  leadId: string
+  /** 0-based index into the campaign's steps. */
+  step: number
+  status: QueueStatus
+  /** Not to be sent before this instant. */
+  scheduledAt: Date
+  /** Failed attempts so far. */
+  attempts: number
+  /** The mailbox it must leave from (set for follow-ups, sticky per lead), or null for any. */
+  mailboxId: string | null
+  /** Message-IDs of the earlier emails of this lead's thread, oldest first. */
+  references: string[]
+  /** The Message-ID, fixed when the send is reserved. */
+  messageId: string | null
+  /** Subject the thread started with, so follow-ups can reply as `Re: …`. */
+  threadSubject: string | null
+  leaseToken: string | null
+  leaseUntil: Date | null
+  /** The last error, or why it was failed or cancelled. */
+  lastError: string | null
+  sentAt: Date | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface QueueStats {
+  pending: number
+  sending: number
+  sent: number
+  failed: number
+  cancelled: number
+  /** Earliest `scheduledAt` among pending items, or null. */
+  nextScheduledAt: Date | null
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+export interface MailboxInput {
+  email: string
+  name?: string | null
+  dailyEmailLimit: number
+  timezone?: string
+}
+
+export interface CampaignInput {
+  name: string
+  timezone?: string
+  startHour?: number
+  startMinute?: number
+  endHour?: number
+  endMinute?: number
+  allowedDays?: string
+  delayBetweenEmails?: number
+  jitter?: number
+  maxEmailsPerDay?: number
+  mailboxIds: string[]
+  steps: Step[]
+  /**
+   * Custom variables the templates use besides the built-in `email`, `firstName`, `lastName`
+   * and `company`. Declaring them lets a template typo be caught when the campaign is created.
+   */
+  variables?: string[]
+}
+
+/** What may change on a campaign after creation. */
+export type CampaignUpdate = Partial<Omit<CampaignInput, 'steps'>> & { steps?: Step[] }
+
+export interface LeadInput {
+  email: string
+  firstName?: string | null
+  lastName?: string | null
+  company?: string | null
+  /** Extra template variables (strings). */
+  variables?: Record<string, string>
+}
+
+export interface AddLeadsResult {
+  added: number
+  /** Addresses already in the campaign (or repeated in this call), compared case-insensitively. */
+  duplicates: number
+  invalid: Array<{ email: string; reason: string }>
+}

@@ -1,0 +1,86 @@
+import type { SendErrorLike } from '../transport.js'
+
+/**
+ * What to do after a failed send, decided from the SMTP reply code (RFC 5321), the enhanced
+ * status code (RFC 3463) and the network error code:
+ *
+ * - `retry`: temporary (4xx, network trouble, a full mailbox `5.2.2`): the item waits and tries again.
+ * - `bounce`: the address is bad (`5.1.x`): the lead is marked bounced and the address suppressed.
+ * - `fail`: any other permanent answer: this item fails, the lead is kept.
+ * - `pause-mailbox`: the sending mailbox is the problem (authentication, connection refused,
+ *   policy or throttling `4.7.x`/`5.7.x`): the mailbox is paused for `pauseMs`, the item goes back
+ *   to pending without spending an attempt, and the lead is kept.
+ */
+export type SendFailure =
+  | { action: 'retry'; detail: string }
+  | { action: 'bounce'; detail: string }
+  | { action: 'fail'; detail: string }
+  | { action: 'pause-mailbox'; detail: string; pauseMs: number }
+
+const NETWORK_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'ECONNRESET',
+  'EPIPE',
+  'EDNS',
+  'EPROTOCOL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+])
+
+const MINUTE = 60_000
+
+/** Reads `x.y.z` from a server reply, if it carries one. */
+export function enhancedStatus(response: string | undefined): string | null {
+  if (!response) return null
+  const match = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(response)
+  return match ? `${match[1]}.${match[2]}.${match[3]}` : null
+}
+
+export function classifySendError(error: unknown): SendFailure {
+  const e = (
+    typeof error === 'object' && error !== null ? error : { message: String(error) }
+  ) as SendErrorLike
+  const response = e.response ?? e.message ?? ''
+  const detail = describe(e)
+  const basic = typeof e.responseCode === 'number' ? e.responseCode : basicCodeOf(response)
+  const enhanced = enhancedStatus(response)
+  const [cls, subject] = enhanced ? enhanced.split('.') : []
+
+  if (e.code === 'EAUTH' || basic === 535 || basic === 534 || basic === 530) {
+    return { action: 'pause-mailbox', detail, pauseMs: 60 * MINUTE }
+  }
+  if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(e.message ?? '')) {
+    return { action: 'pause-mailbox', detail, pauseMs: 15 * MINUTE }
+  }
+  if (subject === '7' && (cls === '4' || cls === '5')) {
+    // Policy or throttling (Gmail 421 4.7.x, 550 5.7.26, Outlook 5.7.515): the sender is the
+    // problem, not the lead. Temporary answers pause briefly, permanent ones for longer.
+    return { action: 'pause-mailbox', detail, pauseMs: cls === '4' ? 15 * MINUTE : 6 * 60 * MINUTE }
+  }
+  if (basic === 421) return { action: 'pause-mailbox', detail, pauseMs: 15 * MINUTE }
+  if (enhanced === '5.2.2' || cls === '4') return { action: 'retry', detail }
+  if (cls === '5' && subject === '1') return { action: 'bounce', detail }
+  if (basic !== null && basic >= 400 && basic < 500) return { action: 'retry', detail }
+  if (basic === 550 || basic === 551 || basic === 553) {
+    // Without an enhanced code, 550/551/553 at RCPT mean the mailbox does not exist.
+    return enhanced ? { action: 'fail', detail } : { action: 'bounce', detail }
+  }
+  if (basic !== null && basic >= 500) return { action: 'fail', detail }
+  if (e.code && NETWORK_CODES.has(e.code)) return { action: 'retry', detail }
+  // Unknown errors (a bug in a custom transport, a thrown string): retry, bounded by maxAttempts.
+  return { action: 'retry', detail }
+}
+
+function basicCodeOf(response: string): number | null {
+  const match = /^([245]\d\d)\b/.exec(response.trim())
+  return match ? Number(match[1]) : null
+}
+
+/** A one-line description for logs and `lastError`: the server's answer, never credentials. */
+function describe(e: SendErrorLike): string {
+  const text = (e.response ?? e.message ?? 'unknown error').replace(/[\r\n]+/g, ' ').slice(0, 500)
+  return e.code && !text.includes(e.code) ? `${e.code}: ${text}` : text
+}

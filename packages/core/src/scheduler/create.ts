@@ -1,0 +1,267 @@
+import { invalidInput, MailcadenceError } from '../errors.js'
+import type {
+  AddLeadsResult,
+  Campaign,
+  CampaignInput,
+  CampaignStatus,
+  CampaignUpdate,
+  Lead,
+  LeadInput,
+  Mailbox,
+  MailboxInput,
+  QueueStats,
+} from '../model/types.js'
+import {
+  emailKey,
+  emailProblem,
+  prepareLead,
+  requiredVariables,
+  validateCampaign,
+  validateMailbox,
+} from '../model/validate.js'
+import type { NewLead } from '../store.js'
+import type { TickResult } from './events.js'
+import { type Explanation, explainCampaign, explainDayKeys } from './explain.js'
+import { resolveOptions, type SchedulerOptions } from './options.js'
+import { createTick } from './tick.js'
+
+export interface Scheduler {
+  createMailbox(input: MailboxInput): Promise<Mailbox>
+  /** Changes a mailbox's settings (`name`, `dailyEmailLimit`, `timezone`), validated as on creation. */
+  updateMailbox(id: string, patch: Partial<MailboxInput>): Promise<Mailbox>
+  /** Stops sending from a mailbox until `until` (default: until `resumeMailbox`). */
+  pauseMailbox(id: string, options?: { until?: Date; reason?: string }): Promise<Mailbox>
+  resumeMailbox(id: string): Promise<Mailbox>
+  createCampaign(input: CampaignInput): Promise<Campaign>
+  /** Changes a campaign's settings, validated as a whole as on creation. */
+  updateCampaign(id: string, patch: CampaignUpdate): Promise<Campaign>
+  getCampaign(id: string): Promise<Campaign>
+  /** Adds leads once per campaign; invalid and suppressed addresses are reported, not enqueued. */
+  addLeads(campaignId: string, leads: readonly LeadInput[]): Promise<AddLeadsResult>
+  /** `DRAFT` (or `COMPLETED`, to send to leads added since) → `IN_PROGRESS`. */
+  startCampaign(id: string): Promise<Campaign>
+  /** `IN_PROGRESS` → `PAUSED`. Once it returns, no new send of the campaign starts. */
+  pauseCampaign(id: string): Promise<Campaign>
+  /** `PAUSED` → `IN_PROGRESS`. Pending emails keep their place; nothing is re-sent. */
+  resumeCampaign(id: string): Promise<Campaign>
+  /** → `CANCELLED`; every pending email is cancelled. */
+  stopCampaign(id: string): Promise<Campaign>
+  /** The lead replied: its sequence stops (pending follow-ups cancelled). */
+  markReplied(campaignId: string, email: string): Promise<{ lead: Lead | null; cancelled: number }>
+  /** Never mail this address again, in any campaign (unsubscribe, complaint, bounce). */
+  suppress(email: string, reason: string): Promise<{ cancelled: number }>
+  /** Sends what is due now. Safe to call from any number of processes at once. */
+  tick(): Promise<TickResult>
+  /** Why the campaign is or is not sending now, and until when. */
+  explain(campaignId: string): Promise<Explanation>
+  queueStats(campaignId: string): Promise<QueueStats>
+  /** Ticks by itself, at each tick's `nextDueAt` and at least every `interval` ms, until `stop()`. */
+  start(): void
+  /** Stops `start()`'s loop; resolves when the tick in progress has finished. */
+  stop(): Promise<void>
+  /** Stops, then closes the transport and the store. */
+  close(): Promise<void>
+}
+
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const resolved = resolveOptions(options)
+  const { store, clock, logger } = resolved
+  const runTick = createTick(resolved)
+  let closed = false
+  let loop: { stopped: boolean; current: Promise<unknown>; wake: () => void } | null = null
+
+  const ensureOpen = () => {
+    if (closed) throw new MailcadenceError('closed', 'the scheduler is closed')
+  }
+  const campaignOrThrow = async (id: string) => {
+    const campaign = await store.getCampaign(id)
+    if (!campaign)
+      throw new MailcadenceError('not-found', `campaignId: no campaign with id "${id}"`, {
+        field: 'campaignId',
+      })
+    return campaign
+  }
+  const mailboxOrThrow = async (id: string) => {
+    const [mailbox] = await store.getMailboxes([id])
+    if (!mailbox)
+      throw new MailcadenceError('not-found', `mailboxId: no mailbox with id "${id}"`, { field: 'mailboxId' })
+    return mailbox
+  }
+  const checkMailboxesExist = async (ids: readonly string[]) => {
+    const found = new Set((await store.getMailboxes(ids)).map((m) => m.id))
+    ids.forEach((id, i) => {
+      if (!found.has(id)) throw invalidInput(`mailboxIds[${i}]`, `no mailbox with id "${id}"`)
+    })
+  }
+  const transition = async (
+    id: string,
+    from: CampaignStatus[],
+    to: CampaignStatus,
+    cancelPending?: string,
+  ) => {
+    ensureOpen()
+    const result = await store.setCampaignStatus(
+      id,
+      { from, to, ...(cancelPending ? { cancelPending } : {}) },
+      clock.now(),
+    )
+    if (!result)
+      throw new MailcadenceError('not-found', `campaignId: no campaign with id "${id}"`, {
+        field: 'campaignId',
+      })
+    if (!result.changed && result.campaign.status !== to) {
+      throw new MailcadenceError(
+        'invalid-state',
+        `campaign ${id} is ${result.campaign.status}; cannot move it to ${to}`,
+      )
+    }
+    logger.info({ campaignId: id, status: to }, 'campaign status')
+    return result.campaign
+  }
+
+  const scheduler: Scheduler = {
+    async createMailbox(input) {
+      ensureOpen()
+      return store.createMailbox(validateMailbox(input), clock.now())
+    },
+    async updateMailbox(id, patch) {
+      ensureOpen()
+      const current = await mailboxOrThrow(id)
+      const next = validateMailbox({ ...current, ...patch })
+      return (await store.updateMailbox(id, next, clock.now())) ?? mailboxOrThrow(id)
+    },
+    async pauseMailbox(id, opts = {}) {
+      ensureOpen()
+      // "Until resumed": the latest instant every supported database can store.
+      const until = opts.until ?? new Date('9999-12-31T00:00:00Z')
+      const mailbox = await store.updateMailbox(
+        id,
+        { pausedUntil: until, pauseReason: opts.reason ?? 'paused by host' },
+        clock.now(),
+      )
+      return mailbox ?? mailboxOrThrow(id)
+    },
+    async resumeMailbox(id) {
+      ensureOpen()
+      const mailbox = await store.updateMailbox(id, { pausedUntil: null, pauseReason: null }, clock.now())
+      return mailbox ?? mailboxOrThrow(id)
+    },
+    async createCampaign(input) {
+      ensureOpen()
+      const campaign = validateCampaign(input)
+      await checkMailboxesExist(campaign.mailboxIds)
+      return store.createCampaign(campaign, clock.now())
+    },
+    async updateCampaign(id, patch) {
+      ensureOpen()
+      const current = await campaignOrThrow(id)
+      const next = validateCampaign({ ...current, ...patch })
+      await checkMailboxesExist(next.mailboxIds)
+      return (await store.updateCampaign(id, next, clock.now())) ?? campaignOrThrow(id)
+    },
+    getCampaign: (id) => campaignOrThrow(id),
+    async addLeads(campaignId, leads) {
+      ensureOpen()
+      if (!Array.isArray(leads)) throw invalidInput('leads', 'must be an array')
+      const campaign = await campaignOrThrow(campaignId)
+      if (campaign.status === 'CANCELLED')
+        throw new MailcadenceError('invalid-state', `campaign ${campaignId} is CANCELLED`)
+      const required = requiredVariables(campaign)
+      const invalid: AddLeadsResult['invalid'] = []
+      const valid: NewLead[] = []
+      for (const input of leads) {
+        const lead = prepareLead(input, required)
+        if ('reason' in lead)
+          invalid.push({ email: String((input as LeadInput | null)?.email ?? ''), reason: lead.reason })
+        else valid.push(lead)
+      }
+      const outcome = await store.addLeads(campaignId, valid, clock.now())
+      for (const key of outcome.suppressed) {
+        invalid.push({ email: valid.find((l) => l.emailKey === key)?.email ?? key, reason: 'suppressed' })
+      }
+      return { added: outcome.added.length, duplicates: outcome.duplicates, invalid }
+    },
+    startCampaign: (id) => transition(id, ['DRAFT', 'COMPLETED'], 'IN_PROGRESS'),
+    pauseCampaign: (id) => transition(id, ['IN_PROGRESS'], 'PAUSED'),
+    resumeCampaign: (id) => transition(id, ['PAUSED'], 'IN_PROGRESS'),
+    stopCampaign: (id) =>
+      transition(id, ['DRAFT', 'IN_PROGRESS', 'PAUSED', 'COMPLETED'], 'CANCELLED', 'campaign stopped'),
+    async markReplied(campaignId, email) {
+      ensureOpen()
+      const problem = emailProblem(email)
+      if (problem) throw invalidInput('email', problem)
+      await campaignOrThrow(campaignId)
+      const result = await store.stopLead(campaignId, emailKey(email), 'replied', 'lead replied', clock.now())
+      return result ?? { lead: null, cancelled: 0 }
+    },
+    async suppress(email, reason) {
+      ensureOpen()
+      const problem = emailProblem(email)
+      if (problem) throw invalidInput('email', problem)
+      if (typeof reason !== 'string' || reason.trim() === '')
+        throw invalidInput('reason', 'must be a non-empty string')
+      return store.suppress(emailKey(email), reason, clock.now())
+    },
+    async tick() {
+      ensureOpen()
+      return runTick()
+    },
+    async explain(campaignId) {
+      const campaign = await campaignOrThrow(campaignId)
+      const now = clock.now()
+      const mailboxes = await store.getMailboxes(campaign.mailboxIds)
+      const [queue, counts] = await Promise.all([
+        store.queueStats(campaignId),
+        store.dayCounts(explainDayKeys(campaign, mailboxes, now)),
+      ])
+      return explainCampaign({ campaign, mailboxes, queue, counts, now })
+    },
+    async queueStats(campaignId) {
+      await campaignOrThrow(campaignId)
+      return store.queueStats(campaignId)
+    },
+    start() {
+      ensureOpen()
+      if (loop && !loop.stopped) return
+      const state = { stopped: false, current: Promise.resolve() as Promise<unknown>, wake: () => {} }
+      loop = state
+      const run = async () => {
+        while (!state.stopped) {
+          let waitMs = resolved.interval
+          try {
+            const result = await runTick()
+            if (result.nextDueAt) {
+              waitMs = Math.min(waitMs, Math.max(0, result.nextDueAt.getTime() - clock.now().getTime()))
+            }
+          } catch (error) {
+            logger.error({ err: error }, 'tick failed; retrying at the next interval')
+          }
+          if (state.stopped) break
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, waitMs)
+            state.wake = () => {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+        }
+      }
+      state.current = run()
+    },
+    async stop() {
+      if (!loop) return
+      const state = loop
+      state.stopped = true
+      state.wake()
+      await state.current
+    },
+    async close() {
+      if (closed) return
+      await scheduler.stop()
+      closed = true
+      await resolved.transport.close?.()
+      await store.close()
+    },
+  }
+  return scheduler
+}

@@ -1,0 +1,162 @@
+/**
+ * The effectful middle of a send: build the message, hand it to the transport, classify what
+ * happened and record it. Runs with no store transaction open.
+ */
+import { buildMessage } from '../message/build.js'
+import type { Campaign, Mailbox } from '../model/types.js'
+import { emailKey } from '../model/validate.js'
+import { retryDelay } from '../policy/backoff.js'
+import { classifySendError, type SendFailure } from '../policy/classify.js'
+import type { Completion, CompletionOutcome, ReservedSend } from '../store.js'
+import type { ResolvedOptions } from './options.js'
+
+const DAY_MS = 86_400_000
+
+export type Delivered = {
+  outcome: 'sent' | 'failed' | 'retried' | 'lease-expired' | 'lease-lost'
+  /** When the item (retried) or the lead's next step (sent) is due, if it was put back in the queue. */
+  nextAt: Date | null
+}
+
+export async function deliver(input: {
+  options: ResolvedOptions
+  campaign: Campaign
+  mailbox: Mailbox
+  send: ReservedSend
+  complete: (completion: Completion) => Promise<CompletionOutcome>
+  onMailboxPaused: (mailbox: Mailbox) => void
+}): Promise<Delivered> {
+  const { options, campaign, mailbox, send, complete } = input
+  const { clock, store, emit, logger } = options
+  const { item, lead } = send
+  const base = { itemId: item.id, leaseToken: item.leaseToken ?? '' }
+  const refund = {
+    campaignDayKey: send.campaignDayKey,
+    mailboxId: mailbox.id,
+    mailboxDayKey: send.mailboxDayKey,
+  }
+  const messageId = item.messageId ?? ''
+  const eventBase = {
+    campaignId: campaign.id,
+    leadId: lead.id,
+    itemId: item.id,
+    step: item.step,
+    mailboxId: mailbox.id,
+    messageId,
+  }
+
+  // Waiting for a send slot (concurrency) may outlast the lease: then recovery may already own the
+  // item, so give it back untouched rather than send under an expired lease.
+  if (!item.leaseUntil || item.leaseUntil.getTime() <= clock.now().getTime()) {
+    await complete({
+      ...base,
+      kind: 'retry',
+      retryAt: clock.now(),
+      attempts: item.attempts,
+      error: 'lease expired before sending',
+      refund,
+      unassignMailbox: item.references.length === 0,
+    })
+    return { outcome: 'lease-expired', nextAt: clock.now() }
+  }
+
+  let failure: SendFailure | null = null
+  let subject = ''
+  try {
+    const message = buildMessage({
+      campaign,
+      mailbox,
+      lead,
+      item: { ...item, messageId },
+      unsubscribeUrl: options.unsubscribeUrl,
+    })
+    subject = message.subject
+    await options.transport.send(message, {
+      now: clock.now(),
+      mailbox,
+      campaignId: campaign.id,
+      leadId: lead.id,
+      step: item.step,
+      itemId: item.id,
+    })
+  } catch (error) {
+    failure = classifySendError(error)
+  }
+  const now = clock.now()
+
+  if (!failure) {
+    const nextStep = campaign.steps[item.step + 1]
+    const next = nextStep && {
+      step: item.step + 1,
+      scheduledAt: new Date(now.getTime() + (nextStep.delayDays ?? 0) * DAY_MS),
+    }
+    const outcome = await complete({
+      ...base,
+      kind: 'sent',
+      messageId,
+      subject,
+      to: lead.email,
+      ...(next ? { next } : {}),
+    })
+    if (outcome === 'lease-lost') return leaseLost()
+    emit({ type: 'sent', at: now, ...eventBase, to: lead.email, subject })
+    logger.info({ ...eventBase, to: lead.email }, 'sent')
+    return { outcome: 'sent', nextAt: next ? next.scheduledAt : null }
+  }
+
+  const error = failure.detail
+  if (failure.action === 'pause-mailbox') {
+    const until = new Date(now.getTime() + failure.pauseMs)
+    const paused = await store.updateMailbox(mailbox.id, { pausedUntil: until, pauseReason: error }, now)
+    if (paused) input.onMailboxPaused(paused)
+    emit({ type: 'mailbox-paused', at: now, mailboxId: mailbox.id, until, reason: error })
+    logger.warn({ mailboxId: mailbox.id, until, reason: error }, 'mailbox paused')
+    // The mailbox is at fault, not the lead: back to pending without spending an attempt. A first
+    // email may leave from another mailbox at once; a follow-up waits for its thread's mailbox.
+    const unassignMailbox = item.references.length === 0
+    const retryAt = unassignMailbox ? now : until
+    const outcome = await complete({
+      ...base,
+      kind: 'retry',
+      retryAt,
+      attempts: item.attempts,
+      error,
+      refund,
+      unassignMailbox,
+    })
+    if (outcome === 'lease-lost') return leaseLost()
+    emit({ type: 'retried', at: now, ...eventBase, error, retryAt, attempts: item.attempts })
+    return { outcome: 'retried', nextAt: retryAt }
+  }
+
+  const attempts = item.attempts + 1
+  if (failure.action === 'retry' && attempts < options.retry.maxAttempts) {
+    const retryAt = new Date(now.getTime() + retryDelay(attempts, options.retry, options.random))
+    const outcome = await complete({ ...base, kind: 'retry', retryAt, attempts, error, refund })
+    if (outcome === 'lease-lost') return leaseLost()
+    emit({ type: 'retried', at: now, ...eventBase, error, retryAt, attempts })
+    logger.warn({ ...eventBase, error, retryAt, attempts }, 'send failed, will retry')
+    return { outcome: 'retried', nextAt: retryAt }
+  }
+
+  const bounced = failure.action === 'bounce'
+  const outcome = await complete({
+    ...base,
+    kind: 'failed',
+    error,
+    attempts,
+    leadStatus: bounced ? 'bounced' : 'failed',
+    refund,
+  })
+  if (outcome === 'lease-lost') return leaseLost()
+  if (bounced) await store.suppress(emailKey(lead.email), `bounced: ${error}`, now)
+  emit({ type: 'failed', at: now, ...eventBase, error, bounced })
+  logger.warn({ ...eventBase, error, bounced }, 'send failed')
+  return { outcome: 'failed', nextAt: null }
+
+  function leaseLost(): Delivered {
+    emit({ type: 'lease-lost', at: clock.now(), campaignId: campaign.id, itemId: item.id })
+    logger.warn({ ...eventBase }, 'completion refused: the lease was lost (recovery took the item over)')
+    return { outcome: 'lease-lost', nextAt: null }
+  }
+}

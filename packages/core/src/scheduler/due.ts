@@ -1,0 +1,49 @@
+/**
+ * When can a campaign send next? Pure functions of the campaign, its mailboxes and `now`: the tick
+ * uses them to decide whether to reserve, wait or skip, and `explain()` to say until when.
+ */
+import type { Campaign, Mailbox } from '../model/types.js'
+import { nextLocalMidnight, nextWindowDayOpen, nextWindowOpen } from '../policy/calendar.js'
+
+const maxDate = (a: Date, b: Date | null) => (b && b > a ? b : a)
+
+/**
+ * The first instant at or after `now` when the campaign's window, pacing slot and earliest pending
+ * item all allow a send (limits aside), and which of them holds it back until then.
+ */
+export function campaignDueAt(
+  campaign: Campaign,
+  nextItemAt: Date,
+  now: Date,
+): { at: Date; heldBy: 'outside-window' | 'pacing' | 'not-due' | null } {
+  const earliest = maxDate(maxDate(now, campaign.nextSlotAt), nextItemAt)
+  const at = nextWindowOpen(campaign, earliest)
+  if (at.getTime() <= now.getTime()) return { at: now, heldBy: null }
+  if (at.getTime() !== earliest.getTime() || earliest.getTime() === now.getTime())
+    return { at, heldBy: 'outside-window' }
+  return { at, heldBy: campaign.nextSlotAt && campaign.nextSlotAt >= nextItemAt ? 'pacing' : 'not-due' }
+}
+
+/** When a campaign at its daily cap may send again: the opening of its next window day. */
+export function campaignLimitClears(campaign: Campaign, now: Date): Date {
+  return nextWindowDayOpen(campaign, nextWindowOpen(campaign, now))
+}
+
+/** When the first of these full mailboxes gets room again (its local midnight), inside the window. */
+export function mailboxLimitClears(
+  campaign: Campaign,
+  mailboxes: readonly Mailbox[],
+  now: Date,
+): Date | null {
+  let earliest: Date | null = null
+  for (const mailbox of mailboxes) {
+    const reset = nextLocalMidnight(now, mailbox.timezone)
+    if (!earliest || reset < earliest) earliest = reset
+  }
+  return earliest && nextWindowOpen(campaign, earliest)
+}
+
+/** Whether a mailbox is paused at `now`. */
+export function isPaused(mailbox: Mailbox, now: Date): boolean {
+  return mailbox.pausedUntil !== null && mailbox.pausedUntil.getTime() > now.getTime()
+}

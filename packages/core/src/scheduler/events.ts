@@ -1,0 +1,53 @@
+import type { RecoveredItem } from '../store.js'
+
+/** Why a campaign did not send in a tick. The first six come from the store's reservation. */
+export type TickSkipReason =
+  | 'not-running'
+  | 'pacing'
+  | 'campaign-limit'
+  | 'queue-empty'
+  | 'not-due'
+  | 'mailbox-limit'
+  | 'outside-window'
+  | 'mailbox-paused'
+  /** The reservation's lease ran out before the transport was called, so it was given back. */
+  | 'lease-expired'
+
+interface SendEventBase {
+  at: Date
+  campaignId: string
+  leadId: string
+  itemId: string
+  step: number
+  mailboxId: string
+  messageId: string
+}
+
+export type SchedulerEvent =
+  | (SendEventBase & { type: 'sent'; to: string; subject: string })
+  | (SendEventBase & { type: 'failed'; error: string; bounced: boolean })
+  | (SendEventBase & { type: 'retried'; error: string; retryAt: Date; attempts: number })
+  | { type: 'mailbox-paused'; at: Date; mailboxId: string; until: Date; reason: string }
+  | { type: 'skipped'; at: Date; campaignId: string; reason: TickSkipReason; until?: Date }
+  | { type: 'recovered'; at: Date; item: RecoveredItem }
+  | { type: 'campaign-completed'; at: Date; campaignId: string }
+  /** A completion was refused because recovery (or another worker) had taken the item over. */
+  | { type: 'lease-lost'; at: Date; campaignId: string; itemId: string }
+
+export interface TickResult {
+  sent: number
+  failed: number
+  retried: number
+  /** Campaigns that could not send, by reason. */
+  skipped: Partial<Record<TickSkipReason, number>>
+  /** Expired leases recovered at the start of the tick. */
+  recovered: number
+  /** Campaigns looked at. */
+  campaigns: number
+  durationMs: number
+  /**
+   * The earliest instant at which a tick could send something it cannot send now, or null when
+   * nothing is waiting. A host can sleep until then instead of polling.
+   */
+  nextDueAt: Date | null
+}

@@ -1,0 +1,133 @@
+import type { UnsubscribeUrl } from '../message/build.js'
+import type { Campaign } from '../model/types.js'
+import { DEFAULT_RETRY, type RetryPolicy } from '../policy/backoff.js'
+import type { Store } from '../store.js'
+import type { Transport } from '../transport.js'
+import type { SchedulerEvent } from './events.js'
+
+/** Where the scheduler reads time. `sleep` lets a fake clock make simulated waits instant. */
+export interface Clock {
+  now(): Date
+  /** Resolves after `ms` of this clock's time. Default: a real timer. */
+  sleep?(ms: number): Promise<void>
+}
+
+/** A pino-style logger: `logger.info({ campaignId }, 'message')`. */
+export interface Logger {
+  debug(obj: object, msg?: string): void
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface SchedulerOptions {
+  store: Store
+  transport: Transport
+  /** Source of time. Default: the system clock. */
+  clock?: Clock
+  /** Random numbers in [0, 1) for jitter and backoff. Default: `Math.random`. */
+  random?: () => number
+  /** Sends in flight at once within one tick. Default 10. */
+  concurrency?: number
+  /** Most sends one campaign makes in one tick. Default 1, as in the in-house sender. */
+  maxSendsPerCampaignPerTick?: number
+  /**
+   * How long (ms) a tick may wait for a campaign's pacing slot that falls before the next tick,
+   * to send at that instant rather than at the next tick. This is what makes the real gaps random
+   * when the host ticks on a fixed beat (every 30 s). Nothing is reserved while waiting, so a
+   * crash loses nothing. Set 0 for ticks that must return at once (serverless). Default 30 000.
+   */
+  lookahead?: number
+  /** Lease (ms) on a reserved send: longer than any transport call can take. Default 300 000. */
+  lease?: number
+  /**
+   * What recovery does with a send whose lease expired (its worker died mid-send): `'fail'`
+   * marks it failed with reason `interrupted`, never sending it again, since it may have left;
+   * `'retry'` puts it back to pending (at-least-once: a possible duplicate). Default `'fail'`.
+   */
+  leaseRecovery?: 'fail' | 'retry'
+  /** Retries of temporary failures. Default `{ maxAttempts: 5, baseDelayMs: 60 000, maxDelayMs: 3 600 000 }`. */
+  retry?: Partial<RetryPolicy>
+  /** Which campaigns this scheduler handles: a list of ids, or a predicate. Default: all. */
+  campaignFilter?: readonly string[] | ((campaign: Campaign) => boolean)
+  /** Upper bound (ms) between two ticks of `start()`. Default 30 000. */
+  interval?: number
+  /** One-click unsubscribe URL per lead (adds RFC 8058 `List-Unsubscribe` headers). */
+  unsubscribeUrl?: UnsubscribeUrl
+  /** Receives a typed event for every send, failure, retry, skip, recovery and completion. */
+  onEvent?: (event: SchedulerEvent) => void
+  /** Default: silent. */
+  logger?: Logger
+}
+
+export interface ResolvedOptions {
+  store: Store
+  transport: Transport
+  clock: Required<Clock>
+  random: () => number
+  concurrency: number
+  maxSendsPerCampaignPerTick: number
+  lookahead: number
+  lease: number
+  leaseRecovery: 'fail' | 'retry'
+  retry: RetryPolicy
+  campaignFilter: SchedulerOptions['campaignFilter']
+  interval: number
+  unsubscribeUrl: UnsubscribeUrl | undefined
+  emit: (event: SchedulerEvent) => void
+  logger: Logger
+}
+
+const noop = () => {}
+const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop }
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+const systemClock: Clock = { now: () => new Date() }
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < min)
+    throw new TypeError(`${name} must be an integer >= ${min}, got ${value}`)
+  return value
+}
+
+export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
+  if (!options?.store) throw new TypeError('createScheduler: `store` is required')
+  if (!options.transport) throw new TypeError('createScheduler: `transport` is required')
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? silentLogger
+  const onEvent = options.onEvent
+  const retry = { ...DEFAULT_RETRY, ...options.retry }
+  positiveInt('retry.maxAttempts', retry.maxAttempts, 1)
+  positiveInt('retry.baseDelayMs', retry.baseDelayMs, 0, 0)
+  positiveInt('retry.maxDelayMs', retry.maxDelayMs, 0, 0)
+  return {
+    store: options.store,
+    transport: options.transport,
+    clock: { now: () => clock.now(), sleep: clock.sleep ? (ms) => clock.sleep!(ms) : realSleep },
+    random: options.random ?? Math.random,
+    concurrency: positiveInt('concurrency', options.concurrency, 10),
+    maxSendsPerCampaignPerTick: positiveInt(
+      'maxSendsPerCampaignPerTick',
+      options.maxSendsPerCampaignPerTick,
+      1,
+    ),
+    lookahead: positiveInt('lookahead', options.lookahead, 30_000, 0),
+    lease: positiveInt('lease', options.lease, 300_000),
+    leaseRecovery: options.leaseRecovery ?? 'fail',
+    retry,
+    campaignFilter: options.campaignFilter,
+    interval: positiveInt('interval', options.interval, 30_000),
+    unsubscribeUrl: options.unsubscribeUrl,
+    emit: onEvent
+      ? (event) => {
+          try {
+            onEvent(event)
+          } catch (error) {
+            // A throwing listener must not break a tick halfway through a send.
+            logger.error({ err: error, event: event.type }, 'onEvent listener threw')
+          }
+        }
+      : noop,
+    logger,
+  }
+}

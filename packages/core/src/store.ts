@@ -1,0 +1,315 @@
+import type {
+  Campaign,
+  CampaignSchedule,
+  CampaignStatus,
+  Lead,
+  LeadStatus,
+  Mailbox,
+  QueueItem,
+  QueueStats,
+  Step,
+} from './model/types.js'
+
+/**
+ * Where the queue lives. Core decides *what* should happen (policy); a store makes it happen
+ * *atomically* (mechanism). Rules every adapter follows:
+ *
+ * - **Time comes from core.** Every call that depends on time receives `now`; an adapter never
+ *   reads a clock (`new Date()`, SQL `now()`), so a fake clock drives it in tests.
+ * - **Each method is atomic.** It happens entirely or not at all, and concurrent calls (from one
+ *   process or many) behave as if they ran one after the other. Where a method says
+ *   "compare-and-set", a lost race is an ordinary result, not an error.
+ * - **Batches are independent.** Methods taking arrays handle the elements in order, each
+ *   atomically on its own; an adapter may use one round trip for all of them.
+ * - **Errors** an adapter cannot handle are thrown as `MailcadenceError` with code
+ *   `store-unavailable` (retryable: connection, timeout, deadlock) or `store-conflict`.
+ * - Ids are strings chosen by the store. Inputs arrive already validated by core.
+ *
+ * `runStoreConformance` from `@mailcadence/core/testing` checks all of this.
+ */
+export interface Store {
+  // -- mailboxes -------------------------------------------------------------------------------
+
+  /** Inserts a mailbox. `pausedUntil`/`pauseReason` start null. */
+  createMailbox(input: NewMailbox, now: Date): Promise<Mailbox>
+  /** Applies `patch` to a mailbox and returns it, or null if it does not exist. */
+  updateMailbox(id: string, patch: MailboxPatch, now: Date): Promise<Mailbox | null>
+  /** The mailboxes with these ids that exist, in any order. */
+  getMailboxes(ids: readonly string[]): Promise<Mailbox[]>
+
+  // -- campaigns -------------------------------------------------------------------------------
+
+  /** Inserts a campaign in status `DRAFT` with `nextSlotAt` and `lastMailboxId` null. */
+  createCampaign(input: NewCampaign, now: Date): Promise<Campaign>
+  getCampaign(id: string): Promise<Campaign | null>
+  /** Replaces the campaign's settings (not its status or pacing state). Null if it does not exist. */
+  updateCampaign(id: string, patch: CampaignPatch, now: Date): Promise<Campaign | null>
+  /**
+   * Compare-and-set on the status: moves the campaign to `to` only if its status is one of
+   * `from`. With `cancelPending`, in the same atomic step, every `pending` item of the campaign
+   * becomes `cancelled` (reason in `lastError`). Returns the campaign after the call (changed or
+   * not) and whether it changed; null if it does not exist.
+   *
+   * Once this has returned `changed: true` with `to` other than `IN_PROGRESS`, no reservation of
+   * the campaign may succeed.
+   */
+  setCampaignStatus(
+    id: string,
+    change: { from: readonly CampaignStatus[]; to: CampaignStatus; cancelPending?: string },
+    now: Date,
+  ): Promise<{ changed: boolean; campaign: Campaign } | null>
+  /**
+   * Compare-and-set: `IN_PROGRESS → COMPLETED` only if the campaign has no `pending` and no
+   * `sending` item. Returns whether it changed.
+   */
+  completeIfDrained(campaignId: string, now: Date): Promise<boolean>
+  /**
+   * Campaigns in status `IN_PROGRESS` that have at least one `pending` item, each with the
+   * earliest `scheduledAt` of its pending items, and those with no `pending` and no `sending`
+   * item (drained, so core can complete them) with `nextItemAt: null`; optionally limited to
+   * `ids`. Used by every tick: it must not slow down as sent history grows.
+   */
+  listRunnableCampaigns(now: Date, filter?: { ids?: readonly string[] }): Promise<RunnableCampaign[]>
+
+  // -- leads -----------------------------------------------------------------------------------
+
+  /**
+   * Adds leads to a campaign and enqueues step 0 for each (`pending`, `scheduledAt = now`,
+   * `mailboxId` null). Atomic per lead: a lead whose address (compared by `emailKey`) is
+   * already in the campaign is counted as a duplicate, one whose `emailKey` is suppressed is
+   * returned in `suppressed`, and neither is inserted. Concurrent calls never insert one address
+   * twice in a campaign.
+   */
+  addLeads(campaignId: string, leads: readonly NewLead[], now: Date): Promise<AddLeadsOutcome>
+  /** The lead of this campaign with this `emailKey`, or null. */
+  getLead(campaignId: string, emailKey: string): Promise<Lead | null>
+  /**
+   * Sets the status of one lead (found by `emailKey`) from `active` to `status` and, in the same
+   * atomic step, cancels its `pending` items with `reason`. Returns null if no such lead.
+   */
+  stopLead(
+    campaignId: string,
+    emailKey: string,
+    status: Exclude<LeadStatus, 'active'>,
+    reason: string,
+    now: Date,
+  ): Promise<{ lead: Lead; cancelled: number } | null>
+  /**
+   * Adds `emailKey` to the suppression list (idempotent) and, in the same atomic step, marks
+   * every `active` lead with that address `suppressed` and cancels their `pending` items in every
+   * campaign. Returns how many items were cancelled.
+   */
+  suppress(emailKey: string, reason: string, now: Date): Promise<{ cancelled: number }>
+
+  // -- the queue -------------------------------------------------------------------------------
+
+  /**
+   * Reserves sends. Each request is one send of one campaign and is handled atomically on its own,
+   * in order. For a request to succeed, all of this happens in one step, or nothing does:
+   *
+   * 1. the campaign is `IN_PROGRESS`, its `nextSlotAt` is null or `<= now`, and its count for
+   *    `campaignDayKey` is below `maxEmailsPerDay`; its `nextSlotAt` becomes `nextSlotAt` of the
+   *    request and its count for `campaignDayKey` goes up by one;
+   * 2. the oldest due `pending` item (`scheduledAt <= now`, ties by id) that can leave now is
+   *    taken: an item with a `mailboxId` can leave only from that mailbox, one without from any
+   *    candidate mailbox; a mailbox "has room" when its count for its `dayKey` is below its
+   *    `dailyEmailLimit`. Candidates are tried in the order given; an unassigned item takes the
+   *    first with room. An item whose mailbox is full, or not among the candidates, is passed
+   *    over, so it never blocks the others;
+   * 3. the chosen mailbox's count for its `dayKey` goes up by one (compare-and-set against its
+   *    limit, so concurrent reservations can never pass it), and when the item had no mailbox the
+   *    campaign's `lastMailboxId` becomes that mailbox;
+   * 4. the item becomes `sending` with `leaseToken`, `leaseUntil`, `mailboxId` and the
+   *    `messageId` of the chosen candidate.
+   *
+   * When it fails, nothing changed and the outcome says why, checked in this order:
+   * `not-running`, `pacing` (until `nextSlotAt`), `campaign-limit`, `queue-empty` (no pending
+   * item at all), `not-due` (until the earliest `scheduledAt`), `mailbox-limit` (due items exist
+   * but none has a mailbox with room).
+   */
+  reserveSends(requests: readonly ReserveRequest[], now: Date): Promise<ReserveOutcome[]>
+  /**
+   * Records what happened to reserved sends. Each completion applies only while the item is still
+   * `sending` with the same `leaseToken`; otherwise nothing changes and the outcome is
+   * `lease-lost` (recovery, or another worker, decided first). On success, atomically:
+   *
+   * - `sent`: the item becomes `sent` (`sentAt = now`, `messageId`); a send-log row is written
+   *   (unique on campaign, lead, step); if `next` is given and the lead is still `active` and
+   *   the campaign not `CANCELLED`, the next step is enqueued as `pending` at
+   *   `next.scheduledAt`, on the same mailbox, with `references` extended by this `messageId`
+   *   and `threadSubject` kept from this item or, if it had none, set to `subject` (unique on
+   *   campaign, lead, step: never enqueued twice);
+   *   without `next` an `active` lead becomes `completed`.
+   * - `retry`: the item goes back to `pending` at `retryAt`, `attempts` set to `attempts`,
+   *   `lastError` set; the lease is cleared. With `unassignMailbox` its `mailboxId` becomes null,
+   *   so a first email that no mail thread ties to a mailbox can leave from another one. If the
+   *   lead is no longer `active` or the campaign is `CANCELLED` or `COMPLETED` (a stop arrived
+   *   while it was in flight), the item becomes `cancelled` instead, so stops hold.
+   * - `failed`: the item becomes `failed` with `lastError`; with `leadStatus` an `active` lead
+   *   takes that status and its other `pending` items are cancelled.
+   *
+   * With `refund`, the campaign's and the mailbox's day counts taken by the reservation go down by
+   * one, but only if they still count the reservation's day keys (no mail left, so the slot is
+   * given back).
+   */
+  completeSends(completions: readonly Completion[], now: Date): Promise<CompletionOutcome[]>
+  /**
+   * Recovers `sending` items whose `leaseUntil` is at or before `now` (a worker died or stalled):
+   * with `policy: 'fail'` they become `failed` with `lastError = 'interrupted'` (the mail may have
+   * left, so it is never sent again); with `'retry'` they become `pending` at `now`, unless the
+   * lead is no longer `active` or the campaign is `CANCELLED`, in which case they fail as
+   * `interrupted` too. The lease is cleared either way, so a late completion of the old lease is
+   * refused. Returns what changed.
+   */
+  recoverExpiredLeases(now: Date, policy: 'fail' | 'retry'): Promise<RecoveredItem[]>
+
+  // -- reading ---------------------------------------------------------------------------------
+
+  queueStats(campaignId: string): Promise<QueueStats>
+  /** Sends counted for the campaign on `campaignDayKey` and for each mailbox on its `dayKey`. */
+  dayCounts(query: DayCountQuery): Promise<DayCounts>
+  /** Queue items of a campaign (all statuses), oldest first. For inspection and tests, not the hot path. */
+  listQueueItems(campaignId: string): Promise<QueueItem[]>
+  /** The send log of a campaign, in send order. */
+  listSendLog(campaignId: string): Promise<SendLogEntry[]>
+
+  /** Releases what the store holds (pools it created). Stores given a pool by the host leave it open. */
+  close(): Promise<void>
+}
+
+export type NewMailbox = Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt' | 'pausedUntil' | 'pauseReason'>
+export type MailboxPatch = Partial<Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt'>>
+
+export interface NewCampaign extends CampaignSchedule {
+  name: string
+  mailboxIds: string[]
+  steps: Step[]
+  variables: string[]
+}
+export type CampaignPatch = Partial<NewCampaign>
+
+export interface NewLead {
+  email: string
+  /** Lower-cased, trimmed address: the key for duplicates and suppression. */
+  emailKey: string
+  firstName: string | null
+  lastName: string | null
+  company: string | null
+  variables: Record<string, string>
+}
+
+export interface AddLeadsOutcome {
+  added: Lead[]
+  duplicates: number
+  /** `emailKey`s refused because they are suppressed. */
+  suppressed: string[]
+}
+
+export interface RunnableCampaign {
+  campaign: Campaign
+  /** Earliest `scheduledAt` of its pending items; null when it has none and nothing is sending. */
+  nextItemAt: Date | null
+}
+
+export interface MailboxCandidate {
+  mailboxId: string
+  /** The mailbox's local day now, from `dayKey()`. */
+  dayKey: string
+  dailyEmailLimit: number
+  /** Message-ID the item takes if it leaves from this mailbox. */
+  messageId: string
+}
+
+export interface ReserveRequest {
+  campaignId: string
+  leaseToken: string
+  leaseUntil: Date
+  /** The campaign's window day now (a window crossing midnight counts for the day it opened). */
+  campaignDayKey: string
+  maxEmailsPerDay: number
+  /** Pacing: the campaign's next slot if this reservation succeeds. */
+  nextSlotAt: Date
+  /** Mailboxes to try, in core's preferred order; paused ones are already left out. */
+  mailboxes: readonly MailboxCandidate[]
+}
+
+export type SkipReason =
+  | 'not-running'
+  | 'pacing'
+  | 'campaign-limit'
+  | 'queue-empty'
+  | 'not-due'
+  | 'mailbox-limit'
+
+export type ReserveOutcome =
+  | { ok: true; send: ReservedSend }
+  | { ok: false; reason: SkipReason; until?: Date }
+
+/** A reserved send: the item (now `sending`) and the lead it goes to. */
+export interface ReservedSend {
+  item: QueueItem
+  lead: Lead
+  /** Day keys the reservation counted on, for a refund. */
+  campaignDayKey: string
+  mailboxDayKey: string
+  /** Earliest `scheduledAt` among the campaign's other `pending` items after this reservation, or null if none. */
+  nextPendingAt: Date | null
+}
+
+interface CompletionBase {
+  itemId: string
+  leaseToken: string
+  /** Give back the day counts taken by the reservation (no mail left). */
+  refund?: { campaignDayKey: string; mailboxId: string; mailboxDayKey: string }
+}
+
+export type Completion =
+  | (CompletionBase & {
+      kind: 'sent'
+      messageId: string
+      /** Subject actually sent, for the send log. */
+      subject: string
+      to: string
+      next?: { step: number; scheduledAt: Date }
+    })
+  | (CompletionBase & {
+      kind: 'retry'
+      retryAt: Date
+      attempts: number
+      error: string
+      unassignMailbox?: boolean
+    })
+  | (CompletionBase & { kind: 'failed'; error: string; attempts: number; leadStatus?: 'bounced' | 'failed' })
+
+export type CompletionOutcome = 'ok' | 'lease-lost'
+
+export interface RecoveredItem {
+  itemId: string
+  campaignId: string
+  leadId: string
+  step: number
+  status: 'failed' | 'pending'
+}
+
+export interface DayCountQuery {
+  campaignId: string
+  campaignDayKey: string
+  mailboxes: ReadonlyArray<{ mailboxId: string; dayKey: string }>
+}
+
+export interface DayCounts {
+  campaign: number
+  /** Count per mailbox id for the day asked. */
+  mailboxes: Record<string, number>
+}
+
+export interface SendLogEntry {
+  campaignId: string
+  leadId: string
+  step: number
+  mailboxId: string
+  messageId: string
+  to: string
+  subject: string
+  sentAt: Date
+}

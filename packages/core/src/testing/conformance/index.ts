@@ -1,0 +1,38 @@
+import { afterEach, describe } from 'vitest'
+import { failureTests } from './failures.js'
+import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
+import { invariantTests } from './invariants.js'
+import { lifecycleTests } from './lifecycle.js'
+import { rotationTests } from './rotation.js'
+import { timingTests } from './timing.js'
+import { weekTests } from './week.js'
+
+/**
+ * The store conformance suite: what "an adapter works" means. Call it from a vitest test file:
+ *
+ * ```ts
+ * runStoreConformance('postgres', async () => createPostgresStore({ pool, schema: await freshSchema() }))
+ * ```
+ *
+ * `makeStore` is called once per test and must return an empty store; the suite closes it after
+ * the test (through `scheduler.close()`). Everything runs through the real scheduler with a fake
+ * clock and a recording transport, and asserts the invariants of DESIGN.md.
+ */
+export function runStoreConformance(
+  name: string,
+  makeStore: MakeStore,
+  options: ConformanceOptions = {},
+): void {
+  describe(`store conformance: ${name}`, { timeout: options.timeout ?? 60_000 }, () => {
+    const harness = createHarness(makeStore)
+    afterEach(() => harness.cleanup())
+    describe('invariants under concurrency', () => invariantTests(harness.env))
+    describe('pacing and windows', () => timingTests(harness.env))
+    describe('rotation and threads', () => rotationTests(harness.env))
+    describe('failures and recovery', () => failureTests(harness.env))
+    describe('lifecycle', () => lifecycleTests(harness.env))
+    describe('a working week', () => weekTests(harness.env))
+  })
+}
+
+export type { ConformanceOptions, MakeStore }

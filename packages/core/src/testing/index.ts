@@ -1,0 +1,11 @@
+/**
+ * Test helpers for mailcadence hosts and adapter authors: the store conformance suite (runs on
+ * vitest), a fake clock, a seeded random source and a recording transport.
+ *
+ * @packageDocumentation
+ */
+
+export { createFakeClock, type FakeClock } from './clock.js'
+export { type ConformanceOptions, type MakeStore, runStoreConformance } from './conformance/index.js'
+export { createSeededRandom } from './random.js'
+export { createRecordingTransport, type RecordingTransport, type SentRecord } from './transport.js'
