@@ -33,7 +33,10 @@ function campaign(overrides: Partial<CampaignInput> = {}): CampaignInput {
   return {
     name: 'Q4 outreach',
     mailboxIds: ['mb-1'],
-    steps: [{ subject: 'Hi {{firstName|there}}', text: 'Hello {{firstName|there}}' }, { delayDays: 3, text: 'Bump' }],
+    steps: [
+      { subject: 'Hi {{firstName|there}}', text: 'Hello {{firstName|there}}' },
+      { delayDays: 3, text: 'Bump' },
+    ],
     ...overrides,
   }
 }
@@ -59,7 +62,9 @@ describe('validateMailbox', () => {
       dailyEmailLimit: 50,
       timezone: 'UTC',
     })
-    expect(validateMailbox(mailbox({ name: 'Anna Smith', timezone: 'Europe/Warsaw', dailyEmailLimit: 0 }))).toEqual({
+    expect(
+      validateMailbox(mailbox({ name: 'Anna Smith', timezone: 'Europe/Warsaw', dailyEmailLimit: 0 })),
+    ).toEqual({
       email: 'anna@acme.test',
       name: 'Anna Smith',
       dailyEmailLimit: 0,
@@ -71,12 +76,17 @@ describe('validateMailbox', () => {
     invalidError(() => validateMailbox(null as unknown as MailboxInput), 'mailbox')
   })
 
-  it.each(['', 'anna', 'anna@acme', 'anna@@acme.test', 'an na@acme.test', '.anna@acme.test', 'a..b@acme.test'])(
-    'refuses the address %j',
-    (email) => {
-      invalidError(() => validateMailbox(mailbox({ email })), 'email')
-    },
-  )
+  it.each([
+    '',
+    'anna',
+    'anna@acme',
+    'anna@@acme.test',
+    'an na@acme.test',
+    '.anna@acme.test',
+    'a..b@acme.test',
+  ])('refuses the address %j', (email) => {
+    invalidError(() => validateMailbox(mailbox({ email })), 'email')
+  })
 
   it('refuses a non-string address', () => {
     const error = invalidError(() => validateMailbox(mailbox({ email: 42 as unknown as string })), 'email')
@@ -129,10 +139,18 @@ describe('validateCampaign', () => {
       jitter: 0.2,
       maxEmailsPerDay: 500,
       mailboxIds: ['mb-1'],
-      steps: [{ subject: 'Hi {{firstName|there}}', text: 'Hello {{firstName|there}}' }, { delayDays: 3, text: 'Bump' }],
+      steps: [
+        { subject: 'Hi {{firstName|there}}', text: 'Hello {{firstName|there}}' },
+        { delayDays: 3, text: 'Bump' },
+      ],
       variables: [],
     })
-    expect(CAMPAIGN_DEFAULTS).toMatchObject({ startHour: 9, endHour: 17, delayBetweenEmails: 90, jitter: 0.2 })
+    expect(CAMPAIGN_DEFAULTS).toMatchObject({
+      startHour: 9,
+      endHour: 17,
+      delayBetweenEmails: 90,
+      jitter: 0.2,
+    })
   })
 
   it('keeps the values given instead of the defaults', () => {
@@ -216,7 +234,10 @@ describe('validateCampaign', () => {
         () => validateCampaign(campaign({ allowedDays: ['MON'] as unknown as string })),
         'allowedDays',
       )
-      invalidError(() => validateCampaign(campaign({ allowedDays: null as unknown as string })), 'allowedDays')
+      invalidError(
+        () => validateCampaign(campaign({ allowedDays: null as unknown as string })),
+        'allowedDays',
+      )
     })
 
     it('accepts lower case, spaces and every day', () => {
@@ -255,7 +276,10 @@ describe('validateCampaign', () => {
     })
 
     it('refuses endHour 24 with another endMinute, on endMinute', () => {
-      const error = invalidError(() => validateCampaign(campaign({ endHour: 24, endMinute: 30 })), 'endMinute')
+      const error = invalidError(
+        () => validateCampaign(campaign({ endHour: 24, endMinute: 30 })),
+        'endMinute',
+      )
       expect(error.message).toContain('endHour is 24')
     })
 
@@ -272,7 +296,9 @@ describe('validateCampaign', () => {
     })
 
     it('accepts a window one minute long and one crossing midnight', () => {
-      expect(() => validateCampaign(campaign({ startHour: 9, startMinute: 0, endHour: 9, endMinute: 1 }))).not.toThrow()
+      expect(() =>
+        validateCampaign(campaign({ startHour: 9, startMinute: 0, endHour: 9, endMinute: 1 })),
+      ).not.toThrow()
       expect(() => validateCampaign(campaign({ startHour: 22, endHour: 2 }))).not.toThrow()
     })
   })
@@ -314,7 +340,10 @@ describe('validateCampaign', () => {
     it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, '3' as unknown as number])(
       'refuses delayDays %p on the step',
       (delayDays) => {
-        const steps: Step[] = [{ subject: 'Hi', text: 'a' }, { delayDays, text: 'b' }]
+        const steps: Step[] = [
+          { subject: 'Hi', text: 'a' },
+          { delayDays, text: 'b' },
+        ]
         invalidError(() => validateCampaign(campaign({ steps })), 'steps[1].delayDays')
       },
     )
@@ -323,17 +352,26 @@ describe('validateCampaign', () => {
   describe('mailboxIds', () => {
     it('refuses an empty or missing list', () => {
       invalidError(() => validateCampaign(campaign({ mailboxIds: [] })), 'mailboxIds')
-      invalidError(() => validateCampaign(campaign({ mailboxIds: undefined as unknown as string[] })), 'mailboxIds')
+      invalidError(
+        () => validateCampaign(campaign({ mailboxIds: undefined as unknown as string[] })),
+        'mailboxIds',
+      )
     })
 
     it('refuses a mailbox listed twice', () => {
-      const error = invalidError(() => validateCampaign(campaign({ mailboxIds: ['a', 'b', 'a'] })), 'mailboxIds')
+      const error = invalidError(
+        () => validateCampaign(campaign({ mailboxIds: ['a', 'b', 'a'] })),
+        'mailboxIds',
+      )
       expect(error.message).toContain('twice')
     })
 
     it('refuses an empty or non-string id, naming its index', () => {
       invalidError(() => validateCampaign(campaign({ mailboxIds: ['a', ''] })), 'mailboxIds[1]')
-      invalidError(() => validateCampaign(campaign({ mailboxIds: [7 as unknown as string] })), 'mailboxIds[0]')
+      invalidError(
+        () => validateCampaign(campaign({ mailboxIds: [7 as unknown as string] })),
+        'mailboxIds[0]',
+      )
     })
   })
 
@@ -351,16 +389,30 @@ describe('validateCampaign', () => {
     })
 
     it('requires a subject on the first step only', () => {
-      const error = invalidError(() => validateCampaign(campaign({ steps: [{ text: 'Hello' }] })), 'steps[0].subject')
+      const error = invalidError(
+        () => validateCampaign(campaign({ steps: [{ text: 'Hello' }] })),
+        'steps[0].subject',
+      )
       expect(error.message).toContain('first step')
       const ok = validateCampaign(campaign({ steps: [{ subject: 'Hi', text: 'a' }, { text: 'b' }] }))
       expect(ok.steps[1]).toEqual({ text: 'b' })
     })
 
     it('refuses an empty or blank subject, and a non-string one', () => {
-      invalidError(() => validateCampaign(campaign({ steps: [{ subject: '  ', text: 'a' }] })), 'steps[0].subject')
       invalidError(
-        () => validateCampaign(campaign({ steps: [{ subject: 'a', text: 'a' }, { subject: '', text: 'b' }] })),
+        () => validateCampaign(campaign({ steps: [{ subject: '  ', text: 'a' }] })),
+        'steps[0].subject',
+      )
+      invalidError(
+        () =>
+          validateCampaign(
+            campaign({
+              steps: [
+                { subject: 'a', text: 'a' },
+                { subject: '', text: 'b' },
+              ],
+            }),
+          ),
         'steps[1].subject',
       )
       invalidError(
@@ -401,18 +453,32 @@ describe('validateCampaign', () => {
       expect(validateCampaign(campaign({ steps })).steps).toEqual(steps)
     })
 
-    it.each(['Hi\r\nBcc: victim@example.com', 'Hi\n', 'Hi\rthere', 'Hi\0'])('refuses the subject %j', (subject) => {
-      const error = invalidError(
-        () => validateCampaign(campaign({ steps: [{ subject: 'ok', text: 'a' }, { subject, text: 'b' }] })),
-        'steps[1].subject',
-      )
-      expect(error.message).toContain('CR, LF or NUL')
-    })
+    it.each(['Hi\r\nBcc: victim@example.com', 'Hi\n', 'Hi\rthere', 'Hi\0'])(
+      'refuses the subject %j',
+      (subject) => {
+        const error = invalidError(
+          () =>
+            validateCampaign(
+              campaign({
+                steps: [
+                  { subject: 'ok', text: 'a' },
+                  { subject, text: 'b' },
+                ],
+              }),
+            ),
+          'steps[1].subject',
+        )
+        expect(error.message).toContain('CR, LF or NUL')
+      },
+    )
 
     it('refuses any subject holding CR, LF or NUL (property)', () => {
       fc.assert(
         fc.property(headerUnsafe, (subject) => {
-          invalidError(() => validateCampaign(campaign({ steps: [{ subject, text: 'a' }] })), 'steps[0].subject')
+          invalidError(
+            () => validateCampaign(campaign({ steps: [{ subject, text: 'a' }] })),
+            'steps[0].subject',
+          )
         }),
       )
     })
@@ -438,7 +504,8 @@ describe('validateCampaign', () => {
 
     it('refuses malformed text and html templates, naming the key', () => {
       invalidError(
-        () => validateCampaign(campaign({ steps: [{ subject: 'a', text: 'ok' }, { text: 'Hi {{firstName' }] })),
+        () =>
+          validateCampaign(campaign({ steps: [{ subject: 'a', text: 'ok' }, { text: 'Hi {{firstName' }] })),
         'steps[1].text',
       )
       invalidError(
@@ -464,7 +531,9 @@ describe('validateCampaign', () => {
     })
 
     it('accepts the built-in variables, with or without fallbacks', () => {
-      const steps = [{ subject: '{{firstName}} {{lastName|}}', text: '{{ email }} at {{company|your company}}' }]
+      const steps = [
+        { subject: '{{firstName}} {{lastName|}}', text: '{{ email }} at {{company|your company}}' },
+      ]
       expect(validateCampaign(campaign({ steps })).steps).toEqual(steps)
     })
 
@@ -479,12 +548,18 @@ describe('validateCampaign', () => {
 
   describe('variables', () => {
     it('refuses a value that is not an array', () => {
-      invalidError(() => validateCampaign(campaign({ variables: 'plan' as unknown as string[] })), 'variables')
+      invalidError(
+        () => validateCampaign(campaign({ variables: 'plan' as unknown as string[] })),
+        'variables',
+      )
     })
 
-    it.each(['', '1st', 'my-var', 'has space', 'x.y'])('refuses the variable name %j, naming its index', (name) => {
-      invalidError(() => validateCampaign(campaign({ variables: ['ok', name] })), 'variables[1]')
-    })
+    it.each(['', '1st', 'my-var', 'has space', 'x.y'])(
+      'refuses the variable name %j, naming its index',
+      (name) => {
+        invalidError(() => validateCampaign(campaign({ variables: ['ok', name] })), 'variables[1]')
+      },
+    )
 
     it('refuses a non-string name', () => {
       invalidError(() => validateCampaign(campaign({ variables: [3 as unknown as string] })), 'variables[0]')
@@ -582,7 +657,9 @@ describe('prepareLead', () => {
     expect(prepareLead({ email: 'a@b.test', variables: { plan: 3 as unknown as string } }, none)).toEqual({
       reason: 'variables.plan must be a string',
     })
-    expect(prepareLead({ email: 'a@b.test', variables: 'x' as unknown as Record<string, string> }, none)).toEqual({
+    expect(
+      prepareLead({ email: 'a@b.test', variables: 'x' as unknown as Record<string, string> }, none),
+    ).toEqual({
       reason: 'variables must be an object of strings',
     })
   })
@@ -600,15 +677,17 @@ describe('prepareLead', () => {
     expect(prepareLead({ email: 'a@b.test', variables: { plan: 'Pro' } }, required)).toEqual({
       reason: 'missing {{firstName}}, used without a fallback',
     })
-    expect(prepareLead({ email: 'a@b.test', firstName: '  ', variables: { plan: 'Pro' } }, required)).toEqual({
-      reason: 'missing {{firstName}}, used without a fallback',
-    })
+    expect(prepareLead({ email: 'a@b.test', firstName: '  ', variables: { plan: 'Pro' } }, required)).toEqual(
+      {
+        reason: 'missing {{firstName}}, used without a fallback',
+      },
+    )
     expect(prepareLead({ email: 'a@b.test', firstName: 'Jan', variables: { plan: ' ' } }, required)).toEqual({
       reason: 'missing {{plan}}, used without a fallback',
     })
-    expect(isLead(prepareLead({ email: 'a@b.test', firstName: 'Jan', variables: { plan: 'Pro' } }, required))).toBe(
-      true,
-    )
+    expect(
+      isLead(prepareLead({ email: 'a@b.test', firstName: 'Jan', variables: { plan: 'Pro' } }, required)),
+    ).toBe(true)
   })
 
   it('does not let a custom variable stand in for a missing built-in one', () => {
@@ -638,12 +717,15 @@ describe('prepareLead', () => {
 })
 
 describe('emailProblem', () => {
-  it.each(['jan@example.com', 'Jan.K+tag@sub.example.co.uk', "o'brien@example.ie", '  jan@example.com  ', 'a@b.cd'])(
-    'accepts %j',
-    (email) => {
-      expect(emailProblem(email)).toBeNull()
-    },
-  )
+  it.each([
+    'jan@example.com',
+    'Jan.K+tag@sub.example.co.uk',
+    "o'brien@example.ie",
+    '  jan@example.com  ',
+    'a@b.cd',
+  ])('accepts %j', (email) => {
+    expect(emailProblem(email)).toBeNull()
+  })
 
   it.each([
     ['', 'is empty'],

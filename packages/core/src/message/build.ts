@@ -6,9 +6,13 @@ import { renderTemplate } from './template.js'
 /** Host hook: the one-click unsubscribe URL (RFC 8058) for a lead, or null for none. */
 export type UnsubscribeUrl = (lead: Lead, campaign: Campaign) => string | null | undefined
 
-/** Folds anything that could break a header line into a space (defence in depth: input is checked too). */
+/**
+ * Folds control characters and Unicode line separators into a space, so nothing can break a header
+ * line whatever a lead's data holds (defence in depth: input is checked at the door too).
+ */
 export function headerSafe(value: string): string {
-  return value.replace(/[\r\n\0]+/g, ' ').trim()
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').trim()
 }
 
 /** A Message-ID on the sending mailbox's domain, so replies and bounces can be matched to it. */

@@ -27,6 +27,7 @@ export function parseTemplate(template: string): TemplatePart[] {
     const close = rest.indexOf('}}', open + 2)
     if (close === -1) throw new Error('has "{{" without a closing "}}"')
     const inner = rest.slice(open + 2, close)
+    if (inner.includes('{{')) throw new Error('has "{{" inside a variable')
     const bar = inner.indexOf('|')
     const name = (bar === -1 ? inner : inner.slice(0, bar)).trim()
     if (!NAME.test(name)) throw new Error(`has an invalid variable name "{{${inner}}}"`)

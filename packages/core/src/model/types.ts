@@ -4,6 +4,8 @@
  * are `Date`s in UTC.
  */
 
+import type { WindowSpec } from '../policy/calendar.js'
+
 export type CampaignStatus = 'DRAFT' | 'IN_PROGRESS' | 'PAUSED' | 'COMPLETED' | 'CANCELLED'
 
 export type QueueStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'cancelled'
@@ -25,16 +27,13 @@ export interface Step {
   delayDays?: number
 }
 
-/** The sending window and pace of a campaign, as the seed stores them. */
-export interface CampaignSchedule {
-  /** IANA time zone the window and the daily cap are read in. Default `UTC`. */
-  timezone: string
-  startHour: number
-  startMinute: number
-  endHour: number
-  endMinute: number
-  /** Comma-separated day names, e.g. `MON,TUE,WED,THU,FRI`. A window that crosses midnight belongs to the day it starts on. */
-  allowedDays: string
+/**
+ * The sending window and pace of a campaign, as the seed stores them. The window fields
+ * (`timezone`, `startHour`, `startMinute`, `endHour`, `endMinute`, `allowedDays`) are the
+ * calendar's {@link WindowSpec}; `timezone` defaults to `UTC`, and a window that crosses midnight
+ * belongs to the day it starts on.
+ */
+export interface CampaignSchedule extends WindowSpec {
   /** Seconds between two sends of this campaign, before jitter. */
   delayBetweenEmails: number
   /** Random spread of the gap: each gap is `delayBetweenEmails × (1 ± jitter)`. In [0, 1). Default 0.2. */

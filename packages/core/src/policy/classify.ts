@@ -32,11 +32,17 @@ const NETWORK_CODES = new Set([
 
 const MINUTE = 60_000
 
-/** Reads `x.y.z` from a server reply, if it carries one. */
+/**
+ * Reads the RFC 3463 code `x.y.z` of a server reply. It must follow the reply code (`550 5.1.1`,
+ * `550-5.1.1`) or open the text, and agree with the reply code's class: a `d.d.d` elsewhere in
+ * the text (an IP address, a version) is not one.
+ */
 export function enhancedStatus(response: string | undefined): string | null {
   if (!response) return null
-  const match = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(response)
-  return match ? `${match[1]}.${match[2]}.${match[3]}` : null
+  const match = /(?:^|\s)(?:([245])\d\d[ -])?([245])\.(\d{1,3})\.(\d{1,3})(?=$|[\s,;:.)])/.exec(response)
+  if (!match || (match[1] !== undefined && match[1] !== match[2])) return null
+  if (match[1] === undefined && match.index !== 0) return null
+  return `${match[2]}.${match[3]}.${match[4]}`
 }
 
 export function classifySendError(error: unknown): SendFailure {

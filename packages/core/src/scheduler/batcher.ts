@@ -8,6 +8,8 @@ export function createBatcher<Req, Res>(
   run: (requests: Req[]) => Promise<Res[]>,
   maxBatch: number,
 ): (request: Req) => Promise<Res> {
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new RangeError(`maxBatch must be an integer >= 1, got ${maxBatch}`)
   type Waiting = { request: Req; resolve: (value: Res) => void; reject: (error: unknown) => void }
   let queue: Waiting[] = []
   let scheduled = false

@@ -29,7 +29,10 @@ export function campaignLimitClears(campaign: Campaign, now: Date): Date {
   return nextWindowDayOpen(campaign, nextWindowOpen(campaign, now))
 }
 
-/** When the first of these full mailboxes gets room again (its local midnight), inside the window. */
+/**
+ * When a campaign whose usable mailboxes are all full may send again: at the first local midnight
+ * of a full mailbox, or when a paused one comes back if that is sooner; inside the window.
+ */
 export function mailboxLimitClears(
   campaign: Campaign,
   mailboxes: readonly Mailbox[],
@@ -37,8 +40,8 @@ export function mailboxLimitClears(
 ): Date | null {
   let earliest: Date | null = null
   for (const mailbox of mailboxes) {
-    const reset = nextLocalMidnight(now, mailbox.timezone)
-    if (!earliest || reset < earliest) earliest = reset
+    const clears = isPaused(mailbox, now) ? mailbox.pausedUntil! : nextLocalMidnight(now, mailbox.timezone)
+    if (!earliest || clears < earliest) earliest = clears
   }
   return earliest && nextWindowOpen(campaign, earliest)
 }

@@ -1,13 +1,8 @@
-import type { RecoveredItem } from '../store.js'
+import type { RecoveredItem, SkipReason } from '../store.js'
 
-/** Why a campaign did not send in a tick. The first six come from the store's reservation. */
+/** Why a campaign did not send in a tick: the store's reservation reasons, and core's own. */
 export type TickSkipReason =
-  | 'not-running'
-  | 'pacing'
-  | 'campaign-limit'
-  | 'queue-empty'
-  | 'not-due'
-  | 'mailbox-limit'
+  | SkipReason
   | 'outside-window'
   | 'mailbox-paused'
   /** The reservation's lease ran out before the transport was called, so it was given back. */

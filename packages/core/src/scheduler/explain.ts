@@ -131,7 +131,7 @@ export function explainCampaign(input: {
   } else {
     const full = active.filter((m) => (counts.mailboxes[m.id] ?? 0) >= m.dailyEmailLimit)
     if (full.length === active.length) {
-      const until = mailboxLimitClears(campaign, full, now)
+      const until = mailboxLimitClears(campaign, [...full, ...paused], now)
       const which = full
         .map((m) => `${m.email} ${counts.mailboxes[m.id] ?? 0}/${m.dailyEmailLimit}`)
         .join(', ')
