@@ -1,17 +1,19 @@
 /**
  * mailcadence quick start. `pnpm demo` runs a working week of a campaign on a fake clock in a
- * few seconds; `pnpm demo -- --realtime` sends a short campaign in real time.
+ * few seconds; `pnpm demo -- --realtime` sends a short campaign in real time. Either way the
+ * mail really travels over SMTP, to a sink on loopback that this script starts itself.
  */
 import { createMemoryStore } from '@mailcadence/adapter-memory'
-import { createScheduler, type Scheduler } from '@mailcadence/core'
-import { createFakeClock, createRecordingTransport, createSeededRandom } from '@mailcadence/core/testing'
-import { printExplain, printWeek } from './report.js'
+import { createScheduler, createSmtpTransport, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
+import { createFakeClock, createSeededRandom } from '@mailcadence/core/testing'
+import { printArrivals, printExplain, printWeek } from './report.js'
+import { startSink } from './sink.js'
 
 const realtime = process.argv.includes('--realtime')
 const leadCount = 100
 
 function makeLeads(count: number) {
-  const first = ['Anna', 'Jan', 'Zofia', 'Piotr', 'Maria', 'Tomasz', 'Ewa', 'Kamil', 'Ola', 'Marek']
+  const first = ['Jan', 'Zofia', 'Piotr', 'Łucja', 'Tomasz', 'Ewa', 'Kamil', 'Ola', 'Marek', 'Żaneta']
   return Array.from({ length: count }, (_, i) => ({
     email: `lead${i + 1}@example.com`,
     firstName: first[i % first.length],
@@ -56,18 +58,27 @@ async function setUp(
   return { campaign, mailboxes, added }
 }
 
+/** The SMTP transport, pointed at the local sink for every mailbox. */
+function smtpTo(port: number) {
+  return createSmtpTransport({ resolve: () => ({ host: '127.0.0.1', port, secure: false, ignoreTLS: true }) })
+}
+
+type SentEvent = Extract<SchedulerEvent, { type: 'sent' }>
+
 async function simulatedWeek() {
+  const sink = await startSink()
   // Monday 5 January 2026, 07:00 in Warsaw.
   const clock = createFakeClock(new Date('2026-01-05T06:00:00Z'))
-  const transport = createRecordingTransport()
   const skips = new Map<string, number>()
+  const sent: SentEvent[] = []
   const scheduler = createScheduler({
     store: createMemoryStore(),
-    transport,
+    transport: smtpTo(sink.port),
     clock,
     random: createSeededRandom(42),
     onEvent: (event) => {
       if (event.type === 'skipped') skips.set(event.reason, (skips.get(event.reason) ?? 0) + 1)
+      if (event.type === 'sent') sent.push(event)
     },
   })
   const { campaign, mailboxes, added } = await setUp(scheduler, {
@@ -76,7 +87,9 @@ async function simulatedWeek() {
     followUpDays: 2,
     allDay: false,
   })
-  console.log(`\nmailcadence demo: one working week on a fake clock (in-memory store)\n`)
+  console.log(
+    `\nmailcadence demo: one working week on a fake clock (in-memory store, real SMTP to a local sink)\n`,
+  )
   console.log(
     `Campaign "${campaign.name}": ${added.added} leads added (${added.invalid.length} refused: ${added.invalid.map((i) => `${i.email}: ${i.reason}`).join('; ')}),`,
   )
@@ -109,43 +122,35 @@ async function simulatedWeek() {
     clock.set(new Date(next))
   }
   const elapsed = Math.round(performance.now() - started)
-  printWeek({ sent: transport.sent, mailboxes, timezone: campaign.timezone, skips })
+  printWeek({ sent, mailboxes, timezone: campaign.timezone, skips })
   const stats = await scheduler.queueStats(campaign.id)
-  console.log(
-    `\nQueue at the end: ${JSON.stringify({ ...stats, nextScheduledAt: stats.nextScheduledAt?.toISOString() ?? null })}`,
-  )
+  const nextScheduledAt = stats.nextScheduledAt?.toISOString() ?? null
+  console.log(`\nQueue at the end: ${JSON.stringify({ ...stats, nextScheduledAt })}`)
   console.log(`Campaign status: ${(await scheduler.getCampaign(campaign.id)).status}`)
   console.log(`Simulated ${ticks} ticks over 7 days in ${elapsed} ms.`)
-  const sample = transport.sent.find((s) => s.step === 1)
-  if (sample) {
-    console.log(
-      `\nA follow-up, as the transport received it:\n  From: ${sample.from}  To: ${sample.to}\n  Subject: ${sample.subject}`,
-    )
-    console.log(`  In-Reply-To: ${sample.inReplyTo}\n  Body: ${sample.text}`)
-  }
   await scheduler.close()
+  printArrivals(sink.arrived)
+  await sink.close()
 }
 
 async function realTime() {
-  const transport = createRecordingTransport()
+  const sink = await startSink()
   const t0 = Date.now()
   const scheduler = createScheduler({
     store: createMemoryStore(),
-    transport,
+    transport: smtpTo(sink.port),
     interval: 1000,
     onEvent: (event) => {
-      const at = `+${((Date.now() - t0) / 1000).toFixed(1)}s`
+      const at = `+${((Date.now() - t0) / 1000).toFixed(1)}s`.padStart(7)
       if (event.type === 'sent')
-        console.log(
-          `${at.padStart(7)}  sent step ${event.step + 1} to ${event.to} from mailbox ${event.mailboxId}: "${event.subject}"`,
-        )
-      if (event.type === 'campaign-completed') console.log(`${at.padStart(7)}  campaign completed`)
+        console.log(`${at}  step ${event.step + 1} to ${event.to}: "${event.subject}"`)
+      if (event.type === 'campaign-completed') console.log(`${at}  campaign completed`)
     },
   })
   // 3 s ± 20% between sends, follow-up 10 s after the first email; runs whatever the hour.
   await setUp(scheduler, { delay: 3, limit: 50, followUpDays: 10 / 86_400, allDay: true })
   console.log(
-    '\nmailcadence demo in real time: 3 s ± 20% between sends, follow-ups 10 s later; stops after 40 s or Ctrl+C.\n',
+    '\nmailcadence demo in real time over SMTP: 3 s ± 20% between sends, follow-ups 10 s later; 40 s or Ctrl+C.\n',
   )
   scheduler.start()
   await new Promise<void>((resolve) => {
@@ -153,7 +158,8 @@ async function realTime() {
     setTimeout(resolve, 40_000)
   })
   await scheduler.close()
-  console.log(`\n${transport.sent.length} emails sent in ${Math.round((Date.now() - t0) / 1000)} s.`)
+  printArrivals(sink.arrived)
+  await sink.close()
 }
 
 await (realtime ? realTime() : simulatedWeek())

@@ -1,5 +1,7 @@
-import type { Explanation, Mailbox } from '@mailcadence/core'
-import type { SentRecord } from '@mailcadence/core/testing'
+import type { Explanation, Mailbox, SchedulerEvent } from '@mailcadence/core'
+import type { ArrivedMail } from './sink.js'
+
+type SentEvent = Extract<SchedulerEvent, { type: 'sent' }>
 
 const pad = (value: string | number, width: number) => String(value).padStart(width)
 
@@ -22,7 +24,7 @@ function localTime(date: Date, timeZone: string): string {
 }
 
 export function printWeek(input: {
-  sent: SentRecord[]
+  sent: SentEvent[]
   mailboxes: Mailbox[]
   timezone: string
   skips: Map<string, number>
@@ -70,6 +72,20 @@ export function printExplain(title: string, explanation: Explanation) {
   for (const m of explanation.mailboxes) {
     console.log(
       `    ${m.email}: ${m.currentDailySent}/${m.dailyEmailLimit} today${m.pausedUntil ? `, paused: ${m.pauseReason}` : ''}`,
+    )
+  }
+}
+
+/** What the SMTP sink received: counts, and one lead's thread as its inbox would show it. */
+export function printArrivals(arrived: ArrivedMail[]) {
+  console.log(`\nThe local SMTP sink received ${arrived.length} messages. One lead's thread:`)
+  const first = arrived.find((m) => !m.inReplyTo)
+  if (!first) return
+  const thread = arrived.filter((m) => m.to === first.to)
+  for (const mail of thread) {
+    console.log(`  From: ${mail.from}\n  To: ${mail.to}\n  Subject: ${mail.subject}`)
+    console.log(
+      `  Message-ID: ${mail.messageId}${mail.inReplyTo ? `\n  In-Reply-To: ${mail.inReplyTo}` : ''}\n`,
     )
   }
 }

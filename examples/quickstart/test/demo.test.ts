@@ -19,5 +19,9 @@ it('prints a simulated working week that respects every limit', { timeout: 60_00
   expect(totals.reduce((n, t) => n + t[5]!, 0)).toBe(200)
   expect(stdout).toContain('mailbox-limit: every mailbox is at its dailyEmailLimit')
   expect(stdout).toMatch(/Campaign status: COMPLETED/)
-  expect(stdout).toMatch(/In-Reply-To: <[^>]+@acme\.test>/)
+  // Every email really went over SMTP; the sink saw a follow-up threaded under its first email.
+  expect(stdout).toContain('The local SMTP sink received 200 messages')
+  const [, firstId] = /Message-ID: (<[^>]+@acme\.test>)\n\n/.exec(stdout) ?? []
+  expect(stdout).toContain(`In-Reply-To: ${firstId}`)
+  expect(stdout).toMatch(/Subject: Re: Quick question, Jan/)
 })

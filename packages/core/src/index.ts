@@ -19,9 +19,15 @@ export {
   windowDayKey,
 } from './policy/calendar.js'
 export { classifySendError, type SendFailure } from './policy/classify.js'
-export { createScheduler, type Scheduler } from './scheduler/create.js'
+export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
 export type { Clock, Logger, SchedulerOptions } from './scheduler/options.js'
+export {
+  createSmtpTransport,
+  type SmtpConnectionOptions,
+  type SmtpPoolOptions,
+  type SmtpTransportOptions,
+} from './smtp/transport.js'
 export type * from './store.js'
 export type * from './transport.js'

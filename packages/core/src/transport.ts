@@ -46,8 +46,18 @@ export interface SendResult {
  */
 export interface Transport {
   send(message: OutgoingMessage, context: SendContext): Promise<SendResult | undefined>
+  /**
+   * Checks that the mailbox can send: connects and logs in, without sending. Resolves when it
+   * can, rejects with the server's answer otherwise. Used by `scheduler.verifyMailbox()`.
+   */
+  verify?(mailbox: Mailbox): Promise<VerifyResult>
   /** Closes pooled connections. Called by `scheduler.close()`. */
   close?(): Promise<void>
+}
+
+export interface VerifyResult {
+  ok: true
+  response?: string
 }
 
 /** The error fields a transport may report; every field is optional. */

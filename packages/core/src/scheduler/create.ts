@@ -19,6 +19,7 @@ import {
   validateCampaign,
   validateMailbox,
 } from '../model/validate.js'
+import { classifySendError, type SendFailure } from '../policy/classify.js'
 import type { NewLead } from '../store.js'
 import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys } from './explain.js'
@@ -32,6 +33,11 @@ export interface Scheduler {
   /** Stops sending from a mailbox until `until` (default: until `resumeMailbox`). */
   pauseMailbox(id: string, options?: { until?: Date; reason?: string }): Promise<Mailbox>
   resumeMailbox(id: string): Promise<Mailbox>
+  /**
+   * Connects to the mailbox's server and logs in, without sending, and reports the answer. A
+   * failure is classified as a send would be (`action`), and never carries credentials.
+   */
+  verifyMailbox(id: string): Promise<MailboxCheck>
   createCampaign(input: CampaignInput): Promise<Campaign>
   /** Changes a campaign's settings, validated as a whole as on creation. */
   updateCampaign(id: string, patch: CampaignUpdate): Promise<Campaign>
@@ -62,6 +68,10 @@ export interface Scheduler {
   /** Stops, then closes the transport and the store. */
   close(): Promise<void>
 }
+
+export type MailboxCheck =
+  | { ok: true; response: string }
+  | { ok: false; error: string; action: SendFailure['action'] }
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const resolved = resolveOptions(options)
@@ -145,6 +155,23 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       ensureOpen()
       const mailbox = await store.updateMailbox(id, { pausedUntil: null, pauseReason: null }, clock.now())
       return mailbox ?? mailboxOrThrow(id)
+    },
+    async verifyMailbox(id) {
+      ensureOpen()
+      const mailbox = await mailboxOrThrow(id)
+      const verify = resolved.transport.verify
+      if (!verify)
+        throw new MailcadenceError(
+          'invalid-state',
+          'the transport cannot verify mailboxes (it has no verify method)',
+        )
+      try {
+        const result = await verify.call(resolved.transport, mailbox)
+        return { ok: true, response: result.response ?? 'ok' }
+      } catch (error) {
+        const failure = classifySendError(error)
+        return { ok: false, error: failure.detail, action: failure.action }
+      }
     },
     async createCampaign(input) {
       ensureOpen()
