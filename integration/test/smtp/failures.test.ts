@@ -150,6 +150,25 @@ describe('SMTP failure classification, stage by stage', () => {
     )
   })
 
+  it('4xx to the DATA command: retried', async () => {
+    const server = await startMisbehavingServer({
+      dataReply: '451 4.3.0 Mail server temporarily rejected message',
+    })
+    closers.push(() => server.close())
+    const r = await run(server.port)
+    expect(r.items[0]).toMatchObject({ status: 'pending', attempts: 1 })
+    expect(r.items[0]!.lastError).toContain('451 4.3.0')
+  })
+
+  it('5.7.x to the DATA command (policy): mailbox paused, lead kept', async () => {
+    const server = await startMisbehavingServer({ dataReply: '554 5.7.1 Message rejected by policy' })
+    closers.push(() => server.close())
+    const r = await run(server.port)
+    expect(r.items[0]).toMatchObject({ status: 'pending', attempts: 0 })
+    expect(r.lead?.status).toBe('active')
+    expect(r.explained.reasons.find((x) => x.code === 'mailbox-paused')?.message).toContain('554 5.7.1')
+  })
+
   it('connection dropped mid-DATA: retried, nothing lost', async () => {
     const server = await startMisbehavingServer('drop')
     closers.push(() => server.close())

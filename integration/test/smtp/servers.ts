@@ -92,12 +92,12 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
 }
 
 /**
- * A scripted SMTP server that accepts the envelope and then misbehaves during DATA: `drop`
- * closes the connection after the first chunk of the message, `stall` never answers the end of
- * DATA.
+ * A scripted SMTP server that accepts the envelope and then misbehaves at DATA: `drop` closes the
+ * connection after the first chunk of the message, `stall` never answers the end of DATA, and
+ * `{ dataReply }` answers the DATA command itself with that line (smtp-server has no hook there).
  */
 export async function startMisbehavingServer(
-  mode: 'drop' | 'stall',
+  mode: 'drop' | 'stall' | { dataReply: string },
 ): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>()
   const server = createServer((socket) => {
@@ -114,6 +114,7 @@ export async function startMisbehavingServer(
       for (const line of chunk.toString('utf8').split('\r\n').filter(Boolean)) {
         const verb = line.slice(0, 4).toUpperCase()
         if (verb === 'EHLO' || verb === 'HELO') socket.write('250-misbehaving.test\r\n250 8BITMIME\r\n')
+        else if (verb === 'DATA' && typeof mode === 'object') socket.write(`${mode.dataReply}\r\n`)
         else if (verb === 'DATA') {
           inData = true
           socket.write('354 go ahead\r\n')
