@@ -113,6 +113,12 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           await clock.sleep(due.at.getTime() - now.getTime())
           now = clock.now()
         }
+        // A send starts only inside the window: a wait that overshot its end looks again.
+        const campaignDayKey = windowDayKey(campaign, now)
+        if (campaignDayKey === null) {
+          if (softRounds++ >= MAX_SOFT_ROUNDS) return
+          continue
+        }
 
         const ordered = rotationOrder(campaign.mailboxIds, campaign.lastMailboxId)
           .map((id) => mailboxes.get(id))
@@ -131,9 +137,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           campaignId: campaign.id,
           leaseToken: randomUUID(),
           leaseUntil: new Date(now.getTime() + options.lease),
-          // windowDayKey is null only if the window closed while we waited; the store then
-          // still guards the day count, and the next tick sees the window closed.
-          campaignDayKey: windowDayKey(campaign, now) ?? localDayKey(now, campaign.timezone),
+          campaignDayKey,
           maxEmailsPerDay: campaign.maxEmailsPerDay,
           nextSlotAt: nextSlot(now, campaign.delayBetweenEmails, campaign.jitter, options.random),
           mailboxes: usable.map((m) => ({
