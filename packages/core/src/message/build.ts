@@ -17,8 +17,19 @@ export function headerSafe(value: string): string {
 
 /** A Message-ID on the sending mailbox's domain, so replies and bounces can be matched to it. */
 export function makeMessageId(mailboxEmail: string, unique: string): string {
-  const domain = mailboxEmail.slice(mailboxEmail.lastIndexOf('@') + 1).toLowerCase()
-  return `<${unique}@${domain}>`
+  return `<${unique}@${domainOf(mailboxEmail)}>`
+}
+
+const domains = new Map<string, string>()
+/** The lower-cased domain of an address, remembered: it is asked for every candidate of every send. */
+function domainOf(email: string): string {
+  let domain = domains.get(email)
+  if (domain === undefined) {
+    domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase()
+    if (domains.size > 10_000) domains.clear()
+    domains.set(email, domain)
+  }
+  return domain
 }
 
 /** Renders the subject a step sends to a lead: its own, or `Re: <thread subject>` for a follow-up. */

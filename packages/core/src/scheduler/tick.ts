@@ -8,7 +8,7 @@ import pLimit from 'p-limit'
 import { isMailcadenceError, MailcadenceError } from '../errors.js'
 import { makeMessageId } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
-import { dayKey as localDayKey, windowDayKey } from '../policy/calendar.js'
+import { dayKey as localDayKey, nextLocalMidnight, windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
 import { rotationOrder } from '../policy/rotation.js'
 import type {
@@ -25,7 +25,7 @@ import type { TickResult, TickSkipReason } from './events.js'
 import type { ResolvedOptions } from './options.js'
 
 const BATCH = 200
-/** Waits and retries after a reservation failed softly, per campaign per tick: bounds the loop. */
+/** Reservations lost to another worker (pacing, not-due) per campaign per tick before giving up. */
 const MAX_SOFT_ROUNDS = 3
 
 export function createTick(options: ResolvedOptions): () => Promise<TickResult> {
@@ -75,6 +75,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     const mailboxIds = [...new Set(runnable.flatMap((r) => r.campaign.mailboxIds))]
     const mailboxes = new Map((await store.getMailboxes(mailboxIds)).map((m) => [m.id, m]))
     const horizon = startedAt.getTime() + options.lookahead
+    const dayKeys = createDayKeyCache()
     const dueTimes: Date[] = []
 
     const skip = (campaignId: string, reason: TickSkipReason, until?: Date | null) => {
@@ -104,7 +105,8 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
         let now = clock.now()
         const due = campaignDueAt(campaign, nextItemAt, now)
         if (due.heldBy) {
-          if (due.at.getTime() > horizon || softRounds++ >= MAX_SOFT_ROUNDS) {
+          // Waiting is bounded by the horizon; lost races by MAX_SOFT_ROUNDS.
+          if (due.at.getTime() > horizon || softRounds >= MAX_SOFT_ROUNDS) {
             if (sends === 0 || due.heldBy === 'outside-window') skip(campaign.id, due.heldBy, due.at)
             else dueTimes.push(due.at)
             return
@@ -133,6 +135,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           return
         }
         const unique = randomUUID()
+        const nowMs = now.getTime()
         const request: ReserveRequest = {
           campaignId: campaign.id,
           leaseToken: randomUUID(),
@@ -142,7 +145,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           nextSlotAt: nextSlot(now, campaign.delayBetweenEmails, campaign.jitter, options.random),
           mailboxes: usable.map((m) => ({
             mailboxId: m.id,
-            dayKey: localDayKey(now, m.timezone),
+            dayKey: dayKeys.at(m.timezone, nowMs),
             dailyEmailLimit: m.dailyEmailLimit,
             messageId: makeMessageId(m.email, unique),
           })),
@@ -152,6 +155,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           const { reason, until } = outcome
           if ((reason === 'pacing' || reason === 'not-due') && until) {
             // Another worker took the slot, or the due item went: look again with what we learnt.
+            softRounds++
             if (reason === 'pacing') campaign.nextSlotAt = until
             else nextItemAt = until
             continue
@@ -207,6 +211,24 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     }
     logger.debug({ ...result }, 'tick done')
     return result
+  }
+}
+
+/**
+ * Local day keys per time zone, computed once per day rather than once per mailbox per
+ * reservation: a tick offers every campaign mailbox as a candidate, which adds up.
+ */
+function createDayKeyCache() {
+  const days = new Map<string, { key: string; from: number; until: number }>()
+  return {
+    at(timeZone: string, nowMs: number): string {
+      const day = days.get(timeZone)
+      if (day && nowMs >= day.from && nowMs < day.until) return day.key
+      const now = new Date(nowMs)
+      const key = localDayKey(now, timeZone)
+      days.set(timeZone, { key, from: nowMs, until: nextLocalMidnight(now, timeZone).getTime() })
+      return key
+    },
   }
 }
 
