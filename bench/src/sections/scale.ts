@@ -1,0 +1,101 @@
+/**
+ * Tick latency as campaigns and history grow: with nothing due, and with one email due per
+ * campaign. The cost of an idle tick must not grow with history.
+ */
+import { createScheduler, type Scheduler } from '@mailcadence/core'
+import type { Backend } from '../backends.js'
+import type { BenchContext, Row } from '../context.js'
+import { format, measure } from '../stats.js'
+import { addLeadsChunked, createMailboxes, leads, noopTransport, openCampaign } from '../workload.js'
+
+/** One finished campaign holding `history` sent rows. */
+async function buildHistory(scheduler: Scheduler, mailboxIds: string[], history: number) {
+  const past = await scheduler.createCampaign(openCampaign(mailboxIds, 'History'))
+  await addLeadsChunked(scheduler, past.id, leads(history, 'past'))
+  await scheduler.startCampaign(past.id)
+  for (let sent = 0; sent < history; ) sent += (await scheduler.tick()).sent
+  await scheduler.tick() // completes it
+}
+
+/** Adds running campaigns up to `count`, each with a follow-up due tomorrow: nothing due now. */
+async function growCampaigns(scheduler: Scheduler, mailboxIds: string[], running: string[], count: number) {
+  while (running.length < count) {
+    const campaign = await scheduler.createCampaign({
+      ...openCampaign(mailboxIds, `Running ${running.length}`),
+      steps: [
+        { subject: 'Hi', text: 'x' },
+        { delayDays: 1, text: 'y' },
+      ],
+    })
+    await scheduler.addLeads(campaign.id, [{ email: `first${running.length}@example.com` }])
+    await scheduler.startCampaign(campaign.id)
+    running.push(campaign.id)
+  }
+  while ((await scheduler.tick()).sent > 0) {}
+}
+
+/** Numbers the rounds of due emails, so every round adds fresh addresses. */
+let round = 0
+
+async function measureTicks(
+  ctx: BenchContext,
+  scheduler: Scheduler,
+  running: string[],
+  label: string,
+): Promise<Row[]> {
+  const idle = await measure(
+    ctx.runs,
+    async () => {
+      const t0 = performance.now()
+      const result = await scheduler.tick()
+      if (result.sent !== 0) throw new Error('scale: an idle tick sent')
+      return performance.now() - t0
+    },
+    { warmup: true },
+  )
+  const due = await measure(ctx.runs, async () => {
+    round++
+    for (const id of running) await scheduler.addLeads(id, [{ email: `due${round}-${id}@example.com` }])
+    const t0 = performance.now()
+    const result = await scheduler.tick()
+    if (result.sent !== running.length)
+      throw new Error(`scale: expected ${running.length} sends, got ${result.sent}`)
+    return performance.now() - t0
+  })
+  return [
+    {
+      section: 'Scale',
+      name: `${label}: idle tick`,
+      value: format(idle, 'ms', 2),
+      ...(running.length >= 10_000 ? { note: 'target ≤ 20 ms' } : {}),
+    },
+    { section: 'Scale', name: `${label}: one email due per campaign`, value: format(due, 'ms', 2) },
+  ]
+}
+
+export async function scaleSection(ctx: BenchContext, backends: Backend[]): Promise<Row[]> {
+  const campaignCounts = ctx.quick ? [10, 100] : [10, 1_000, 10_000]
+  const histories = ctx.quick ? [1_000] : [10_000, 1_000_000]
+  const rows: Row[] = []
+  for (const backend of backends) {
+    for (const history of histories) {
+      const scheduler = createScheduler({
+        store: await backend.createStore(),
+        transport: noopTransport,
+        lookahead: 0,
+        concurrency: 50,
+        maxSendsPerCampaignPerTick: 1_000,
+      })
+      const mailboxIds = await createMailboxes(scheduler, 10)
+      await buildHistory(scheduler, mailboxIds, history)
+      const running: string[] = []
+      for (const campaigns of campaignCounts) {
+        await growCampaigns(scheduler, mailboxIds, running, campaigns)
+        const label = `${backend.name}, ${campaigns.toLocaleString('en-US')} campaigns, ${history.toLocaleString('en-US')} rows of history`
+        rows.push(...(await measureTicks(ctx, scheduler, running, label)))
+      }
+      await scheduler.close()
+    }
+  }
+  return rows
+}
