@@ -1,0 +1,157 @@
+/**
+ * How the store talks to PostgreSQL through whatever the host gave it: a `pg` Pool, a Client, or a
+ * client already inside the host's transaction. Every store call runs in a *session*: a pool
+ * client checked out for the call, or the host's single client behind a mutex (a client runs one
+ * query at a time, and two calls interleaving their statements would mix their transactions).
+ */
+import { connectionLost, toStoreError } from './errors.js'
+
+/** The result shape the store reads: pg's `QueryResult` fits. */
+export interface QueryResultLike {
+  rows: unknown[]
+  rowCount?: number | null
+}
+
+/** Anything with pg's `query(text, values)`: a `Pool`, a `Client`, a `PoolClient`. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<QueryResultLike>
+}
+
+/** A client checked out of a pool: pg's `PoolClient` fits. */
+export interface PooledClientLike extends Queryable {
+  release(error?: Error | boolean): void
+}
+
+/** A pool: pg's `Pool` fits. Recognised by `connect()` together with pg-pool's `totalCount`. */
+export interface PoolLike extends Queryable {
+  connect(): Promise<PooledClientLike>
+  readonly totalCount: number
+}
+
+/** What one store call runs its statements through. */
+export interface Session {
+  query<Row>(text: string, values?: unknown[]): Promise<Row[]>
+  /** Runs `fn` in a transaction (or a savepoint, when the host's client is inside one). */
+  transaction<T>(fn: (session: Session) => Promise<T>): Promise<T>
+}
+
+export interface Database {
+  /** Runs `fn` with a session of its own; releases it afterwards, whatever happens. */
+  session<T>(fn: (session: Session) => Promise<T>): Promise<T>
+}
+
+function isPool(value: Queryable): value is PoolLike {
+  const candidate = value as Partial<PoolLike>
+  return typeof candidate.connect === 'function' && typeof candidate.totalCount === 'number'
+}
+
+/** pg ≥ 8.14 reports the backend's transaction status on the client. */
+function transactionStatus(client: Queryable): string | null | undefined {
+  const getter = (client as { getTransactionStatus?: () => string | null }).getTransactionStatus
+  return typeof getter === 'function' ? getter.call(client) : undefined
+}
+
+/** SQLSTATE 25P01: SAVEPOINT outside a transaction block. */
+const NO_ACTIVE_TRANSACTION = '25P01'
+
+let savepoints = 0
+
+function sessionOf(client: Queryable, ownsTransactions: boolean): Session {
+  const session: Session = {
+    async query<Row>(text: string, values?: unknown[]): Promise<Row[]> {
+      try {
+        const result = await client.query(text, values)
+        return result.rows as Row[]
+      } catch (error) {
+        throw toStoreError(error)
+      }
+    },
+    async transaction<T>(fn: (s: Session) => Promise<T>): Promise<T> {
+      // A pool client is ours: BEGIN/COMMIT. The host's own client may be inside the host's
+      // transaction, where BEGIN would be ignored and our COMMIT would commit the host's work:
+      // there a savepoint makes the call atomic and leaves the decision to the host.
+      let inHostTransaction = false
+      if (!ownsTransactions) {
+        const status = transactionStatus(client)
+        inHostTransaction = status === 'T' || status === 'E'
+        if (status === undefined) inHostTransaction = await probeTransaction(client)
+      }
+      if (!inHostTransaction) return runInTransaction(client, session, fn)
+      const name = `mailcadence_${++savepoints}`
+      await session.query(`SAVEPOINT ${name}`)
+      try {
+        const result = await fn(session)
+        await session.query(`RELEASE SAVEPOINT ${name}`)
+        return result
+      } catch (error) {
+        await client.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {})
+        throw error
+      }
+    },
+  }
+  return session
+}
+
+async function runInTransaction<T>(client: Queryable, session: Session, fn: (s: Session) => Promise<T>) {
+  await session.query('BEGIN')
+  try {
+    const result = await fn(session)
+    await session.query('COMMIT')
+    return result
+  } catch (error) {
+    // If the connection is gone the rollback fails too; the server rolls back on its own.
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  }
+}
+
+/** For clients that do not report their status: a savepoint outside a transaction fails harmlessly. */
+async function probeTransaction(client: Queryable): Promise<boolean> {
+  try {
+    await client.query('SAVEPOINT mailcadence_probe')
+    await client.query('RELEASE SAVEPOINT mailcadence_probe')
+    return true
+  } catch (error) {
+    if ((error as { code?: unknown }).code === NO_ACTIVE_TRANSACTION) return false
+    throw toStoreError(error)
+  }
+}
+
+/** A promise chain that lets one session at a time use the host's single client. */
+function createMutex() {
+  let tail: Promise<unknown> = Promise.resolve()
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = tail.then(fn, fn)
+    tail = run.catch(() => {})
+    return run
+  }
+}
+
+/** Wraps the host's pool or client. */
+export function createDatabase(target: Queryable): Database {
+  if (isPool(target)) {
+    return {
+      async session(fn) {
+        let client: PooledClientLike
+        try {
+          client = await target.connect()
+        } catch (error) {
+          throw toStoreError(error)
+        }
+        let broken: Error | undefined
+        try {
+          return await fn(sessionOf(client, true))
+        } catch (error) {
+          // A connection that failed mid-call may be in any state: do not hand it to the next caller.
+          if (connectionLost(error)) broken = new Error('mailcadence: connection lost')
+          throw error
+        } finally {
+          client.release(broken)
+        }
+      },
+    }
+  }
+  const exclusive = createMutex()
+  const session = sessionOf(target, false)
+  return { session: (fn) => exclusive(() => fn(session)) }
+}

@@ -1,0 +1,180 @@
+/**
+ * Campaigns: settings, the status compare-and-set, auto-completion and the runnable list.
+ *
+ * Status changes lock the campaign row (`FOR NO KEY UPDATE`, the same lock every reservation of
+ * the campaign takes), so once a pause or stop has committed no reservation can see the old status.
+ */
+import type {
+  Campaign,
+  CampaignPatch,
+  CampaignStatus,
+  NewCampaign,
+  RunnableCampaign,
+} from '@mailcadence/core'
+import type { Session } from '../db.js'
+import { isId, validIds } from '../ids.js'
+import { campaignColumns, dateOrNull, type Row, toCampaign } from './rows.js'
+import type { Tables } from './schema.js'
+
+/** Settings a patch may replace, their columns and casts: the only names spliced into an UPDATE. */
+const SETTINGS = {
+  name: ['name', 'text'],
+  timezone: ['timezone', 'text'],
+  startHour: ['start_hour', 'integer'],
+  startMinute: ['start_minute', 'integer'],
+  endHour: ['end_hour', 'integer'],
+  endMinute: ['end_minute', 'integer'],
+  allowedDays: ['allowed_days', 'text'],
+  delayBetweenEmails: ['delay_between_emails', 'integer'],
+  jitter: ['jitter', 'double precision'],
+  maxEmailsPerDay: ['max_emails_per_day', 'integer'],
+  mailboxIds: ['mailbox_ids', 'text[]'],
+  steps: ['steps', 'jsonb'],
+  variables: ['variables', 'text[]'],
+} as const satisfies Record<keyof NewCampaign, readonly [string, string]>
+
+function settingValue(field: keyof NewCampaign, value: unknown): unknown {
+  // jsonb travels as text: pg would otherwise send a JS array as a PostgreSQL array literal.
+  return field === 'steps' ? JSON.stringify(value) : value
+}
+
+export async function createCampaign(
+  s: Session,
+  t: Tables,
+  input: NewCampaign,
+  now: Date,
+): Promise<Campaign> {
+  const fields = Object.keys(SETTINGS) as Array<keyof NewCampaign>
+  const values: unknown[] = fields.map((f) => settingValue(f, input[f]))
+  values.push(now)
+  const columns = fields.map((f) => SETTINGS[f][0])
+  const params = fields.map((f, i) => `$${i + 1}::${SETTINGS[f][1]}`)
+  const [row] = await s.query<Row>(
+    `INSERT INTO ${t.campaigns} AS c (${columns.join(', ')}, status, created_at, updated_at)
+     VALUES (${params.join(', ')}, 'DRAFT', $${values.length}, $${values.length})
+     RETURNING ${campaignColumns('c')}`,
+    values,
+  )
+  return toCampaign(row!)
+}
+
+export async function getCampaign(s: Session, t: Tables, id: string): Promise<Campaign | null> {
+  if (!isId(id)) return null
+  const [row] = await s.query<Row>(`SELECT ${campaignColumns('c')} FROM ${t.campaigns} c WHERE c.id = $1`, [
+    id,
+  ])
+  return row ? toCampaign(row) : null
+}
+
+export async function updateCampaign(
+  s: Session,
+  t: Tables,
+  id: string,
+  patch: CampaignPatch,
+  now: Date,
+): Promise<Campaign | null> {
+  if (!isId(id)) return null
+  const values: unknown[] = [id, now]
+  const sets = ['updated_at = $2']
+  for (const field of Object.keys(SETTINGS) as Array<keyof NewCampaign>) {
+    const value = patch[field]
+    if (value === undefined) continue
+    values.push(settingValue(field, value))
+    const [column, cast] = SETTINGS[field]
+    sets.push(`${column} = $${values.length}::${cast}`)
+  }
+  const [row] = await s.query<Row>(
+    `UPDATE ${t.campaigns} AS c SET ${sets.join(', ')} WHERE c.id = $1 RETURNING ${campaignColumns('c')}`,
+    values,
+  )
+  return row ? toCampaign(row) : null
+}
+
+export async function setCampaignStatus(
+  s: Session,
+  t: Tables,
+  id: string,
+  change: { from: readonly CampaignStatus[]; to: CampaignStatus; cancelPending?: string },
+  now: Date,
+): Promise<{ changed: boolean; campaign: Campaign } | null> {
+  if (!isId(id)) return null
+  return s.transaction(async (tx) => {
+    // The locking read returns the latest version of the row, so `from` is checked against it.
+    const [row] = await tx.query<Row>(
+      `WITH cur AS (
+         SELECT ${campaignColumns('c')} FROM ${t.campaigns} c WHERE c.id = $1 FOR NO KEY UPDATE
+       ),
+       upd AS (
+         UPDATE ${t.campaigns} AS c SET status = $3, updated_at = $4
+         FROM cur WHERE c.id = cur.id::bigint AND cur.status = ANY($2::text[])
+         RETURNING ${campaignColumns('c')}
+       )
+       SELECT true AS changed, upd.* FROM upd
+       UNION ALL
+       SELECT false AS changed, cur.* FROM cur WHERE NOT EXISTS (SELECT 1 FROM upd)`,
+      [id, [...change.from], change.to, now],
+    )
+    if (!row) return null
+    const changed = row.changed === true
+    if (changed && change.cancelPending !== undefined) {
+      // A statement of its own: its snapshot is taken after the lock above, so it sees every item
+      // that a completion committed before we got the lock.
+      await tx.query(
+        `UPDATE ${t.items} SET status = 'cancelled', last_error = $2, updated_at = $3
+         WHERE campaign_id = $1 AND status = 'pending'`,
+        [id, change.cancelPending, now],
+      )
+    }
+    return { changed, campaign: toCampaign(row) }
+  })
+}
+
+export async function completeIfDrained(
+  s: Session,
+  t: Tables,
+  campaignId: string,
+  now: Date,
+): Promise<boolean> {
+  if (!isId(campaignId)) return false
+  // Items only become pending or sending from pending or sending (or from addLeads), so a snapshot
+  // that shows none cannot hide one that a concurrent call is about to create from them.
+  const rows = await s.query(
+    `UPDATE ${t.campaigns} AS c SET status = 'COMPLETED', updated_at = $2
+     WHERE c.id = $1 AND c.status = 'IN_PROGRESS'
+       AND NOT EXISTS (SELECT 1 FROM ${t.items} q WHERE q.campaign_id = $1 AND q.status = 'pending')
+       AND NOT EXISTS (SELECT 1 FROM ${t.items} q WHERE q.campaign_id = $1 AND q.status = 'sending')
+     RETURNING c.id`,
+    [campaignId, now],
+  )
+  return rows.length > 0
+}
+
+/**
+ * The runnable-campaign query. Every tick runs it: it reads the earliest pending item of each
+ * running campaign through the partial pending index and checks for items in flight through the
+ * partial sending index, so it never touches sent history.
+ */
+export function runnableSql(t: Tables, filtered: boolean): string {
+  return `SELECT ${campaignColumns('c')}, p.next_at
+    FROM ${t.campaigns} c
+    LEFT JOIN LATERAL (
+      SELECT q.scheduled_at AS next_at FROM ${t.items} q
+      WHERE q.campaign_id = c.id AND q.status = 'pending'
+      ORDER BY q.scheduled_at LIMIT 1
+    ) p ON true
+    WHERE c.status = 'IN_PROGRESS'${filtered ? ' AND c.id = ANY($1::bigint[])' : ''}
+      AND (p.next_at IS NOT NULL
+        OR NOT EXISTS (SELECT 1 FROM ${t.items} s WHERE s.campaign_id = c.id AND s.status = 'sending'))
+    ORDER BY c.id`
+}
+
+export async function listRunnableCampaigns(
+  s: Session,
+  t: Tables,
+  filter?: { ids?: readonly string[] },
+): Promise<RunnableCampaign[]> {
+  const ids = filter?.ids === undefined ? undefined : validIds(filter.ids)
+  if (ids !== undefined && ids.length === 0) return []
+  const rows = await s.query<Row>(runnableSql(t, ids !== undefined), ids === undefined ? [] : [ids])
+  return rows.map((r) => ({ campaign: toCampaign(r), nextItemAt: dateOrNull(r.next_at) }))
+}

@@ -1,0 +1,212 @@
+/**
+ * Completion: one statement per completion, guarded by the reservation's lease token.
+ *
+ * Locks are taken in the order every other writer uses (campaign → lead → item → mailbox count),
+ * so completions, reservations, stops and recovery cannot deadlock each other:
+ *
+ * - `it` reads the item if it is still `sending` under this token (from the snapshot);
+ * - `camp` and `lead` lock its campaign and lead rows and read their latest statuses, so a stop that
+ *   committed first is seen, and a stop that comes later waits and then cancels what we enqueued;
+ * - `done` is the compare-and-set on the item (`status = 'sending' AND lease_token = $2`, re-checked
+ *   on the latest row version): if recovery or another worker decided first it matches nothing,
+ *   every other part depends on it, and the outcome is `lease-lost`;
+ * - refunds give back the day counts only if the reservation counted on those day keys.
+ *
+ * Each completion commits on its own: no transaction spans the calls, and a batch's completions
+ * never hold one another's locks.
+ */
+import type { Completion, CompletionOutcome } from '@mailcadence/core'
+import type { Session } from '../db.js'
+import { isId } from '../ids.js'
+import type { Tables } from './schema.js'
+
+/** The shared head of the three statements: $1 item id, $2 lease token, $3 now. */
+function prelude(t: Tables): string {
+  return `it AS MATERIALIZED (
+    SELECT q.campaign_id, q.lead_id, q.mailbox_id, q.res_campaign_day_key, q.res_mailbox_day_key
+    FROM ${t.items} q WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
+  ),
+  camp AS MATERIALIZED (
+    SELECT c.id, c.status FROM ${t.campaigns} c JOIN it ON c.id = it.campaign_id FOR NO KEY UPDATE OF c
+  ),
+  lead AS MATERIALIZED (
+    SELECT l.id, l.status FROM ${t.leads} l JOIN it ON l.id = it.lead_id JOIN camp ON camp.id = it.campaign_id
+    FOR NO KEY UPDATE OF l
+  )`
+}
+
+/** Refund parts, with their three parameters numbered from `n`: campaign key, mailbox id, mailbox key. */
+function refunds(t: Tables, n: number): string {
+  const [campaignKey, mailboxId, mailboxKey] = [`$${n}::text`, `$${n + 1}::bigint`, `$${n + 2}::text`]
+  return `camp_refund AS (
+    UPDATE ${t.campaigns} AS c SET day_sent = c.day_sent - 1
+    FROM it
+    WHERE EXISTS (SELECT 1 FROM done) AND ${campaignKey} IS NOT NULL
+      AND c.id = it.campaign_id AND c.day_key = ${campaignKey} AND it.res_campaign_day_key = ${campaignKey}
+      AND c.day_sent > 0
+  ),
+  box_refund AS (
+    UPDATE ${t.mailboxDays} AS m SET sent = m.sent - 1
+    FROM it
+    WHERE EXISTS (SELECT 1 FROM done) AND ${mailboxId} IS NOT NULL
+      AND m.mailbox_id = ${mailboxId} AND m.day_key = ${mailboxKey}
+      AND it.mailbox_id = ${mailboxId} AND it.res_mailbox_day_key = ${mailboxKey} AND m.sent > 0
+  )`
+}
+
+/** $4 message id, $5 subject, $6 recipient, $7 next step, $8 next scheduledAt; refunds from $9. */
+function sentSql(t: Tables): string {
+  return `WITH ${prelude(t)},
+  done AS (
+    UPDATE ${t.items} AS q
+    SET status = 'sent', sent_at = $3, message_id = $4, lease_token = NULL, lease_until = NULL, updated_at = $3
+    FROM lead
+    WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
+    RETURNING q.id, q.campaign_id, q.lead_id, q.step, q.mailbox_id, q.thread_refs, q.thread_subject
+  ),
+  logged AS (
+    INSERT INTO ${t.sendLog} (campaign_id, lead_id, step, mailbox_id, message_id, recipient, subject, sent_at)
+    SELECT d.campaign_id, d.lead_id, d.step, d.mailbox_id, $4, $6, $5, $3 FROM done d
+  ),
+  enqueued AS (
+    INSERT INTO ${t.items}
+      (campaign_id, lead_id, step, status, scheduled_at, mailbox_id, thread_refs, thread_subject, created_at, updated_at)
+    SELECT d.campaign_id, d.lead_id, $7::int, 'pending', $8::timestamptz, d.mailbox_id,
+      d.thread_refs || $4::text, coalesce(d.thread_subject, $5), $3, $3
+    FROM done d, lead l, camp c
+    WHERE $7::int IS NOT NULL AND l.status = 'active' AND c.status <> 'CANCELLED'
+    ON CONFLICT (campaign_id, lead_id, step) DO NOTHING
+  ),
+  finished AS (
+    UPDATE ${t.leads} AS l SET status = 'completed', updated_at = $3
+    FROM done d
+    WHERE $7::int IS NULL AND l.id = d.lead_id AND l.status = 'active'
+  ),
+  ${refunds(t, 9)}
+  SELECT count(*)::int AS done FROM done`
+}
+
+/** $4 retryAt, $5 attempts, $6 error, $7 unassign; refunds from $8. */
+function retrySql(t: Tables): string {
+  return `WITH ${prelude(t)},
+  stop AS (
+    SELECT CASE
+      WHEN l.status <> 'active' THEN 'lead ' || l.status
+      WHEN c.status IN ('CANCELLED', 'COMPLETED') THEN 'campaign ' || lower(c.status)
+    END AS reason
+    FROM lead l, camp c
+  ),
+  done AS (
+    UPDATE ${t.items} AS q
+    SET status = CASE WHEN x.reason IS NULL THEN 'pending' ELSE 'cancelled' END,
+        scheduled_at = CASE WHEN x.reason IS NULL THEN $4::timestamptz ELSE q.scheduled_at END,
+        attempts = $5,
+        last_error = CASE WHEN x.reason IS NULL THEN $6::text
+                          ELSE x.reason || ' (was retrying after: ' || $6::text || ')' END,
+        mailbox_id = CASE WHEN x.reason IS NULL AND $7::boolean THEN NULL ELSE q.mailbox_id END,
+        lease_token = NULL, lease_until = NULL, updated_at = $3
+    FROM stop x
+    WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
+    RETURNING q.id
+  ),
+  ${refunds(t, 8)}
+  SELECT count(*)::int AS done FROM done`
+}
+
+/** $4 error, $5 attempts, $6 lead status or null; refunds from $7. */
+function failedSql(t: Tables): string {
+  return `WITH ${prelude(t)},
+  done AS (
+    UPDATE ${t.items} AS q
+    SET status = 'failed', attempts = $5, last_error = $4, lease_token = NULL, lease_until = NULL, updated_at = $3
+    FROM lead
+    WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
+    RETURNING q.id, q.campaign_id, q.lead_id
+  ),
+  stopped AS (
+    UPDATE ${t.leads} AS l SET status = $6::text, updated_at = $3
+    FROM done d
+    WHERE $6::text IS NOT NULL AND l.id = d.lead_id AND l.status = 'active'
+    RETURNING l.id
+  ),
+  cancelled AS (
+    UPDATE ${t.items} AS q SET status = 'cancelled', last_error = 'lead ' || $6::text, updated_at = $3
+    FROM stopped s, done d
+    WHERE q.campaign_id = d.campaign_id AND q.lead_id = s.id AND q.status = 'pending'
+  ),
+  ${refunds(t, 7)}
+  SELECT count(*)::int AS done FROM done`
+}
+
+export interface CompletionStatements {
+  sent: string
+  retry: string
+  failed: string
+}
+
+export function completionSql(t: Tables): CompletionStatements {
+  return { sent: sentSql(t), retry: retrySql(t), failed: failedSql(t) }
+}
+
+function refundValues(c: Completion): unknown[] {
+  const r = c.refund
+  return r === undefined
+    ? [null, null, null]
+    : [r.campaignDayKey, isId(r.mailboxId) ? r.mailboxId : null, r.mailboxDayKey]
+}
+
+async function completeOne(
+  s: Session,
+  sql: CompletionStatements,
+  c: Completion,
+  now: Date,
+): Promise<CompletionOutcome> {
+  if (!isId(c.itemId)) return 'lease-lost'
+  const head = [c.itemId, c.leaseToken, now]
+  let rows: Array<{ done: number }>
+  switch (c.kind) {
+    case 'sent':
+      rows = await s.query(sql.sent, [
+        ...head,
+        c.messageId,
+        c.subject,
+        c.to,
+        c.next?.step ?? null,
+        c.next?.scheduledAt ?? null,
+        ...refundValues(c),
+      ])
+      break
+    case 'retry':
+      rows = await s.query(sql.retry, [
+        ...head,
+        c.retryAt,
+        c.attempts,
+        c.error,
+        c.unassignMailbox === true,
+        ...refundValues(c),
+      ])
+      break
+    case 'failed':
+      rows = await s.query(sql.failed, [
+        ...head,
+        c.error,
+        c.attempts,
+        c.leadStatus ?? null,
+        ...refundValues(c),
+      ])
+      break
+  }
+  return rows[0]?.done === 1 ? 'ok' : 'lease-lost'
+}
+
+export async function completeSends(
+  s: Session,
+  t: Tables,
+  completions: readonly Completion[],
+  now: Date,
+): Promise<CompletionOutcome[]> {
+  const sql = completionSql(t)
+  const outcomes: CompletionOutcome[] = []
+  for (const c of completions) outcomes.push(await completeOne(s, sql, c, now))
+  return outcomes
+}

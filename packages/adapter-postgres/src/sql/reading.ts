@@ -1,0 +1,79 @@
+/** Reads for `explain()`, `queueStats()` and tests; none of them runs on a tick's hot path. */
+import type { DayCountQuery, DayCounts, QueueItem, QueueStats, SendLogEntry } from '@mailcadence/core'
+import type { Session } from '../db.js'
+import { isId } from '../ids.js'
+import { dateOrNull, itemColumns, type Row, sendLogColumns, toItem, toSendLogEntry } from './rows.js'
+import type { Tables } from './schema.js'
+
+export async function queueStats(s: Session, t: Tables, campaignId: string): Promise<QueueStats> {
+  const stats: QueueStats = {
+    pending: 0,
+    sending: 0,
+    sent: 0,
+    failed: 0,
+    cancelled: 0,
+    nextScheduledAt: null,
+  }
+  if (!isId(campaignId)) return stats
+  const rows = await s.query<{
+    status: keyof Omit<QueueStats, 'nextScheduledAt'>
+    n: number
+    next_at: unknown
+  }>(
+    `SELECT q.status, count(*)::int AS n, NULL::timestamptz AS next_at
+     FROM ${t.items} q WHERE q.campaign_id = $1 GROUP BY q.status
+     UNION ALL
+     SELECT 'next', 0, (SELECT q.scheduled_at FROM ${t.items} q
+       WHERE q.campaign_id = $1 AND q.status = 'pending' ORDER BY q.scheduled_at LIMIT 1)`,
+    [campaignId],
+  )
+  for (const row of rows) {
+    if ((row.status as string) === 'next') stats.nextScheduledAt = dateOrNull(row.next_at)
+    else stats[row.status] = row.n
+  }
+  return stats
+}
+
+/**
+ * The campaign's count is kept for its current day only (on the campaign row); asked for another
+ * day it reads 0. Mailbox counts are kept per day.
+ */
+export async function dayCounts(s: Session, t: Tables, query: DayCountQuery): Promise<DayCounts> {
+  const boxes = query.mailboxes.filter((m) => isId(m.mailboxId))
+  const [row] = await s.query<{ campaign: number | null; boxes: Array<{ id: string; n: number }> | null }>(
+    `SELECT
+       (SELECT CASE WHEN c.day_key = $2 THEN c.day_sent ELSE 0 END FROM ${t.campaigns} c WHERE c.id = $1)
+         AS campaign,
+       (SELECT json_agg(json_build_object('id', x.mailbox_id::text, 'n', coalesce(d.sent, 0)))
+        FROM unnest($3::bigint[], $4::text[]) AS x (mailbox_id, day_key)
+        LEFT JOIN ${t.mailboxDays} d ON d.mailbox_id = x.mailbox_id AND d.day_key = x.day_key) AS boxes`,
+    [
+      isId(query.campaignId) ? query.campaignId : null,
+      query.campaignDayKey,
+      boxes.map((m) => m.mailboxId),
+      boxes.map((m) => m.dayKey),
+    ],
+  )
+  const mailboxes: Record<string, number> = {}
+  for (const m of query.mailboxes) mailboxes[m.mailboxId] = 0
+  for (const b of row?.boxes ?? []) mailboxes[b.id] = Number(b.n)
+  return { campaign: Number(row?.campaign ?? 0), mailboxes }
+}
+
+export async function listQueueItems(s: Session, t: Tables, campaignId: string): Promise<QueueItem[]> {
+  if (!isId(campaignId)) return []
+  const rows = await s.query<Row>(
+    `SELECT ${itemColumns('q')} FROM ${t.items} q WHERE q.campaign_id = $1 ORDER BY q.created_at, q.id`,
+    [campaignId],
+  )
+  return rows.map(toItem)
+}
+
+export async function listSendLog(s: Session, t: Tables, campaignId: string): Promise<SendLogEntry[]> {
+  if (!isId(campaignId)) return []
+  const rows = await s.query<Row>(
+    `SELECT ${sendLogColumns('g')} FROM ${t.sendLog} g WHERE g.campaign_id = $1 ORDER BY g.id`,
+    [campaignId],
+  )
+  return rows.map(toSendLogEntry)
+}

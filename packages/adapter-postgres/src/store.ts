@@ -1,0 +1,74 @@
+import type { Store } from '@mailcadence/core'
+import { createDatabase, type Queryable } from './db.js'
+import * as campaigns from './sql/campaigns.js'
+import { completeSends } from './sql/complete.js'
+import * as leads from './sql/leads.js'
+import * as mailboxes from './sql/mailboxes.js'
+import * as reading from './sql/reading.js'
+import { recoverExpiredLeases } from './sql/recover.js'
+import { reserveSends } from './sql/reserve.js'
+import { DEFAULT_SCHEMA, tablesOf } from './sql/schema.js'
+
+/** Options of {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /**
+   * Where queries go: a `pg` `Pool` (recommended: each store call borrows a connection and gives
+   * it back before the transport sends anything), a `Client`, or a client inside the host's own
+   * transaction (each store call then becomes a savepoint of it). Anything with pg's
+   * `query(text, values)` fits. The store never closes it.
+   */
+  pool: Queryable
+  /** Schema holding the tables, as created by `migrate()`. Default `mailcadence`. */
+  schema?: string
+}
+
+/**
+ * Creates a store on PostgreSQL. Run {@link migrate} once (at start-up, from any number of
+ * processes) before using it.
+ *
+ * Every method is atomic: reservations and completions are single statements that lock what they
+ * change in one fixed order and check everything with compare-and-set conditions, so any number of
+ * processes may tick against one database. Time comes only from the `now` core passes in.
+ */
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const t = tablesOf(options.schema ?? DEFAULT_SCHEMA)
+  if (typeof options.pool?.query !== 'function') {
+    throw new TypeError('createPostgresStore: `pool` must be a pg Pool or Client (anything with query())')
+  }
+  const db = createDatabase(options.pool)
+  const run = db.session.bind(db)
+
+  return {
+    createMailbox: (input, now) => run((s) => mailboxes.createMailbox(s, t, input, now)),
+    updateMailbox: (id, patch, now) => run((s) => mailboxes.updateMailbox(s, t, id, patch, now)),
+    getMailboxes: (ids) => run((s) => mailboxes.getMailboxes(s, t, ids)),
+
+    createCampaign: (input, now) => run((s) => campaigns.createCampaign(s, t, input, now)),
+    getCampaign: (id) => run((s) => campaigns.getCampaign(s, t, id)),
+    updateCampaign: (id, patch, now) => run((s) => campaigns.updateCampaign(s, t, id, patch, now)),
+    setCampaignStatus: (id, change, now) => run((s) => campaigns.setCampaignStatus(s, t, id, change, now)),
+    completeIfDrained: (id, now) => run((s) => campaigns.completeIfDrained(s, t, id, now)),
+    listRunnableCampaigns: (_now, filter) => run((s) => campaigns.listRunnableCampaigns(s, t, filter)),
+
+    addLeads: (campaignId, input, now) => run((s) => leads.addLeads(s, t, campaignId, input, now)),
+    getLead: (campaignId, emailKey) => run((s) => leads.getLead(s, t, campaignId, emailKey)),
+    stopLead: (campaignId, emailKey, status, reason, now) =>
+      run((s) => leads.stopLead(s, t, campaignId, emailKey, status, reason, now)),
+    suppress: (emailKey, reason, now) => run((s) => leads.suppress(s, t, emailKey, reason, now)),
+
+    reserveSends: (requests, now) =>
+      requests.length === 0 ? Promise.resolve([]) : run((s) => reserveSends(s, t, requests, now)),
+    completeSends: (completions, now) =>
+      completions.length === 0 ? Promise.resolve([]) : run((s) => completeSends(s, t, completions, now)),
+    recoverExpiredLeases: (now, policy) => run((s) => recoverExpiredLeases(s, t, now, policy)),
+
+    queueStats: (campaignId) => run((s) => reading.queueStats(s, t, campaignId)),
+    dayCounts: (query) => run((s) => reading.dayCounts(s, t, query)),
+    listQueueItems: (campaignId) => run((s) => reading.listQueueItems(s, t, campaignId)),
+    listSendLog: (campaignId) => run((s) => reading.listSendLog(s, t, campaignId)),
+
+    async close() {
+      // The pool belongs to the host: it closes it (pool.end()) when it is done with it.
+    },
+  }
+}

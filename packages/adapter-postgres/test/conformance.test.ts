@@ -1,0 +1,21 @@
+import { runStoreConformance } from '@mailcadence/core/testing'
+import { afterAll, it } from 'vitest'
+import { createPostgresStore } from '../src/index.js'
+import { createTestPool, databaseAvailable, dropSchemas, freshSchema } from './support/db.js'
+
+if (await databaseAvailable('store conformance')) {
+  const pool = createTestPool(20)
+  const schemas: string[] = []
+  afterAll(async () => {
+    await dropSchemas(pool, schemas)
+    await pool.end()
+  })
+  // A fresh schema per test; the suite closes each store, which leaves our pool open.
+  runStoreConformance(
+    'postgres',
+    async () => createPostgresStore({ pool, schema: await freshSchema(pool, 'conf', schemas) }),
+    { timeout: 120_000 },
+  )
+} else {
+  it.skip('store conformance: postgres (no PostgreSQL server)', () => {})
+}

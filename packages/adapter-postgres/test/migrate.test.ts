@@ -1,0 +1,85 @@
+import { isMailcadenceError } from '@mailcadence/core'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createPostgresStore, migrate } from '../src/index.js'
+import { createTestPool, DATABASE_URL, databaseAvailable, dropSchemas, uniqueSchema } from './support/db.js'
+
+const ready = await databaseAvailable('migrations')
+const suite = ready ? describe : describe.skip
+
+suite('migrate', () => {
+  const pool = ready ? createTestPool(10) : (undefined as unknown as pg.Pool)
+  const schemas: string[] = []
+  afterAll(async () => {
+    if (!ready) return
+    await dropSchemas(pool, schemas)
+    await pool.end()
+  })
+
+  it('applies each migration once when several processes start together', async () => {
+    const schema = uniqueSchema('mig')
+    schemas.push(schema)
+    // Separate pools: separate connections, as separate processes would have.
+    const pools = Array.from({ length: 6 }, () => new pg.Pool({ connectionString: DATABASE_URL, max: 1 }))
+    try {
+      const results = await Promise.all(pools.map((p) => migrate(p, { schema })))
+      expect(results.flatMap((r) => r.applied)).toEqual([1])
+      expect(results.every((r) => r.version === 1 && r.schema === schema)).toBe(true)
+    } finally {
+      await Promise.all(pools.map((p) => p.end()))
+    }
+    const again = await migrate(pool, { schema })
+    expect(again).toEqual({ schema, applied: [], version: 1 })
+    const { rows } = await pool.query(`SELECT version, name FROM "${schema}".mailcadence_migrations`)
+    expect(rows).toEqual([{ version: 1, name: '001_init' }])
+  })
+
+  it('leaves the search_path of a host connection as it was', async () => {
+    const schema = uniqueSchema('path')
+    schemas.push(schema)
+    const client = new pg.Client({ connectionString: DATABASE_URL })
+    await client.connect()
+    try {
+      const before = (await client.query('SHOW search_path')).rows[0].search_path
+      await migrate(client, { schema })
+      expect((await client.query('SHOW search_path')).rows[0].search_path).toBe(before)
+    } finally {
+      await client.end()
+    }
+  })
+
+  it('refuses a schema name that is not a plain identifier, before touching the database', async () => {
+    for (const schema of ['bad-name', '1abc', 'a"b', '', 'x'.repeat(64), 'public; DROP TABLE x']) {
+      const error = await migrate(pool, { schema }).catch((e: unknown) => e)
+      expect(isMailcadenceError(error, 'invalid-input')).toBe(true)
+      expect(() => createPostgresStore({ pool, schema })).toThrow(/schema/)
+    }
+  })
+
+  it('says to run migrate() when the schema is missing', async () => {
+    const store = createPostgresStore({ pool, schema: uniqueSchema('missing') })
+    const error = await store.getCampaign('1').catch((e: unknown) => e)
+    expect(isMailcadenceError(error, 'store-conflict')).toBe(true)
+    expect((error as Error).message).toMatch(/migrate\(\)/)
+  })
+})
+
+describe('connection failures', () => {
+  it('are store-unavailable, and the message carries no credentials', async () => {
+    const unreachable = new pg.Pool({
+      connectionString: 'postgres://someone:s3cret-password@127.0.0.1:1/nowhere',
+      connectionTimeoutMillis: 2000,
+    })
+    try {
+      const store = createPostgresStore({ pool: unreachable, schema: 'mailcadence' })
+      const error = await store.recoverExpiredLeases(new Date(), 'fail').catch((e: unknown) => e)
+      expect(isMailcadenceError(error, 'store-unavailable')).toBe(true)
+      const text = `${(error as Error).message} ${String((error as Error).cause)}`
+      expect(text).not.toMatch(/s3cret|someone|nowhere/)
+      const migrateError = await migrate(unreachable).catch((e: unknown) => e)
+      expect(isMailcadenceError(migrateError, 'store-unavailable')).toBe(true)
+    } finally {
+      await unreachable.end()
+    }
+  })
+})
