@@ -1,23 +1,73 @@
 /**
  * The stores a benchmark runs against. Each backend makes fresh, empty stores and cleans up what
- * it made; the Postgres and Prisma backends join the list when their adapters are installed.
+ * it made. Database backends can also seed sent history straight in SQL, since building a million
+ * rows through the scheduler would measure the seeding, not the tick.
  */
 import { createMemoryStore } from '@mailcadence/adapter-memory'
+import { createPostgresStore, migrate } from '@mailcadence/adapter-postgres'
 import type { Store } from '@mailcadence/core'
+import pg from 'pg'
+import { DATABASE_URL, dropSchema, schemaName } from './postgres.js'
 
 export interface Backend {
   name: string
-  /** Whether several OS processes can share one of its stores. */
-  shared: boolean
+  /** Connection details for worker processes, when several processes can share one store. */
+  shared?: { kind: 'postgres'; schemaOf(store: Store): string }
   createStore(): Promise<Store>
+  /**
+   * Inserts `count` sent emails of one finished campaign, directly; absent when the backend can
+   * only build history through the scheduler.
+   */
+  seedHistory?(store: Store, count: number, mailboxIds: string[]): Promise<void>
   dispose(): Promise<void>
 }
 
 export function memoryBackend(): Backend {
+  return { name: 'memory', createStore: async () => createMemoryStore(), dispose: async () => {} }
+}
+
+export function postgresBackend(): Backend {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 20 })
+  const schemas = new Map<Store, string>()
   return {
-    name: 'memory',
-    shared: false,
-    createStore: async () => createMemoryStore(),
-    dispose: async () => {},
+    name: 'postgres',
+    shared: { kind: 'postgres', schemaOf: (store) => schemas.get(store)! },
+    async createStore() {
+      const schema = schemaName('bench_mc')
+      await migrate(pool, { schema })
+      const store = createPostgresStore({ pool, schema })
+      schemas.set(store, schema)
+      return store
+    },
+    async seedHistory(store, count, mailboxIds) {
+      const s = `"${schemas.get(store)}"`
+      const now = new Date('2026-01-01T00:00:00Z')
+      await pool.query(
+        `WITH c AS (
+           INSERT INTO ${s}.campaigns (name, status, timezone, start_hour, start_minute, end_hour, end_minute,
+             allowed_days, delay_between_emails, jitter, max_emails_per_day, mailbox_ids, steps, variables,
+             created_at, updated_at)
+           VALUES ('History', 'COMPLETED', 'UTC', 0, 0, 24, 0, 'MON,TUE,WED,THU,FRI,SAT,SUN', 0, 0, 1000000,
+             $3::text[], '[{"subject":"s","text":"t"}]', '{}', $1, $1)
+           RETURNING id),
+         l AS (
+           INSERT INTO ${s}.leads (campaign_id, email, email_key, variables, status, created_at, updated_at)
+           SELECT c.id, 'past' || g || '@example.com', 'past' || g || '@example.com', '{}', 'completed', $1, $1
+           FROM generate_series(1, $2::int) g, c
+           RETURNING id, campaign_id)
+         INSERT INTO ${s}.queue_items (campaign_id, lead_id, step, status, scheduled_at, mailbox_id, message_id,
+           sent_at, created_at, updated_at)
+         SELECT l.campaign_id, l.id, 0, 'sent', $1, ($3::text[])[1 + l.id % cardinality($3::text[])]::bigint,
+           '<' || l.id || '@acme.test>', $1, $1, $1
+         FROM l`,
+        [now, count, mailboxIds],
+      )
+      await pool.query(`ANALYZE ${s}.queue_items, ${s}.leads, ${s}.campaigns`)
+    },
+    async dispose() {
+      for (const schema of schemas.values()) await dropSchema(schema)
+      schemas.clear()
+      await pool.end()
+    },
   }
 }

@@ -4,8 +4,9 @@
  * runs small sizes and only checks that every figure is produced.
  */
 import { writeFileSync } from 'node:fs'
-import { type Backend, memoryBackend } from './backends.js'
+import { type Backend, memoryBackend, postgresBackend } from './backends.js'
 import { type BenchContext, machine, type Row, versionOf } from './context.js'
+import { serverVersion } from './postgres.js'
 import { scaleSection } from './sections/scale.js'
 import { simulationSection } from './sections/simulation.js'
 import { smtpSection } from './sections/smtp.js'
@@ -16,7 +17,11 @@ const ctx: BenchContext = { quick, runs: quick ? 2 : 5 }
 const command = `pnpm bench${quick ? ' --quick' : ''}`
 
 async function main() {
-  const backends: Backend[] = [memoryBackend()]
+  const pgVersion = await serverVersion()
+  if (!pgVersion && process.env.CI)
+    throw new Error('CI is set but PostgreSQL does not answer at TEST_DATABASE_URL')
+  const backends: Backend[] = [memoryBackend(), ...(pgVersion ? [postgresBackend()] : [])]
+  if (!pgVersion) console.log('PostgreSQL does not answer: its figures are skipped (set TEST_DATABASE_URL).')
   const rows: Row[] = []
   const log = (row: Row) =>
     console.log(`[${row.section}] ${row.name}: ${row.value}${row.note ? `  (${row.note})` : ''}`)
@@ -27,14 +32,15 @@ async function main() {
     }
   }
   console.log(`mailcadence benchmarks (${quick ? 'quick' : 'full'}) on ${machine()}\n`)
-  await section(async () => (await throughputSection(ctx, backends)).rows)
+  await section(() => throughputSection(ctx, backends))
   await section(() => scaleSection(ctx, backends))
   await section(() => simulationSection(ctx))
   await section(() => smtpSection(ctx))
 
   const missing = rows.filter((r) => !/\d/.test(r.value) && !r.value.startsWith('n/a'))
   if (missing.length > 0) throw new Error(`figures not produced: ${missing.map((r) => r.name).join('; ')}`)
-  const report = render(rows)
+  for (const backend of backends) await backend.dispose()
+  const report = render(rows, pgVersion)
   if (quick) {
     console.log(
       `\n${rows.length} figures produced (quick mode: sizes and runs too small to quote; BENCHMARKS.md left as it is).`,
@@ -45,7 +51,7 @@ async function main() {
   }
 }
 
-function render(rows: Row[]): string {
+function render(rows: Row[], pgVersion: string | null): string {
   const sections = [...new Set(rows.map((r) => r.section))]
   const lines = [
     '# Benchmarks',
@@ -53,7 +59,7 @@ function render(rows: Row[]): string {
     `Measured with \`${command}\` on ${new Date().toISOString().slice(0, 10)}.`,
     '',
     `- Machine: ${machine()}`,
-    `- Versions: @mailcadence/core ${versionOf('@mailcadence/core')}, nodemailer ${versionOf('nodemailer')}, smtp-server ${versionOf('smtp-server')}`,
+    `- Versions: PostgreSQL ${pgVersion ?? 'not reached'}, pg ${versionOf('pg')}, graphile-worker ${versionOf('graphile-worker')}, pg-boss ${versionOf('pg-boss')} (the newest whose engines accept Node 20), smtp-server ${versionOf('smtp-server')}`,
     '- Each figure is the median of at least five runs, with the smallest and largest.',
     '',
   ]

@@ -79,15 +79,17 @@ export async function scaleSection(ctx: BenchContext, backends: Backend[]): Prom
   const rows: Row[] = []
   for (const backend of backends) {
     for (const history of histories) {
+      const store = await backend.createStore()
       const scheduler = createScheduler({
-        store: await backend.createStore(),
+        store,
         transport: noopTransport,
         lookahead: 0,
         concurrency: 50,
         maxSendsPerCampaignPerTick: 1_000,
       })
       const mailboxIds = await createMailboxes(scheduler, 10)
-      await buildHistory(scheduler, mailboxIds, history)
+      if (backend.seedHistory) await backend.seedHistory(store, history, mailboxIds)
+      else await buildHistory(scheduler, mailboxIds, history)
       const running: string[] = []
       for (const campaigns of campaignCounts) {
         await growCampaigns(scheduler, mailboxIds, running, campaigns)

@@ -1,14 +1,20 @@
-/** Emails per second through reserve → send → complete with a no-op transport. */
+/**
+ * Emails per second through reserve → send → complete with a no-op transport, in one process and
+ * in four; and, on the same database in the same run, graphile-worker and pg-boss processing the
+ * same number of no-op jobs, each printed as a ratio to mailcadence on PostgreSQL.
+ */
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { createScheduler } from '@mailcadence/core'
 import type { Backend } from '../backends.js'
 import type { BenchContext, Row } from '../context.js'
 import { type Figure, format, measure } from '../stats.js'
 import { addLeadsChunked, createMailboxes, leads, noopTransport, openCampaign } from '../workload.js'
+import { graphileWorkerRate, pgBossRate } from './competitors.js'
 
 const CAMPAIGNS = 20
 
-/** One process: the scheduler ticks until every email of 20 campaigns has gone. */
-export async function throughputOnce(backend: Backend, emails: number): Promise<number> {
+async function prepare(backend: Backend, emails: number) {
   const store = await backend.createStore()
   const scheduler = createScheduler({
     store,
@@ -23,6 +29,12 @@ export async function throughputOnce(backend: Backend, emails: number): Promise<
     await addLeadsChunked(scheduler, campaign.id, leads(emails / CAMPAIGNS, `c${c}-`))
     await scheduler.startCampaign(campaign.id)
   }
+  return { store, scheduler }
+}
+
+/** One process: the scheduler ticks until every email of 20 campaigns has gone. */
+async function oneProcess(backend: Backend, emails: number): Promise<number> {
+  const { scheduler } = await prepare(backend, emails)
   const started = performance.now()
   let sent = 0
   while (sent < emails) {
@@ -36,28 +48,93 @@ export async function throughputOnce(backend: Backend, emails: number): Promise<
   return rate
 }
 
-export async function throughputSection(
-  ctx: BenchContext,
-  backends: Backend[],
-): Promise<{ rows: Row[]; figures: Map<string, Figure> }> {
-  const emails = ctx.quick ? 1_000 : 20_000
+/** `processes` OS processes tick one shared store, timed from "go" until the last one is done. */
+async function manyProcesses(backend: Backend, emails: number, processes: number): Promise<number> {
+  const { store, scheduler } = await prepare(backend, emails)
+  const schema = backend.shared!.schemaOf(store)
+  const script = fileURLToPath(new URL('../workers/tick-loop.ts', import.meta.url))
+  const children = Array.from({ length: processes }, () =>
+    fork(script, [schema], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  )
+  await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))))
+  const started = performance.now()
+  const totals = await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<number>((resolve, reject) => {
+          child.once('message', (message) => resolve(Number(String(message).split(' ')[1])))
+          child.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)))
+          child.send('go')
+        }),
+    ),
+  )
+  const rate = emails / ((performance.now() - started) / 1000)
+  await scheduler.close()
+  const sent = totals.reduce((a, b) => a + b, 0)
+  if (sent !== emails) throw new Error(`throughput: ${processes} processes sent ${sent} of ${emails}`)
+  return rate
+}
+
+const emailsPerRun = (ctx: BenchContext) => (ctx.quick ? 1_000 : 20_000)
+
+export async function throughputSection(ctx: BenchContext, backends: Backend[]): Promise<Row[]> {
+  const emails = emailsPerRun(ctx)
+  const count = emails.toLocaleString('en-US')
   const rows: Row[] = []
-  const figures = new Map<string, Figure>()
+  let baseline: Figure | null = null
   for (const backend of backends) {
-    const figure = await measure(ctx.runs, () => throughputOnce(backend, emails), { warmup: !ctx.quick })
-    figures.set(`${backend.name}/1`, figure)
+    const one = await measure(ctx.runs, () => oneProcess(backend, emails), { warmup: !ctx.quick })
+    if (backend.name === 'postgres') baseline = one
     rows.push({
       section: 'Throughput',
-      name: `${backend.name}, 1 process, ${emails.toLocaleString('en-US')} emails`,
-      value: format(figure, 'emails/s'),
+      name: `mailcadence, ${backend.name}, 1 process, ${count} emails`,
+      value: format(one, 'emails/s'),
+      ...(backend.name === 'postgres' ? { note: 'target ≥ 3,000 emails/s' } : {}),
     })
-    if (!backend.shared) {
+    if (backend.shared) {
+      const four = await measure(ctx.runs, () => manyProcesses(backend, emails, 4))
       rows.push({
         section: 'Throughput',
-        name: `${backend.name}, 4 processes`,
+        name: `mailcadence, ${backend.name}, 4 processes, ${count} emails`,
+        value: format(four, 'emails/s'),
+      })
+    } else {
+      rows.push({
+        section: 'Throughput',
+        name: `mailcadence, ${backend.name}, 4 processes`,
         value: 'n/a: one store per process',
       })
     }
   }
-  return { rows, figures }
+  if (baseline) rows.push(...(await competitorRows(ctx, emails, baseline)))
+  return rows
+}
+
+async function competitorRows(ctx: BenchContext, emails: number, baseline: Figure): Promise<Row[]> {
+  const count = emails.toLocaleString('en-US')
+  const runs: Array<[string, () => Promise<number>]> = [
+    [`graphile-worker, default (concurrency 10), ${count} jobs`, () => graphileWorkerRate(emails, false)],
+    [
+      `graphile-worker, batched (localQueue 500, batched completion), ${count} jobs`,
+      () => graphileWorkerRate(emails, true),
+    ],
+    // pg-boss's work() waits its polling interval between fetches: measured on fewer jobs.
+    [
+      `pg-boss, default (work(), 10 workers, one job per fetch), ${Math.min(emails, 200)} jobs`,
+      () => pgBossRate(Math.min(emails, 200), false),
+    ],
+    [`pg-boss, batched (fetch 50 / complete, 10 loops), ${count} jobs`, () => pgBossRate(emails, true)],
+  ]
+  const rows: Row[] = []
+  for (const [name, once] of runs) {
+    const figure = await measure(ctx.runs, once, { warmup: !ctx.quick })
+    const ratio = figure.median / baseline.median
+    rows.push({
+      section: 'Throughput',
+      name,
+      value: format(figure, 'jobs/s'),
+      note: `${ratio.toFixed(2)}× mailcadence on postgres (1 process)`,
+    })
+  }
+  return rows
 }

@@ -56,8 +56,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       run((s) => leads.stopLead(s, t, campaignId, emailKey, status, reason, now)),
     suppress: (emailKey, reason, now) => run((s) => leads.suppress(s, t, emailKey, reason, now)),
 
+    // Reservations spread over the pool's connections: each is its own statement (a transaction
+    // spanning several could deadlock on mailbox counts), so running them side by side turns one
+    // round trip per request into one per group. Requests of one campaign stay in order on one
+    // connection, as the contract asks. Completions go in one transaction per batch instead.
     reserveSends: (requests, now) =>
-      requests.length === 0 ? Promise.resolve([]) : run((s) => reserveSends(s, t, requests, now)),
+      inParallel(
+        requests,
+        (r) => r.campaignId,
+        (group) => run((s) => reserveSends(s, t, group, now)),
+      ),
     completeSends: (completions, now) =>
       completions.length === 0 ? Promise.resolve([]) : run((s) => completeSends(s, t, completions, now)),
     recoverExpiredLeases: (now, policy) => run((s) => recoverExpiredLeases(s, t, now, policy)),
@@ -71,4 +79,42 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       // The pool belongs to the host: it closes it (pool.end()) when it is done with it.
     },
   }
+}
+
+/** Most groups of one batch in flight at once: enough to fill a pool, not to hog it. */
+const MAX_GROUPS = 8
+
+/**
+ * Splits `items` into at most {@link MAX_GROUPS} groups (items with the same key always in the
+ * same group, in their order), runs the groups concurrently and puts the results back in order.
+ */
+async function inParallel<T, R>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  runGroup: (group: T[]) => Promise<R[]>,
+): Promise<R[]> {
+  if (items.length === 0) return []
+  const groupOfKey = new Map<string, number>()
+  const groups: Array<{ items: T[]; positions: number[] }> = []
+  items.forEach((item, position) => {
+    const key = keyOf(item)
+    let index = groupOfKey.get(key)
+    if (index === undefined) {
+      index = groups.length < MAX_GROUPS ? groups.length : groupOfKey.size % MAX_GROUPS
+      groupOfKey.set(key, index)
+      groups[index] ??= { items: [], positions: [] }
+    }
+    groups[index]!.items.push(item)
+    groups[index]!.positions.push(position)
+  })
+  const results = new Array<R>(items.length)
+  await Promise.all(
+    groups.map(async (group) => {
+      const outcomes = await runGroup(group.items)
+      group.positions.forEach((position, i) => {
+        results[position] = outcomes[i]!
+      })
+    }),
+  )
+  return results
 }

@@ -1,43 +1,54 @@
 /**
  * Coalesces calls made close together into one call of a batch function, so that a store can
  * reserve or complete many sends in one round trip. Calls made in the same turn of the event loop
- * form one batch; calls made while a batch is in flight form the next. No timer: a lone call
- * goes out at once, so batching never adds latency.
+ * form one batch. Up to `maxInFlight` batches run at once, so a slow batch does not hold up the
+ * calls behind it; past that, calls wait and go together in the next batch. No timer: a lone call
+ * goes out on the next turn, so batching never adds latency worth counting.
  */
 export function createBatcher<Req, Res>(
   run: (requests: Req[]) => Promise<Res[]>,
-  maxBatch: number,
+  options: { maxBatch: number; maxInFlight: number },
 ): (request: Req) => Promise<Res> {
-  if (!Number.isInteger(maxBatch) || maxBatch < 1)
-    throw new RangeError(`maxBatch must be an integer >= 1, got ${maxBatch}`)
+  const { maxBatch, maxInFlight } = options
+  for (const [name, value] of Object.entries(options)) {
+    if (!Number.isInteger(value) || value < 1)
+      throw new RangeError(`${name} must be an integer >= 1, got ${value}`)
+  }
   type Waiting = { request: Req; resolve: (value: Res) => void; reject: (error: unknown) => void }
   let queue: Waiting[] = []
+  let inFlight = 0
   let scheduled = false
+
+  const schedule = () => {
+    if (scheduled || queue.length === 0 || inFlight >= maxInFlight) return
+    scheduled = true
+    setImmediate(flush)
+  }
 
   const flush = async () => {
     scheduled = false
-    while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch)
-      queue = queue.slice(batch.length)
-      try {
-        const results = await run(batch.map((w) => w.request))
-        if (results.length !== batch.length) {
-          throw new Error(`batch returned ${results.length} results for ${batch.length} requests`)
-        }
-        for (const [i, w] of batch.entries()) w.resolve(results[i] as Res)
-      } catch (error) {
-        for (const w of batch) w.reject(error)
+    if (queue.length === 0 || inFlight >= maxInFlight) return
+    const batch = queue.slice(0, maxBatch)
+    queue = queue.slice(batch.length)
+    inFlight++
+    schedule()
+    try {
+      const results = await run(batch.map((w) => w.request))
+      if (results.length !== batch.length) {
+        throw new Error(`batch returned ${results.length} results for ${batch.length} requests`)
       }
+      for (const [i, w] of batch.entries()) w.resolve(results[i] as Res)
+    } catch (error) {
+      for (const w of batch) w.reject(error)
+    } finally {
+      inFlight--
+      schedule()
     }
   }
 
-  let running: Promise<void> = Promise.resolve()
   return (request) =>
     new Promise<Res>((resolve, reject) => {
       queue.push({ request, resolve, reject })
-      if (scheduled) return
-      scheduled = true
-      // Chained after the batch in flight: whatever queued meanwhile goes out together.
-      running = running.then(() => new Promise<void>((r) => setImmediate(r))).then(flush)
+      schedule()
     })
 }

@@ -24,7 +24,8 @@ import { campaignDueAt, campaignLimitClears, isPaused, mailboxLimitClears } from
 import type { TickResult, TickSkipReason } from './events.js'
 import type { ResolvedOptions } from './options.js'
 
-const BATCH = 200
+/** Store calls coalesce up to 200 elements; four such calls may be in flight at once. */
+const BATCHING = { maxBatch: 200, maxInFlight: 4 }
 /** Reservations lost to another worker (pacing, not-due) per campaign per tick before giving up. */
 const MAX_SOFT_ROUNDS = 3
 
@@ -32,11 +33,11 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
   const { store, clock, logger } = options
   const reserve = createBatcher<ReserveRequest, ReserveOutcome>(
     (reqs) => store.reserveSends(reqs, clock.now()),
-    BATCH,
+    BATCHING,
   )
   const complete = createBatcher<Completion, CompletionOutcome>(
     (items) => withStoreRetry(() => store.completeSends(items, clock.now())),
-    BATCH,
+    BATCHING,
   )
   const limitSends = pLimit(options.concurrency)
 
