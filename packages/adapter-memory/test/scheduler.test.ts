@@ -190,6 +190,41 @@ describe('ticking', () => {
     expect(transport.sent).toHaveLength(1)
   })
 
+  it('delivers the reservations of a batch that succeeded when another request of it could not run', async () => {
+    const inner = createMemoryStore()
+    let failCampaign: string | null = null
+    const partial = new Proxy(inner, {
+      get(target, key: keyof Store) {
+        const value = target[key]
+        if (key !== 'reserveSends' || typeof value !== 'function') return value
+        return async (requests: Parameters<Store['reserveSends']>[0], now: Date) => {
+          const ok = requests.filter((r) => r.campaignId !== failCampaign)
+          const outcomes = await target.reserveSends(ok, now)
+          return requests.map((r) =>
+            r.campaignId === failCampaign
+              ? { ok: false, reason: 'store-unavailable', error: new Error('connection terminated') }
+              : outcomes.shift()!,
+          )
+        }
+      },
+    })
+    const { scheduler, mailbox, transport } = await setUp({ store: partial })
+    const a = await scheduler.createCampaign(allDay([mailbox.id], { name: 'a' }))
+    const b = await scheduler.createCampaign(allDay([mailbox.id], { name: 'b' }))
+    for (const c of [a, b]) {
+      await scheduler.addLeads(c.id, [{ email: `${c.name}@example.com` }])
+      await scheduler.startCampaign(c.id)
+    }
+    failCampaign = b.id
+    const error = await rejection(scheduler.tick())
+    expect((error as Error).message).toContain('connection terminated')
+    // Campaign a's reservation was not lost with b's failure: it was sent in the same tick.
+    expect(transport.sent.map((s) => s.to)).toEqual(['a@example.com'])
+    expect(await scheduler.queueStats(b.id)).toMatchObject({ pending: 1, sending: 0 })
+    failCampaign = null
+    expect(await scheduler.tick()).toMatchObject({ sent: 1 })
+  })
+
   it('start() ticks by itself until stop(), and close() refuses further work', async () => {
     const transport = createRecordingTransport()
     const scheduler = createScheduler({ store: createMemoryStore(), transport, interval: 20, lookahead: 0 })

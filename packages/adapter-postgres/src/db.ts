@@ -20,6 +20,9 @@ export interface Queryable {
 /** A client checked out of a pool: pg's `PoolClient` fits. */
 export interface PooledClientLike extends Queryable {
   release(error?: Error | boolean): void
+  /** pg's clients are EventEmitters: an `'error'` with no listener would crash the process. */
+  on?(event: 'error', listener: (error: Error) => void): unknown
+  off?(event: 'error', listener: (error: Error) => void): unknown
 }
 
 /** A pool: pg's `Pool` fits. Recognised by `connect()` together with pg-pool's `totalCount`. */
@@ -139,6 +142,13 @@ export function createDatabase(target: Queryable): Database {
           throw toStoreError(error)
         }
         let broken: Error | undefined
+        // The server may drop a checked-out connection between two statements (a restart, an
+        // admin's pg_terminate_backend): pg then emits 'error' on the client, which would crash
+        // the host's process if nobody listened. The next query fails anyway; just remember it.
+        const onError = () => {
+          broken = new Error('mailcadence: connection lost')
+        }
+        client.on?.('error', onError)
         try {
           return await fn(sessionOf(client, true))
         } catch (error) {
@@ -146,6 +156,7 @@ export function createDatabase(target: Queryable): Database {
           if (connectionLost(error)) broken = new Error('mailcadence: connection lost')
           throw error
         } finally {
+          client.off?.('error', onError)
           client.release(broken)
         }
       },

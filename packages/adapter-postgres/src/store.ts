@@ -1,4 +1,4 @@
-import type { Store } from '@mailcadence/core'
+import type { ReserveOutcome, Store } from '@mailcadence/core'
 import { createDatabase, type Queryable } from './db.js'
 import * as campaigns from './sql/campaigns.js'
 import { completeSends } from './sql/complete.js'
@@ -65,6 +65,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         requests,
         (r) => r.campaignId,
         (group) => run((s) => reserveSends(s, t, group, now)),
+        (error): ReserveOutcome => ({ ok: false, reason: 'store-unavailable', error }),
       ),
     completeSends: (completions, now) =>
       completions.length === 0 ? Promise.resolve([]) : run((s) => completeSends(s, t, completions, now)),
@@ -87,11 +88,14 @@ const MAX_GROUPS = 8
 /**
  * Splits `items` into at most {@link MAX_GROUPS} groups (items with the same key always in the
  * same group, in their order), runs the groups concurrently and puts the results back in order.
+ * A group that fails gets `failed(error)` for each of its items, so the groups that succeeded are
+ * not lost with it; when every group fails, the first error is thrown.
  */
 async function inParallel<T, R>(
   items: readonly T[],
   keyOf: (item: T) => string,
   runGroup: (group: T[]) => Promise<R[]>,
+  failed: (error: Error) => R,
 ): Promise<R[]> {
   if (items.length === 0) return []
   const groupOfKey = new Map<string, number>()
@@ -108,13 +112,13 @@ async function inParallel<T, R>(
     groups[index]!.positions.push(position)
   })
   const results = new Array<R>(items.length)
-  await Promise.all(
-    groups.map(async (group) => {
-      const outcomes = await runGroup(group.items)
-      group.positions.forEach((position, i) => {
-        results[position] = outcomes[i]!
-      })
-    }),
-  )
+  const settled = await Promise.allSettled(groups.map((group) => runGroup(group.items)))
+  const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []))
+  if (errors.length === settled.length) throw errors[0]
+  settled.forEach((outcome, g) => {
+    groups[g]!.positions.forEach((position, i) => {
+      results[position] = outcome.status === 'fulfilled' ? outcome.value[i]! : failed(outcome.reason as Error)
+    })
+  })
   return results
 }

@@ -126,6 +126,11 @@ export interface Store {
    * `not-running`, `pacing` (until `nextSlotAt`), `campaign-limit`, `queue-empty` (no pending
    * item at all), `not-due` (until the earliest `scheduledAt`), `mailbox-limit` (due items exist
    * but none has a mailbox with room).
+   *
+   * An adapter that runs the requests of a batch separately (on several connections) must not
+   * throw away the reservations that succeeded when another request fails: it reports the failed
+   * requests as `{ ok: false, reason: 'store-unavailable', error }` (nothing changed for them) and
+   * throws only when none succeeded.
    */
   reserveSends(requests: readonly ReserveRequest[], now: Date): Promise<ReserveOutcome[]>
   /**
@@ -244,6 +249,8 @@ export type SkipReason =
 export type ReserveOutcome =
   | { ok: true; send: ReservedSend }
   | { ok: false; reason: SkipReason; until?: Date }
+  /** This request could not run (its connection failed); nothing changed for it. */
+  | { ok: false; reason: 'store-unavailable'; error: Error }
 
 /** A reserved send: the item (now `sending`) and the lead it goes to. */
 export interface ReservedSend {

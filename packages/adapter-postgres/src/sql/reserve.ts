@@ -165,7 +165,19 @@ export async function reserveSends(
   const outcomes: ReserveOutcome[] = []
   // In order, one statement each: a statement holds its locks until it commits, so running the
   // requests of a batch in one transaction could deadlock against another worker's batch.
-  for (const request of requests) outcomes.push(await reserveOne(s, sql, request, now))
+  for (const [i, request] of requests.entries()) {
+    try {
+      outcomes.push(await reserveOne(s, sql, request, now))
+    } catch (error) {
+      // Keep what was reserved before the failure (see the Store contract); the connection is
+      // suspect, so the rest of the batch is reported as not run.
+      if (i === 0) throw error
+      for (let rest = i; rest < requests.length; rest++) {
+        outcomes.push({ ok: false, reason: 'store-unavailable', error: error as Error })
+      }
+      break
+    }
+  }
   return outcomes
 }
 

@@ -152,6 +152,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           })),
         }
         const outcome = await reserve(request)
+        if (!outcome.ok && outcome.reason === 'store-unavailable') throw outcome.error
         if (!outcome.ok) {
           const { reason, until } = outcome
           if ((reason === 'pacing' || reason === 'not-due') && until) {
@@ -259,10 +260,11 @@ function describe(error: unknown): string {
 
 /**
  * Completing a send must not be lost to a short store outage: the mail has left, and without the
- * record recovery would mark it interrupted. Retries a few times on `store-unavailable`.
+ * record recovery would mark it interrupted. Retries on `store-unavailable` for about eight seconds
+ * (a database restart, a pool out of connections), well inside the default lease.
  */
 async function withStoreRetry<T>(fn: () => Promise<T>): Promise<T> {
-  const delays = [100, 500, 2000]
+  const delays = [100, 250, 500, 1_000, 2_000, 4_000]
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn()
