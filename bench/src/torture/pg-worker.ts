@@ -26,7 +26,7 @@ const scheduler = createScheduler({
   concurrency: 20,
   maxSendsPerCampaignPerTick: 50,
   transport: {
-    async send(message, context) {
+    async send(_message, context) {
       if (Number(sendDelay) > 0) await new Promise((resolve) => setTimeout(resolve, Number(sendDelay)))
       appendFileSync(
         recordFile,
