@@ -161,6 +161,16 @@ export function pgRestartScenario(quick: boolean): Promise<string[]> {
   })
 }
 
+/** Whether this machine can restart the local PostgreSQL cluster (Debian's pg_ctlcluster, as root). */
+export function canRestartPostgres(): boolean {
+  try {
+    execFileSync('pg_lsclusters', [], { stdio: 'ignore' })
+    return existsSync('/usr/bin/pg_ctlcluster') && existsSync('/etc/postgresql') && process.getuid?.() === 0
+  } catch {
+    return false
+  }
+}
+
 /** The cluster version this machine runs (`/etc/postgresql/<version>`). */
 function clusterVersion(): string {
   return execFileSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).trim().split('\n')[0] ?? '15'
