@@ -1,4 +1,5 @@
-import { runStoreConformance } from '@mailcadence/core/testing'
+import { runStoreConformance, runStoreContract } from '@mailcadence/core/testing'
 import { createMemoryStore } from '../src/index.js'
 
 runStoreConformance('memory', () => createMemoryStore())
+runStoreContract('memory', () => createMemoryStore())

@@ -1,4 +1,4 @@
-import { runStoreConformance } from '@mailcadence/core/testing'
+import { runStoreConformance, runStoreContract } from '@mailcadence/core/testing'
 import { afterAll, it } from 'vitest'
 import { createPostgresStore } from '../src/index.js'
 import { createTestPool, databaseAvailable, dropSchemas, freshSchema } from './support/db.js'
@@ -16,6 +16,9 @@ if (await databaseAvailable('store conformance')) {
     async () => createPostgresStore({ pool, schema: await freshSchema(pool, 'conf', schemas) }),
     { timeout: 120_000 },
   )
+  runStoreContract('postgres', async () =>
+    createPostgresStore({ pool, schema: await freshSchema(pool, 'unit', schemas) }),
+  )
 } else {
-  it.skip('store conformance: postgres (no PostgreSQL server)', () => {})
+  it.skip('store conformance and contract: postgres (no PostgreSQL server)', () => {})
 }

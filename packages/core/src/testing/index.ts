@@ -6,6 +6,11 @@
  */
 
 export { createFakeClock, type FakeClock } from './clock.js'
-export { type ConformanceOptions, type MakeStore, runStoreConformance } from './conformance/index.js'
+export {
+  type ConformanceOptions,
+  type MakeStore,
+  runStoreConformance,
+  runStoreContract,
+} from './conformance/index.js'
 export { createSeededRandom } from './random.js'
 export { createRecordingTransport, type RecordingTransport, type SentRecord } from './transport.js'

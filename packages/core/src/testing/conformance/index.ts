@@ -1,4 +1,6 @@
 import { afterEach, describe } from 'vitest'
+import type { Store } from '../../store.js'
+import { contractTests } from './contract.js'
 import { failureTests } from './failures.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { invariantTests } from './invariants.js'
@@ -36,3 +38,23 @@ export function runStoreConformance(
 }
 
 export type { ConformanceOptions, MakeStore }
+
+/**
+ * The store contract, method by method: each `Store` method driven directly with hand-built
+ * requests (skip reasons in order, compare-and-set limits, candidate order, sticky mailboxes,
+ * lease checks, refunds, recovery, stops, reading, copies). Complements `runStoreConformance`,
+ * which drives the store through the scheduler. Stores made for a test are closed after it.
+ */
+export function runStoreContract(name: string, makeStore: MakeStore, options: ConformanceOptions = {}): void {
+  describe(`store contract: ${name}`, { timeout: options.timeout ?? 60_000 }, () => {
+    const made: Store[] = []
+    afterEach(async () => {
+      await Promise.all(made.splice(0).map((store) => store.close()))
+    })
+    contractTests(async () => {
+      const store = await makeStore()
+      made.push(store)
+      return store
+    })
+  })
+}
