@@ -1,6 +1,6 @@
 import { afterEach, describe } from 'vitest'
 import type { Store } from '../../store.js'
-import { contractTests } from './contract.js'
+import { contractTests } from './contract/index.js'
 import { failureTests } from './failures.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { invariantTests } from './invariants.js'

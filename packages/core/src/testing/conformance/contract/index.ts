@@ -1,0 +1,21 @@
+/**
+ * The store contract, method by method, driven directly (not through the scheduler): reservation
+ * skip reasons and their order, compare-and-set limits, candidate order, sticky mailboxes,
+ * completions and their lease check, refunds, recovery, stopping leads, status changes, reading,
+ * and copies. `runStoreContract` registers it; every adapter runs it on its real backend.
+ */
+import type { Store } from '../../../store.js'
+import { catalogContract } from './catalog.js'
+import { completeContract } from './complete.js'
+import { createFixtures } from './fixtures.js'
+import { lifecycleContract } from './lifecycle.js'
+import { reserveContract } from './reserve.js'
+
+/** Registers the contract tests. `makeStore` returns a fresh, empty store each call. */
+export function contractTests(makeStore: () => Promise<Store>): void {
+  const fixtures = createFixtures(makeStore)
+  catalogContract(fixtures)
+  reserveContract(fixtures)
+  completeContract(fixtures)
+  lifecycleContract(fixtures)
+}
