@@ -1,0 +1,126 @@
+/**
+ * Store calls that take many elements (leads, reservations, completions, expired leases): how they
+ * are split into transactions. The contract makes each element atomic on its own, not the batch.
+ */
+import type {
+  AddLeadsOutcome,
+  Completion,
+  CompletionOutcome,
+  NewLead,
+  RecoveredItem,
+  ReserveOutcome,
+  ReserveRequest,
+} from '@mailcadence/core'
+import { completeOne, expiredLeases, recoverOne } from './complete.js'
+import { toStoreError } from './errors.js'
+import { addLeads, LEADS_PER_TRANSACTION } from './leads.js'
+import type { Provider } from './provider.js'
+import { reserveOne } from './reserve.js'
+import type { Runner } from './runner.js'
+
+/** Completions applied in one transaction at most. */
+const COMPLETION_BATCH = 25
+
+/** Leads in transactions of a bounded size, so that a big import never holds one long transaction. */
+export async function addLeadsInSlices(
+  run: Runner,
+  campaignId: string,
+  input: readonly NewLead[],
+  now: Date,
+): Promise<AddLeadsOutcome> {
+  const outcome: AddLeadsOutcome = { added: [], duplicates: 0, suppressed: [] }
+  const refused = new Set<string>()
+  // At least one slice, even for no leads: a campaign that does not exist is reported all the same.
+  for (let i = 0; i === 0 || i < input.length; i += LEADS_PER_TRANSACTION) {
+    const slice = input.slice(i, i + LEADS_PER_TRANSACTION)
+    const part = await run.write('addLeads', (tx) => addLeads(tx, campaignId, slice, now, refused))
+    outcome.added.push(...part.added)
+    outcome.duplicates += part.duplicates
+    outcome.suppressed.push(...part.suppressed)
+    for (const key of part.suppressed) refused.add(key)
+  }
+  return outcome
+}
+
+/**
+ * Reservations in order, each in its own transaction: a full mailbox or a lost race for one
+ * request rolls back that request only. A request that fails outright (the database went away)
+ * is reported as `store-unavailable` with its error, so the reservations that did succeed reach
+ * the scheduler; the call throws only when none did.
+ */
+export async function reserveSends(
+  run: Runner,
+  provider: Provider,
+  requests: readonly ReserveRequest[],
+  now: Date,
+): Promise<ReserveOutcome[]> {
+  const outcomes: ReserveOutcome[] = []
+  let firstError: Error | undefined
+  for (const request of requests) {
+    try {
+      outcomes.push(await run.write('reserveSends', (tx) => reserveOne(tx, provider, request, now)))
+    } catch (error) {
+      const failure = toStoreError(error, 'reserveSends')
+      firstError ??= failure
+      outcomes.push({ ok: false, reason: 'store-unavailable', error: failure })
+    }
+  }
+  if (firstError !== undefined && !outcomes.some((o) => o.ok)) throw firstError
+  return outcomes
+}
+
+/**
+ * Completions, several per transaction (one commit for all: a mail server's answers come back in
+ * bursts). Each still applies on its own terms; if the shared transaction fails it is rolled back
+ * whole, and each completion runs again in a transaction of its own, so one that fails (a broken
+ * unique key) never takes the others with it, and the error thrown is that of the one at fault.
+ */
+export async function completeSends(
+  run: Runner,
+  completions: readonly Completion[],
+  now: Date,
+): Promise<CompletionOutcome[]> {
+  const outcomes: CompletionOutcome[] = []
+  for (let i = 0; i < completions.length; i += COMPLETION_BATCH) {
+    outcomes.push(...(await completeBatch(run, completions.slice(i, i + COMPLETION_BATCH), now)))
+  }
+  return outcomes
+}
+
+async function completeBatch(
+  run: Runner,
+  batch: readonly Completion[],
+  now: Date,
+): Promise<CompletionOutcome[]> {
+  if (batch.length > 1) {
+    try {
+      return await run.write('completeSends', async (tx) => {
+        const outcomes: CompletionOutcome[] = []
+        for (const completion of batch) outcomes.push(await completeOne(tx, completion, now))
+        return outcomes
+      })
+    } catch {
+      // One by one below.
+    }
+  }
+  const outcomes: CompletionOutcome[] = []
+  for (const completion of batch) {
+    outcomes.push(await run.write('completeSends', (tx) => completeOne(tx, completion, now)))
+  }
+  return outcomes
+}
+
+/** Expired leases, found with one indexed read, then recovered each in its own transaction. */
+export async function recoverExpiredLeases(
+  run: Runner,
+  now: Date,
+  policy: 'fail' | 'retry',
+): Promise<RecoveredItem[]> {
+  const expired = await run.read('recoverExpiredLeases', (db) => expiredLeases(db, now))
+  const recovered: RecoveredItem[] = []
+  for (const item of expired) {
+    const done = await run.write('recoverExpiredLeases', (tx) => recoverOne(tx, item, policy, now))
+    if (done !== null) recovered.push(done)
+  }
+  return recovered
+}

@@ -1,0 +1,141 @@
+/**
+ * `@mailcadence/adapter-prisma`: the mailcadence store in the host's own database, through the
+ * host's own Prisma Client (Prisma 7, with a driver adapter), on PostgreSQL, MySQL/MariaDB or SQLite.
+ *
+ * @packageDocumentation
+ */
+import type { Store } from '@mailcadence/core'
+import * as batches from './batches.js'
+import * as campaigns from './campaigns.js'
+import type { PrismaClientLike } from './client.js'
+import { invalidInput, toStoreError } from './errors.js'
+import * as leads from './leads.js'
+import * as mailboxes from './mailboxes.js'
+import { checkProvider, clientProvider, type Provider, probeProvider } from './provider.js'
+import * as read from './read.js'
+import { createRunner } from './runner.js'
+
+export type {
+  MailcadenceModels,
+  PrismaClientLike,
+  PrismaModelDelegate,
+  PrismaTransactionOptions,
+} from './client.js'
+export { isRetryable, toStoreError } from './errors.js'
+export type { Provider } from './provider.js'
+
+/** Options of {@link createPrismaStore}. */
+export interface PrismaStoreOptions {
+  /**
+   * The database behind the client. Read from the client when omitted (Prisma keeps the provider
+   * it was generated for); give it for a client wrapped so that it no longer tells.
+   */
+  provider?: Provider
+  /**
+   * Most runs of one transaction when the database rolls it back for a write conflict, a deadlock,
+   * a lock timeout or a busy SQLite file, before the call fails with `store-unavailable`. Default 8.
+   */
+  maxAttempts?: number
+  /** Prisma's `maxWait` for the store's transactions, in ms. Default 20 000. */
+  transactionMaxWait?: number
+  /** Prisma's `timeout` for the store's transactions, in ms. Default 30 000. */
+  transactionTimeout?: number
+}
+
+/**
+ * Creates a store on the host's Prisma Client. Its schema must include the models of
+ * `mailcadence.prisma` (or, on MySQL and MariaDB, `schema/mysql/mailcadence.prisma`), migrated.
+ *
+ * The store never opens or closes connections: `close()` leaves the client to the host, which
+ * disconnects it when it shuts down. It never reads a clock either: every instant comes from the
+ * scheduler's `now`.
+ *
+ * ```ts
+ * const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }) })
+ * const scheduler = createScheduler({ store: createPrismaStore(prisma), transport })
+ * ```
+ *
+ * @param prisma - the host's `PrismaClient` (typed structurally: any generated client fits).
+ * @param options - see {@link PrismaStoreOptions}.
+ * @throws `MailcadenceError` `invalid-input` for an unsupported provider or a bad option.
+ */
+export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStoreOptions = {}): Store {
+  if (typeof prisma !== 'object' || prisma === null || typeof prisma.$transaction !== 'function') {
+    throw invalidInput('prisma', 'must be a PrismaClient')
+  }
+  if (prisma.mcQueueItem === undefined || prisma.mcCampaign === undefined) {
+    throw invalidInput(
+      'prisma',
+      "its schema lacks mailcadence's models: add mailcadence.prisma and generate again",
+    )
+  }
+  const maxAttempts = positiveInteger(options.maxAttempts ?? 8, 'maxAttempts')
+  const maxWait = positiveInteger(options.transactionMaxWait ?? 20_000, 'transactionMaxWait')
+  const timeout = positiveInteger(options.transactionTimeout ?? 30_000, 'transactionTimeout')
+
+  const known =
+    options.provider === undefined ? clientProvider(prisma) : checkProvider(options.provider, 'provider')
+  let detected: Promise<Provider> | undefined
+  const provider = (): Promise<Provider> => {
+    if (known !== undefined) return Promise.resolve(known)
+    detected ??= probeProvider(prisma).catch((error: unknown) => {
+      detected = undefined // ask again next time
+      throw toStoreError(error, 'detecting the database')
+    })
+    return detected
+  }
+  const run = createRunner(prisma, provider, { maxAttempts, maxWait, timeout })
+
+  return {
+    // -- mailboxes -------------------------------------------------------------------------------
+    createMailbox: (input, now) =>
+      run.write('createMailbox', (tx) => mailboxes.createMailbox(tx, input, now)),
+    updateMailbox: (id, patch, now) =>
+      run.write('updateMailbox', (tx) => mailboxes.updateMailbox(tx, id, patch, now)),
+    getMailboxes: (ids) => run.read('getMailboxes', (db) => mailboxes.getMailboxes(db, ids)),
+
+    // -- campaigns -------------------------------------------------------------------------------
+    createCampaign: (input, now) =>
+      run.write('createCampaign', (tx) => campaigns.createCampaign(tx, input, now)),
+    getCampaign: (id) => run.read('getCampaign', (db) => campaigns.getCampaign(db, id)),
+    updateCampaign: (id, patch, now) =>
+      run.write('updateCampaign', (tx) => campaigns.updateCampaign(tx, id, patch, now)),
+    setCampaignStatus: (id, change, now) =>
+      run.write('setCampaignStatus', (tx) => campaigns.setCampaignStatus(tx, id, change, now)),
+    completeIfDrained: (id, now) =>
+      run.write('completeIfDrained', (tx) => campaigns.completeIfDrained(tx, id, now)),
+    listRunnableCampaigns: (_now, filter) =>
+      run.read('listRunnableCampaigns', (db) => campaigns.listRunnableCampaigns(db, filter)),
+
+    // -- leads -----------------------------------------------------------------------------------
+    addLeads: (campaignId, input, now) => batches.addLeadsInSlices(run, campaignId, input, now),
+    getLead: (campaignId, emailKey) => run.read('getLead', (db) => leads.getLead(db, campaignId, emailKey)),
+    stopLead: (campaignId, emailKey, status, reason, now) =>
+      run.write('stopLead', (tx) => leads.stopLead(tx, campaignId, emailKey, status, reason, now)),
+    async suppress(emailKey, reason, now) {
+      const kind = await provider()
+      return run.write('suppress', (tx) => leads.suppress(tx, kind, emailKey, reason, now))
+    },
+
+    // -- the queue -------------------------------------------------------------------------------
+    reserveSends: async (requests, now) => batches.reserveSends(run, await provider(), requests, now),
+    completeSends: (completions, now) => batches.completeSends(run, completions, now),
+    recoverExpiredLeases: (now, policy) => batches.recoverExpiredLeases(run, now, policy),
+
+    // -- reading ---------------------------------------------------------------------------------
+    queueStats: (campaignId) => run.read('queueStats', (db) => read.queueStats(db, campaignId)),
+    dayCounts: (query) => run.read('dayCounts', (db) => read.dayCounts(db, query)),
+    listQueueItems: (campaignId) => run.read('listQueueItems', (db) => read.listQueueItems(db, campaignId)),
+    listSendLog: (campaignId) => run.read('listSendLog', (db) => read.listSendLog(db, campaignId)),
+
+    async close() {
+      // The client is the host's: it disconnects it when it shuts down.
+    },
+  }
+}
+
+function positiveInteger(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw invalidInput(field, `must be a positive integer; got ${value}`)
+  return value
+}

@@ -1,0 +1,87 @@
+/**
+ * The schema files and the SQL migrations say the same thing: the portable schema is the MySQL one
+ * without native types, and every migration creates each model's table with its columns (and
+ * nullability) and Prisma's names for its keys and indexes.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { migration } from './support/clients.js'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const SCALARS = new Set(['String', 'Int', 'BigInt', 'Float', 'DateTime', 'Boolean'])
+
+interface Table {
+  columns: Map<string, { nullable: boolean }>
+  indexes: string[]
+}
+
+/** Tables, columns and index names from a Prisma schema, with Prisma's naming conventions. */
+function fromSchema(text: string): Map<string, Table> {
+  const tables = new Map<string, Table>()
+  for (const [, body] of text.matchAll(/^model \w+ \{\n([\s\S]*?)^\}/gm)) {
+    const lines = body!.split('\n').map((l) => l.trim())
+    const table = /@@map\("([^"]+)"\)/.exec(body!)?.[1]
+    if (table === undefined) throw new Error('every model maps to a table')
+    const columns = new Map<string, { nullable: boolean }>()
+    const columnOf = new Map<string, string>()
+    for (const line of lines) {
+      const match = /^(\w+)\s+(\w+)(\?)?/.exec(line)
+      if (match === null || !SCALARS.has(match[2]!)) continue
+      const column = /@map\("([^"]+)"\)/.exec(line)?.[1] ?? match[1]!
+      columns.set(column, { nullable: match[3] === '?' })
+      columnOf.set(match[1]!, column)
+    }
+    const indexes = [`${table}_pkey`]
+    for (const [, kind, fields] of body!.matchAll(/@@(unique|index)\(\[([^\]]+)\]\)/g)) {
+      const cols = fields!.split(',').map((f) => columnOf.get(f.trim())!)
+      indexes.push(`${table}_${cols.join('_')}_${kind === 'unique' ? 'key' : 'idx'}`)
+    }
+    tables.set(table, { columns, indexes })
+  }
+  return tables
+}
+
+/** Tables and columns from a migration file. */
+function fromMigration(sql: string): Map<string, Table> {
+  const tables = new Map<string, Table>()
+  for (const [, name, body] of sql.matchAll(/CREATE TABLE [`"](\w+)[`"] \(\n([\s\S]*?)\n\)/g)) {
+    const columns = new Map<string, { nullable: boolean }>()
+    for (const line of body!.split('\n').map((l) => l.trim())) {
+      const match = /^[`"](\w+)[`"] (\w+)/.exec(line)
+      if (match === null) continue
+      columns.set(match[1]!, { nullable: !/NOT NULL/.test(line) })
+    }
+    tables.set(name!, { columns, indexes: [] })
+  }
+  return tables
+}
+
+describe('schema', () => {
+  it('keeps the portable schema generated from the MySQL one', () => {
+    execFileSync(process.execPath, ['scripts/schema.mjs', '--check'], { cwd: root, stdio: 'pipe' })
+  })
+
+  for (const [provider, file] of [
+    ['postgresql', 'mailcadence.prisma'],
+    ['mysql', 'schema/mysql/mailcadence.prisma'],
+    ['sqlite', 'mailcadence.prisma'],
+  ] as const) {
+    it(`matches migrations/${provider}/001_init.sql`, () => {
+      const expected = fromSchema(readFileSync(`${root}${file}`, 'utf8'))
+      const sql = migration(provider)
+      const actual = fromMigration(sql)
+      expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort())
+      for (const [table, { columns, indexes }] of expected) {
+        expect(Object.fromEntries(actual.get(table)!.columns), table).toEqual(Object.fromEntries(columns))
+        // SQLite names only its explicit indexes; its primary keys are inline.
+        for (const index of indexes) {
+          if (provider === 'sqlite' && index.endsWith('_pkey')) continue
+          if (provider === 'mysql' && index.endsWith('_pkey')) continue
+          expect(sql, `${provider}: ${index}`).toContain(index)
+        }
+      }
+    })
+  }
+})

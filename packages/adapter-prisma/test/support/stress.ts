@@ -1,0 +1,151 @@
+/**
+ * The many-processes test: OS processes (stress-worker.ts) tick one database at once, on a clock
+ * that runs fast (a simulated day takes a few real seconds) so that day limits reset during the
+ * run. This file sets the database up, runs the workers, and checks the result with SQL.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createScheduler } from '@mailcadence/core'
+import { createFakeClock, createRecordingTransport } from '@mailcadence/core/testing'
+import { createPrismaStore } from '../../src/index.js'
+import type { TestDatabase } from './clients.js'
+
+export interface StressOptions {
+  processes: number
+  campaigns: number
+  mailboxes: number
+  leads: number
+  mailboxLimit: number
+  campaignLimit: number
+  /** Real milliseconds per simulated day. */
+  dayMs: number
+  /** Real milliseconds the workers may run. */
+  budgetMs: number
+}
+
+/** Monday 5 January 2026, 00:00 UTC. */
+export const SIM_START = Date.parse('2026-01-05T00:00:00Z')
+const ZONES = ['UTC', 'America/New_York', 'Asia/Tokyo', 'Europe/Warsaw', 'Asia/Kathmandu']
+
+export interface SendRecord {
+  campaignId: string
+  leadId: string
+  step: number
+  mailboxId: string
+  at: number
+  worker: number
+}
+
+export interface StressResult {
+  records: SendRecord[]
+  workerErrors: string[]
+  realMs: number
+  mailboxes: Array<{ id: string; limit: number; timezone: string }>
+  campaigns: Array<{ id: string; limit: number; timezone: string }>
+}
+
+/** Creates mailboxes, campaigns and leads; every campaign sends at once (delay 0), all day. */
+export async function seed(db: TestDatabase, o: StressOptions) {
+  const scheduler = createScheduler({
+    store: createPrismaStore(db.prisma),
+    transport: createRecordingTransport(),
+    clock: createFakeClock(new Date(SIM_START)),
+  })
+  const mailboxes: StressResult['mailboxes'] = []
+  for (let m = 0; m < o.mailboxes; m++) {
+    const timezone = ZONES[m % ZONES.length]!
+    const box = await scheduler.createMailbox({
+      email: `box${m}@m${m}.test`,
+      dailyEmailLimit: o.mailboxLimit,
+      timezone,
+    })
+    mailboxes.push({ id: box.id, limit: o.mailboxLimit, timezone })
+  }
+  const campaigns: StressResult['campaigns'] = []
+  const perCampaign = Math.ceil(o.leads / o.campaigns)
+  for (let c = 0; c < o.campaigns; c++) {
+    // Three mailboxes each, overlapping: every mailbox serves several campaigns.
+    const ids = [0, 3, 7].map((k) => mailboxes[(c + k) % mailboxes.length]!.id)
+    const timezone = ZONES[(c + 2) % ZONES.length]!
+    const created = await scheduler.createCampaign({
+      name: `Stress ${c}`,
+      timezone,
+      startHour: 0,
+      endHour: 24,
+      allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
+      delayBetweenEmails: 0,
+      maxEmailsPerDay: o.campaignLimit,
+      mailboxIds: ids,
+      steps: [{ subject: 'Hello {{firstName|there}}', text: 'Hi.' }],
+    })
+    const count = Math.min(perCampaign, o.leads - c * perCampaign)
+    const leads = Array.from({ length: Math.max(0, count) }, (_, i) => ({ email: `c${c}-l${i}@example.com` }))
+    await scheduler.addLeads(created.id, leads)
+    await scheduler.startCampaign(created.id)
+    campaigns.push({ id: created.id, limit: o.campaignLimit, timezone })
+  }
+  return { mailboxes, campaigns }
+}
+
+/** Runs `o.processes` workers on the database until the queue is empty or the budget is spent. */
+export async function runWorkers(
+  db: TestDatabase,
+  o: StressOptions,
+): Promise<Omit<StressResult, 'mailboxes' | 'campaigns'>> {
+  const dir = mkdtempSync(join(tmpdir(), 'mc-stress-'))
+  const worker = fileURLToPath(new URL('./stress-worker.ts', import.meta.url))
+  const tsconfig = fileURLToPath(new URL('./tsconfig.worker.json', import.meta.url))
+  const realStart = Date.now()
+  const config = {
+    location: db.location,
+    simStart: SIM_START,
+    realStart,
+    speed: 86_400_000 / o.dayMs,
+    deadline: realStart + o.budgetMs,
+  }
+  const workerErrors: string[] = []
+  const exits = Array.from({ length: o.processes }, (_, index) => {
+    const out = join(dir, `worker-${index}.jsonl`)
+    const child = spawn(process.execPath, ['--import', 'tsx', worker], {
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: tsconfig,
+        MC_STRESS: JSON.stringify({ ...config, index, out }),
+      },
+      stdio: ['ignore', 'inherit', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+    })
+    return new Promise<void>((resolve) => {
+      child.on('exit', (code) => {
+        if (code !== 0) workerErrors.push(`worker ${index} exited with ${code}: ${stderr.slice(-2000)}`)
+        else if (stderr.trim()) workerErrors.push(`worker ${index}: ${stderr.slice(-2000)}`)
+        resolve()
+      })
+    })
+  })
+  await Promise.all(exits)
+  const realMs = Date.now() - realStart
+  const records: SendRecord[] = []
+  for (let index = 0; index < o.processes; index++) {
+    const file = join(dir, `worker-${index}.jsonl`)
+    if (!existsSync(file)) continue
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (line.trim()) records.push(JSON.parse(line) as SendRecord)
+    }
+  }
+  rmSync(dir, { recursive: true, force: true })
+  return { records, workerErrors, realMs }
+}
+
+/** Counts per key. */
+export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const item of items) out.set(key(item), (out.get(key(item)) ?? 0) + 1)
+  return out
+}

@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url'
+import { defineProject } from 'vitest/config'
+
+const core = (path: string): string => fileURLToPath(new URL(`../core/src/${path}`, import.meta.url))
+
+/**
+ * Tests run against core's sources, so they need no build of core first. Exact-match patterns,
+ * so `@mailcadence/core/testing` maps to its own entry rather than under `index.ts`.
+ */
+export default defineProject({
+  resolve: {
+    alias: [
+      { find: /^@mailcadence\/core$/, replacement: core('index.ts') },
+      { find: /^@mailcadence\/core\/testing$/, replacement: core('testing/index.ts') },
+    ],
+  },
+  test: {
+    // Native addon and Prisma Clients for the tests (see the file).
+    globalSetup: ['./test/support/global-setup.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+})
