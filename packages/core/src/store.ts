@@ -171,7 +171,11 @@ export interface Store {
   // -- reading ---------------------------------------------------------------------------------
 
   queueStats(campaignId: string): Promise<QueueStats>
-  /** Sends counted for the campaign on `campaignDayKey` and for each mailbox on its `dayKey`. */
+  /**
+   * Sends counted for the campaign on `campaignDayKey` and for each mailbox on its `dayKey`. A
+   * store must answer for the campaign's current day and any mailbox day; a campaign day already
+   * over may read 0 (a store may keep the campaign's count for its current day only).
+   */
   dayCounts(query: DayCountQuery): Promise<DayCounts>
   /** Queue items of a campaign (all statuses), oldest first. For inspection and tests, not the hot path. */
   listQueueItems(campaignId: string): Promise<QueueItem[]>
