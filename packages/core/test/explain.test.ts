@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Campaign, CampaignStatus, Mailbox, QueueStats } from '../src/model/types.js'
+import { CAMPAIGN_DEFAULTS } from '../src/model/validate.js'
 import { type ExplainCode, type Explanation, explainCampaign } from '../src/scheduler/explain.js'
 import type { DayCounts } from '../src/store.js'
 
@@ -14,15 +15,7 @@ function makeCampaign(overrides: Partial<Campaign> = {}): Campaign {
     id: 'c-1',
     name: 'Q4 outreach',
     status: 'IN_PROGRESS',
-    timezone: 'UTC',
-    startHour: 9,
-    startMinute: 0,
-    endHour: 17,
-    endMinute: 0,
-    allowedDays: 'MON,TUE,WED,THU,FRI',
-    delayBetweenEmails: 90,
-    jitter: 0.2,
-    maxEmailsPerDay: 500,
+    ...CAMPAIGN_DEFAULTS,
     mailboxIds: ['mb-1'],
     steps: [{ subject: 'Hi', text: 'Hello' }],
     variables: [],

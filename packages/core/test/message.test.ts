@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { buildMessage, headerSafe, makeMessageId, renderSubject } from '../src/message/build.js'
 import type { Campaign, Lead, Mailbox, QueueItem, Step } from '../src/model/types.js'
+import { CAMPAIGN_DEFAULTS } from '../src/model/validate.js'
 import type { OutgoingMessage } from '../src/transport.js'
 
 const T0 = new Date('2026-03-02T10:00:00Z')
@@ -11,15 +12,7 @@ function makeCampaign(steps: Step[], overrides: Partial<Campaign> = {}): Campaig
     id: 'c-1',
     name: 'Q4 outreach',
     status: 'IN_PROGRESS',
-    timezone: 'UTC',
-    startHour: 9,
-    startMinute: 0,
-    endHour: 17,
-    endMinute: 0,
-    allowedDays: 'MON,TUE,WED,THU,FRI',
-    delayBetweenEmails: 90,
-    jitter: 0.2,
-    maxEmailsPerDay: 500,
+    ...CAMPAIGN_DEFAULTS,
     mailboxIds: ['mb-1'],
     steps,
     variables: ['plan'],
