@@ -39,9 +39,15 @@ export interface Store {
 
   // -- campaigns -------------------------------------------------------------------------------
 
-  /** Inserts a campaign in status `DRAFT` with `nextSlotAt` and `lastMailboxId` null. */
+  /**
+   * Inserts a campaign in status `DRAFT` with `nextSlotAt` and `lastMailboxId` null. An
+   * `externalId` is unique among campaigns: when one with the same `externalId` exists, nothing is
+   * inserted and that campaign is returned instead (so concurrent imports create it once).
+   */
   createCampaign(input: NewCampaign, now: Date): Promise<Campaign>
   getCampaign(id: string): Promise<Campaign | null>
+  /** The campaign created with this `externalId`, or null. */
+  getCampaignByExternalId(externalId: string): Promise<Campaign | null>
   /** Replaces the campaign's settings (not its status or pacing state). Null if it does not exist. */
   updateCampaign(id: string, patch: CampaignPatch, now: Date): Promise<Campaign | null>
   /**
@@ -81,8 +87,21 @@ export interface Store {
    * twice in a campaign.
    */
   addLeads(campaignId: string, leads: readonly NewLead[], now: Date): Promise<AddLeadsOutcome>
+  /**
+   * Brings in leads whose sequence another system has started (a migration). Atomic per lead, like
+   * `addLeads`: a lead whose `emailKey` is already in the campaign is left untouched and returned
+   * in `existing` (so importing twice changes nothing), one whose `emailKey` is suppressed is
+   * returned in `suppressed`; neither is inserted. Otherwise, in one step: the lead is inserted
+   * with its `status`; each `history` entry becomes a `sent` queue item (`sentAt`, `mailboxId`,
+   * `messageId`, `attempts` 0) and a send-log row, so the step can never be sent again; and `next`,
+   * if given, is enqueued as `pending` with its `scheduledAt`, `mailboxId`, `references` and
+   * `threadSubject`. Imported history does not touch day counts: `recordExternalSends` does.
+   */
+  importLeads(campaignId: string, leads: readonly ImportedLead[], now: Date): Promise<ImportLeadsOutcome>
   /** The lead of this campaign with this `emailKey`, or null. */
   getLead(campaignId: string, emailKey: string): Promise<Lead | null>
+  /** Every lead of a campaign, oldest first. For migration and inspection, not the hot path. */
+  listLeads(campaignId: string): Promise<Lead[]>
   /**
    * Sets the status of one lead (found by `emailKey`) from `active` to `status` and, in the same
    * atomic step, cancels its `pending` items with `reason`. Returns null if no such lead.
@@ -152,6 +171,8 @@ export interface Store {
    *   while it was in flight), the item becomes `cancelled` instead, so stops hold.
    * - `failed`: the item becomes `failed` with `lastError`; with `leadStatus` an `active` lead
    *   takes that status and its other `pending` items are cancelled.
+   * - `cancelled`: the item becomes `cancelled` with `lastError = reason`; the lead is unchanged
+   *   and no next step is enqueued.
    *
    * With `refund`, the campaign's and the mailbox's day counts taken by the reservation go down by
    * one, but only if they still count the reservation's day keys (no mail left, so the slot is
@@ -167,6 +188,17 @@ export interface Store {
    * refused. Returns what changed.
    */
   recoverExpiredLeases(now: Date, policy: 'fail' | 'retry'): Promise<RecoveredItem[]>
+
+  /**
+   * Counts sends made by another system (a legacy sender running beside this one), so that limits
+   * hold across both. Each send is handled atomically on its own and at most once per `key`: a key
+   * already recorded changes nothing. A new one adds one to the mailbox's count for
+   * `mailboxDayKey` and, with `campaign`, one to the campaign's count for `campaign.dayKey` (a
+   * store keeping the campaign's current day only moves it forward to a later day, and ignores an
+   * earlier one) and moves the campaign's `nextSlotAt` to `campaign.nextSlotAt` if that is later.
+   * No limit is checked: the send has happened. Returns how many keys were new.
+   */
+  recordExternalSends(sends: readonly ExternalSend[], now: Date): Promise<{ recorded: number }>
 
   // -- reading ---------------------------------------------------------------------------------
 
@@ -191,6 +223,8 @@ export type MailboxPatch = Partial<Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt
 
 export interface NewCampaign extends CampaignSchedule {
   name: string
+  /** The campaign's id in another system (set by `importCampaign`), unique when not null. */
+  externalId?: string | null
   mailboxIds: string[]
   steps: Step[]
   variables: string[]
@@ -205,6 +239,46 @@ export interface NewLead {
   lastName: string | null
   company: string | null
   variables: Record<string, string>
+}
+
+/** A lead brought in with its progress in another system; see `Store.importLeads`. */
+export interface ImportedLead extends NewLead {
+  status: LeadStatus
+  /** Steps the other system has sent, oldest first. */
+  history: ReadonlyArray<{
+    step: number
+    sentAt: Date
+    mailboxId: string
+    messageId: string
+    subject: string
+  }>
+  /** The step to send next, or null when the lead's sequence is over. */
+  next: {
+    step: number
+    scheduledAt: Date
+    mailboxId: string | null
+    references: string[]
+    threadSubject: string | null
+  } | null
+}
+
+export interface ImportLeadsOutcome {
+  imported: Lead[]
+  /** `emailKey`s already in the campaign: left as they were. */
+  existing: string[]
+  /** `emailKey`s refused because they are suppressed. */
+  suppressed: string[]
+}
+
+/** A send another system made; see `Store.recordExternalSends`. */
+export interface ExternalSend {
+  /** Unique id of the send in the other system, such as its send-log row id. */
+  key: string
+  mailboxId: string
+  /** The mailbox's local day of the send, from `dayKey()`. */
+  mailboxDayKey: string
+  /** The campaign the send counts for, if it is one of this store's. */
+  campaign?: { id: string; dayKey: string; nextSlotAt: Date | null }
 }
 
 export interface AddLeadsOutcome {
@@ -291,6 +365,8 @@ export type Completion =
       unassignMailbox?: boolean
     })
   | (CompletionBase & { kind: 'failed'; error: string; attempts: number; leadStatus?: 'bounced' | 'failed' })
+  /** Not sent on purpose (the host's `beforeSend` vetoed it): the item becomes `cancelled`. */
+  | (CompletionBase & { kind: 'cancelled'; reason: string })
 
 export type CompletionOutcome = 'ok' | 'lease-lost'
 

@@ -23,6 +23,7 @@ function makeCampaign(overrides: Partial<Campaign> = {}): Campaign {
     updatedAt: T0,
     nextSlotAt: null,
     lastMailboxId: null,
+    externalId: null,
     ...overrides,
   }
 }

@@ -20,6 +20,7 @@ function makeCampaign(steps: Step[], overrides: Partial<Campaign> = {}): Campaig
     updatedAt: T0,
     nextSlotAt: null,
     lastMailboxId: null,
+    externalId: null,
     ...overrides,
   }
 }

@@ -57,6 +57,8 @@ export interface Campaign extends CampaignSchedule {
   nextSlotAt: Date | null
   /** Rotation cursor: the mailbox that took the campaign's last first-step send. */
   lastMailboxId: string | null
+  /** The campaign's id in the system it was imported from, or null. Unique when set. */
+  externalId: string | null
 }
 
 export interface Mailbox {
