@@ -120,6 +120,11 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
       }
       break
     }
+    case 'cancelled': {
+      setItemStatus(state, cs, item, 'cancelled')
+      item.lastError = c.reason
+      break
+    }
   }
   return 'ok'
 }

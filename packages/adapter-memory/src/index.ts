@@ -7,8 +7,11 @@ import type {
   AddLeadsOutcome,
   Campaign,
   CampaignPatch,
+  ImportLeadsOutcome,
+  LeadStatus,
   Mailbox,
   NewCampaign,
+  NewLead,
   QueueStats,
   RunnableCampaign,
   Store,
@@ -32,7 +35,9 @@ import {
   createState,
   earliestPending,
   type ItemRecord,
+  increment,
   insertItem,
+  insertSentItem,
   type LeadRecord,
   stopActiveLead,
 } from './state.js'
@@ -103,6 +108,35 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
     return items.length
   }
 
+  function campaignOrThrow(campaignId: string): CampaignRecord {
+    const cs = state.campaigns.get(campaignId)
+    if (cs === undefined) throw new MailcadenceError('not-found', `campaign ${campaignId} does not exist`)
+    return cs
+  }
+
+  /** Inserts a lead (no queue item yet) and indexes it by address. */
+  function insertLead(cs: CampaignRecord, input: NewLead, status: LeadStatus, now: number): LeadRecord {
+    const lead: LeadRecord = {
+      id: nextId('lead'),
+      campaignId: cs.campaign.id,
+      email: input.email,
+      emailKey: input.emailKey,
+      firstName: input.firstName,
+      lastName: input.lastName,
+      company: input.company,
+      variables: { ...input.variables },
+      status,
+      createdAt: now,
+      updatedAt: now,
+      items: [],
+    }
+    cs.leads.set(input.emailKey, lead)
+    const sameAddress = state.leadsByEmailKey.get(input.emailKey)
+    if (sameAddress === undefined) state.leadsByEmailKey.set(input.emailKey, [lead])
+    else sameAddress.push(lead)
+    return lead
+  }
+
   /**
    * A campaign as `listRunnableCampaigns` lists it: in progress with pending items, or drained
    * (nothing pending, nothing sending: `nextItemAt` null) so core can complete it. Only counters
@@ -160,7 +194,11 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
     // -- campaigns -------------------------------------------------------------------------------
 
     async createCampaign(input, now) {
+      const externalId = input.externalId ?? null
+      const existing = externalId === null ? undefined : state.campaignsByExternalId.get(externalId)
+      if (existing !== undefined) return copyCampaign(state.campaigns.get(existing)!.campaign)
       const id = nextId('campaign')
+      if (externalId !== null) state.campaignsByExternalId.set(externalId, id)
       const campaign: Campaign = {
         id,
         name: input.name,
@@ -181,6 +219,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
         updatedAt: copyDate(now),
         nextSlotAt: null,
         lastMailboxId: null,
+        externalId,
       }
       state.campaigns.set(id, {
         campaign,
@@ -197,6 +236,11 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
     async getCampaign(id) {
       const cs = state.campaigns.get(id)
       return cs === undefined ? null : copyCampaign(cs.campaign)
+    },
+
+    async getCampaignByExternalId(externalId) {
+      const id = state.campaignsByExternalId.get(externalId)
+      return id === undefined ? null : copyCampaign(state.campaigns.get(id)!.campaign)
     },
 
     async updateCampaign(id, patch, now) {
@@ -248,8 +292,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
     // -- leads -----------------------------------------------------------------------------------
 
     async addLeads(campaignId, leads, now) {
-      const cs = state.campaigns.get(campaignId)
-      if (cs === undefined) throw new MailcadenceError('not-found', `campaign ${campaignId} does not exist`)
+      const cs = campaignOrThrow(campaignId)
       const outcome: AddLeadsOutcome = { added: [], duplicates: 0, suppressed: [] }
       const nowMs = now.getTime()
       // A suppressed address repeated in one call is refused once and then counted as a duplicate.
@@ -265,24 +308,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
           outcome.suppressed.push(key)
           continue
         }
-        const lead: LeadRecord = {
-          id: nextId('lead'),
-          campaignId,
-          email: input.email,
-          emailKey: key,
-          firstName: input.firstName,
-          lastName: input.lastName,
-          company: input.company,
-          variables: { ...input.variables },
-          status: 'active',
-          createdAt: nowMs,
-          updatedAt: nowMs,
-          items: [],
-        }
-        cs.leads.set(key, lead)
-        const sameAddress = state.leadsByEmailKey.get(key)
-        if (sameAddress === undefined) state.leadsByEmailKey.set(key, [lead])
-        else sameAddress.push(lead)
+        const lead = insertLead(cs, input, 'active', nowMs)
         insertItem(
           state,
           cs,
@@ -295,9 +321,48 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       return outcome
     },
 
+    async importLeads(campaignId, leads, now) {
+      const cs = campaignOrThrow(campaignId)
+      const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [] }
+      const nowMs = now.getTime()
+      for (const input of leads) {
+        const key = input.emailKey
+        if (cs.leads.has(key)) {
+          outcome.existing.push(key)
+          continue
+        }
+        if (state.suppressed.has(key)) {
+          if (!outcome.suppressed.includes(key)) outcome.suppressed.push(key)
+          continue
+        }
+        const lead = insertLead(cs, input, input.status, nowMs)
+        for (const sent of input.history) {
+          insertSentItem(state, cs, lead, { ...sent, sentAt: sent.sentAt.getTime() }, nowMs)
+        }
+        const next = input.next
+        if (next !== null) {
+          const fields = {
+            step: next.step,
+            scheduledAt: next.scheduledAt.getTime(),
+            mailboxId: next.mailboxId,
+            references: [...next.references],
+            threadSubject: next.threadSubject,
+          }
+          insertItem(state, cs, lead, fields, nowMs)
+        }
+        outcome.imported.push(copyLead(lead))
+      }
+      return outcome
+    },
+
     async getLead(campaignId, emailKey) {
       const lead = state.campaigns.get(campaignId)?.leads.get(emailKey)
       return lead === undefined ? null : copyLead(lead)
+    },
+
+    async listLeads(campaignId) {
+      const leads = [...(state.campaigns.get(campaignId)?.leads.values() ?? [])]
+      return leads.sort((a, b) => a.createdAt - b.createdAt || Number(a.id) - Number(b.id)).map(copyLead)
     },
 
     async stopLead(campaignId, emailKey, status, reason, now) {
@@ -333,6 +398,25 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async recoverExpiredLeases(now, policy) {
       return recoverExpired(state, now, policy)
+    },
+
+    async recordExternalSends(sends) {
+      let recorded = 0
+      for (const send of sends) {
+        if (state.externalSends.has(send.key)) continue
+        state.externalSends.add(send.key)
+        recorded += 1
+        increment(state.mailboxDayCounts, counterKey(send.mailboxId, send.mailboxDayKey))
+        const c = send.campaign
+        const cs = c === undefined ? undefined : state.campaigns.get(c.id)
+        if (c === undefined || cs === undefined) continue
+        increment(state.campaignDayCounts, counterKey(c.id, c.dayKey))
+        const slot = cs.campaign.nextSlotAt
+        if (c.nextSlotAt !== null && (slot === null || c.nextSlotAt > slot)) {
+          cs.campaign.nextSlotAt = copyDate(c.nextSlotAt)
+        }
+      }
+      return { recorded }
     },
 
     // -- reading ---------------------------------------------------------------------------------

@@ -101,6 +101,10 @@ export interface State {
   readonly campaignDayCounts: Map<string, number>
   /** `${mailboxId}|${dayKey}` → sends counted. */
   readonly mailboxDayCounts: Map<string, number>
+  /** Campaign ids by `externalId`. */
+  readonly campaignsByExternalId: Map<string, string>
+  /** Keys of the external sends already counted (`recordExternalSends`). */
+  readonly externalSends: Set<string>
 }
 
 export function createState(): State {
@@ -114,7 +118,14 @@ export function createState(): State {
     sending: new Set(),
     campaignDayCounts: new Map(),
     mailboxDayCounts: new Map(),
+    campaignsByExternalId: new Map(),
+    externalSends: new Set(),
   }
+}
+
+/** Adds one to a day count. */
+export function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1)
 }
 
 export function counterKey(id: string, dayKey: string): string {
@@ -287,6 +298,57 @@ export function insertItem(
   cs.counts.pending += 1
   indexPending(cs, item)
   return item
+}
+
+/**
+ * Records a step another system sent (`Store.importLeads`): a `sent` item, never pending, and its
+ * send-log row, so the step can never be reserved again.
+ */
+export function insertSentItem(
+  state: State,
+  cs: CampaignRecord,
+  lead: LeadRecord,
+  sent: { step: number; sentAt: number; mailboxId: string; messageId: string; subject: string },
+  now: number,
+): void {
+  state.seq.item += 1
+  const num = state.seq.item
+  const item: ItemRecord = {
+    id: String(num),
+    num,
+    campaignId: cs.campaign.id,
+    lead,
+    step: sent.step,
+    status: 'sent',
+    scheduledAt: sent.sentAt,
+    attempts: 0,
+    mailboxId: sent.mailboxId,
+    references: [],
+    messageId: sent.messageId,
+    threadSubject: null,
+    leaseToken: null,
+    leaseUntil: null,
+    lastError: null,
+    sentAt: sent.sentAt,
+    createdAt: now,
+    updatedAt: now,
+    resCampaignDayKey: null,
+    resMailboxDayKey: null,
+  }
+  state.items.set(item.id, item)
+  cs.items.push(item)
+  lead.items.push(item)
+  cs.counts.sent += 1
+  cs.sendLog.push({
+    campaignId: cs.campaign.id,
+    leadId: lead.id,
+    step: sent.step,
+    mailboxId: sent.mailboxId,
+    messageId: sent.messageId,
+    to: lead.email,
+    subject: sent.subject,
+    sentAt: sent.sentAt,
+  })
 }
 
 /** Cancels one pending item; it stays in its heap until it reaches the top (lazy deletion). */

@@ -2,12 +2,13 @@
  * The store contract, method by method, driven directly (not through the scheduler): reservation
  * skip reasons and their order, compare-and-set limits, candidate order, sticky mailboxes,
  * completions and their lease check, refunds, recovery, stopping leads, status changes, reading,
- * and copies. `runStoreContract` registers it; every adapter runs it on its real backend.
+ * copies, and what migrations use (external ids, imported leads, external sends, vetoed sends). `runStoreContract` registers it; every adapter runs it on its real backend.
  */
 import type { Store } from '../../../store.js'
 import { catalogContract } from './catalog.js'
 import { completeContract } from './complete.js'
 import { createFixtures } from './fixtures.js'
+import { importContract } from './import.js'
 import { lifecycleContract } from './lifecycle.js'
 import { reserveContract } from './reserve.js'
 
@@ -18,4 +19,5 @@ export function contractTests(makeStore: () => Promise<Store>): void {
   reserveContract(fixtures)
   completeContract(fixtures)
   lifecycleContract(fixtures)
+  importContract(fixtures)
 }

@@ -1,0 +1,289 @@
+/**
+ * Store contract for migrations: campaigns keyed by `externalId`, `importLeads`, `listLeads`,
+ * `recordExternalSends`, and `cancelled` completions (a send the host vetoed).
+ */
+import { describe, expect, it } from 'vitest'
+import type { ImportedLead, Store } from '../../../store.js'
+import type { Fixtures } from './fixtures.js'
+
+export function importContract(fixtures: Fixtures): void {
+  const { T0, at, newCampaign, newLead, setup, request, sendOf, reserve } = fixtures
+
+  /** A lead that the other system mailed step 0 to from `mailboxId`, with step 1 due at `dueAt`. */
+  function midway(email: string, mailboxId: string, dueAt: Date): ImportedLead {
+    return {
+      ...newLead(email),
+      status: 'active',
+      history: [{ step: 0, sentAt: at(-60), mailboxId, messageId: `<legacy.${email}>`, subject: 'Hi Jan' }],
+      next: {
+        step: 1,
+        scheduledAt: dueAt,
+        mailboxId,
+        references: [`<legacy.${email}>`],
+        threadSubject: 'Hi Jan',
+      },
+    }
+  }
+
+  describe('campaigns with an externalId', () => {
+    it('creates one campaign per externalId, however many callers race', async () => {
+      const { store, mailboxes } = await setup({ start: false })
+      const input = newCampaign(
+        mailboxes.map((m) => m.id),
+        { externalId: 'legacy-7' },
+      )
+      const created = await Promise.all([1, 2, 3, 4].map(() => store.createCampaign(input, T0)))
+      expect(new Set(created.map((c) => c.id)).size).toBe(1)
+      expect(created[0]).toMatchObject({ externalId: 'legacy-7', status: 'DRAFT' })
+      expect(await store.getCampaignByExternalId('legacy-7')).toMatchObject({ id: created[0]!.id })
+      expect(await store.getCampaignByExternalId('legacy-8')).toBeNull()
+    })
+
+    it('leaves externalId null when none is given, and allows many such campaigns', async () => {
+      const { store, mailboxes, campaign } = await setup({ start: false })
+      expect(campaign.externalId).toBeNull()
+      const other = await store.createCampaign(newCampaign(mailboxes.map((m) => m.id)), T0)
+      expect(other.id).not.toBe(campaign.id)
+      expect(other.externalId).toBeNull()
+    })
+  })
+
+  describe('importLeads', () => {
+    it('brings in history as sent, never reserved again, and the next step on its mailbox and thread', async () => {
+      const { store, mailboxes, campaign } = await setup({ limits: [10, 10] })
+      const sticky = mailboxes[1]!.id
+      const outcome = await store.importLeads(
+        campaign.id,
+        [
+          midway('a@x.test', sticky, at(30)),
+          { ...newLead('b@x.test'), status: 'active', history: [], next: null },
+          {
+            ...newLead('c@x.test'),
+            status: 'replied',
+            history: [
+              { step: 0, sentAt: at(-90), mailboxId: sticky, messageId: '<c0>', subject: 'Hi' },
+            ],
+            next: null,
+          },
+        ],
+        T0,
+      )
+      expect(outcome.imported.map((l) => [l.email, l.status])).toEqual([
+        ['a@x.test', 'active'],
+        ['b@x.test', 'active'],
+        ['c@x.test', 'replied'],
+      ])
+      expect(outcome.existing).toEqual([])
+      expect(outcome.suppressed).toEqual([])
+
+      const items = await store.listQueueItems(campaign.id)
+      const a = outcome.imported[0]!
+      expect(items.filter((i) => i.leadId === a.id)).toEqual([
+        expect.objectContaining({
+          step: 0,
+          status: 'sent',
+          sentAt: at(-60),
+          mailboxId: sticky,
+          messageId: '<legacy.a@x.test>',
+        }),
+        expect.objectContaining({
+          step: 1,
+          status: 'pending',
+          scheduledAt: at(30),
+          mailboxId: sticky,
+          references: ['<legacy.a@x.test>'],
+          threadSubject: 'Hi Jan',
+          attempts: 0,
+        }),
+      ])
+      const log = await store.listSendLog(campaign.id)
+      expect(log.map((e) => [e.to, e.step, e.messageId, e.sentAt.getTime()])).toEqual(
+        expect.arrayContaining([
+          ['a@x.test', 0, '<legacy.a@x.test>', at(-60).getTime()],
+          ['c@x.test', 0, '<c0>', at(-90).getTime()],
+        ]),
+      )
+      expect(log).toHaveLength(2)
+
+      // Nothing is due now: the imported step 0 is sent, step 1 waits for its time.
+      expect(await reserve(store, request(campaign.id, mailboxes, T0), T0)).toMatchObject({
+        ok: false,
+        reason: 'not-due',
+      })
+      // At its time, step 1 leaves from the lead's mailbox only, in its thread.
+      const send = sendOf(await reserve(store, request(campaign.id, mailboxes, at(30)), at(30)))
+      expect(send.item).toMatchObject({ step: 1, mailboxId: sticky, references: ['<legacy.a@x.test>'] })
+      expect(await reserve(store, request(campaign.id, mailboxes, at(30)), at(30))).toMatchObject({
+        ok: false,
+        reason: 'queue-empty',
+      })
+    })
+
+    it('does not touch day counts', async () => {
+      const { store, mailboxes, campaign } = await setup()
+      await store.importLeads(campaign.id, [midway('a@x.test', mailboxes[0]!.id, at(30))], T0)
+      const counts = await store.dayCounts({
+        campaignId: campaign.id,
+        campaignDayKey: 'D1',
+        mailboxes: [{ mailboxId: mailboxes[0]!.id, dayKey: 'D1' }],
+      })
+      expect(counts).toEqual({ campaign: 0, mailboxes: { [mailboxes[0]!.id]: 0 } })
+    })
+
+    it('changes nothing for leads already in the campaign, added or imported', async () => {
+      const { store, mailboxes, campaign } = await setup({ leads: ['added@x.test'] })
+      const lead = midway('a@x.test', mailboxes[0]!.id, at(30))
+      await store.importLeads(campaign.id, [lead], T0)
+      const before = await store.listQueueItems(campaign.id)
+      const again = await store.importLeads(
+        campaign.id,
+        [{ ...lead, email: 'A@X.test' }, { ...newLead('added@x.test'), status: 'active', history: [], next: null }],
+        at(5),
+      )
+      expect(again).toEqual({ imported: [], existing: ['a@x.test', 'added@x.test'], suppressed: [] })
+      expect(await store.listQueueItems(campaign.id)).toEqual(before)
+      expect(await store.listSendLog(campaign.id)).toHaveLength(1)
+    })
+
+    it('refuses suppressed addresses', async () => {
+      const { store, mailboxes, campaign } = await setup()
+      await store.suppress('a@x.test', 'unsubscribed', T0)
+      const outcome = await store.importLeads(
+        campaign.id,
+        [midway('a@x.test', mailboxes[0]!.id, at(30)), midway('b@x.test', mailboxes[0]!.id, at(30))],
+        T0,
+      )
+      expect(outcome.suppressed).toEqual(['a@x.test'])
+      expect(outcome.imported.map((l) => l.email)).toEqual(['b@x.test'])
+      expect(await store.getLead(campaign.id, 'a@x.test')).toBeNull()
+    })
+
+    it('imports each address once when callers race', async () => {
+      const { store, mailboxes, campaign } = await setup()
+      const leads = ['a@x.test', 'b@x.test', 'c@x.test'].map((e) => midway(e, mailboxes[0]!.id, at(30)))
+      const outcomes = await Promise.all([1, 2, 3].map(() => store.importLeads(campaign.id, leads, T0)))
+      expect(outcomes.flatMap((o) => o.imported.map((l) => l.email)).sort()).toEqual([
+        'a@x.test',
+        'b@x.test',
+        'c@x.test',
+      ])
+      expect(await store.listSendLog(campaign.id)).toHaveLength(3)
+      expect((await store.queueStats(campaign.id)).pending).toBe(3)
+    })
+  })
+
+  describe('listLeads', () => {
+    it('lists added and imported leads, oldest first', async () => {
+      const { store, mailboxes, campaign } = await setup({ leads: ['a@x.test', 'b@x.test'] })
+      await store.importLeads(campaign.id, [midway('c@x.test', mailboxes[0]!.id, at(30))], at(1))
+      const leads = await store.listLeads(campaign.id)
+      expect(leads.map((l) => [l.email, l.campaignId])).toEqual([
+        ['a@x.test', campaign.id],
+        ['b@x.test', campaign.id],
+        ['c@x.test', campaign.id],
+      ])
+      expect(leads[0]).toMatchObject({ firstName: 'Jan', variables: { city: 'Warsaw' }, status: 'active' })
+      expect(await store.listLeads(`${campaign.id}9`)).toEqual([])
+    })
+  })
+
+  describe('recordExternalSends', () => {
+    const counts = (store: Store, campaignId: string, mailboxId: string, day = 'D1') =>
+      store.dayCounts({ campaignId, campaignDayKey: day, mailboxes: [{ mailboxId, dayKey: day }] })
+
+    it('counts each key once toward the mailbox and campaign days, and moves pacing forward', async () => {
+      const { store, mailboxes, campaign } = await setup({ limits: [3] })
+      const mailboxId = mailboxes[0]!.id
+      const send = (key: string, nextSlotAt: Date | null) => ({
+        key,
+        mailboxId,
+        mailboxDayKey: 'D1',
+        campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt },
+      })
+      expect(await store.recordExternalSends([send('k1', at(2)), send('k2', at(5))], T0)).toEqual({
+        recorded: 2,
+      })
+      expect(await store.recordExternalSends([send('k1', at(2)), send('k2', at(5))], T0)).toEqual({
+        recorded: 0,
+      })
+      expect(await counts(store, campaign.id, mailboxId)).toEqual({ campaign: 2, mailboxes: { [mailboxId]: 2 } })
+      // An earlier slot never moves pacing back.
+      await store.recordExternalSends([send('k3', at(1))], T0)
+      expect((await store.getCampaign(campaign.id))!.nextSlotAt).toEqual(at(5))
+      await store.addLeads(campaign.id, ['a@x.test', 'b@x.test'].map(newLead), T0)
+      expect(await reserve(store, request(campaign.id, mailboxes, at(1)), at(1))).toMatchObject({
+        ok: false,
+        reason: 'pacing',
+        until: at(5),
+      })
+      // Three sends counted against a limit of three: the mailbox is full for the day.
+      expect(await reserve(store, request(campaign.id, mailboxes, at(5)), at(5))).toMatchObject({
+        ok: false,
+        reason: 'mailbox-limit',
+      })
+    })
+
+    it('counts over the limit (the send has happened) and without a campaign', async () => {
+      const { store, mailboxes, campaign } = await setup({ limits: [1] })
+      const mailboxId = mailboxes[0]!.id
+      const sends = ['a', 'b', 'c'].map((key) => ({ key, mailboxId, mailboxDayKey: 'D1' }))
+      expect(await store.recordExternalSends(sends, T0)).toEqual({ recorded: 3 })
+      expect(await counts(store, campaign.id, mailboxId)).toEqual({ campaign: 0, mailboxes: { [mailboxId]: 3 } })
+    })
+
+    it('records a key once when callers race', async () => {
+      const { store, mailboxes, campaign } = await setup()
+      const mailboxId = mailboxes[0]!.id
+      const sends = ['a', 'b', 'c', 'd'].map((key) => ({
+        key,
+        mailboxId,
+        mailboxDayKey: 'D1',
+        campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt: null },
+      }))
+      const results = await Promise.all([1, 2, 3].map(() => store.recordExternalSends(sends, T0)))
+      expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(4)
+      expect(await counts(store, campaign.id, mailboxId)).toEqual({ campaign: 4, mailboxes: { [mailboxId]: 4 } })
+    })
+  })
+
+  describe('cancelled completions', () => {
+    it('cancel the item, keep the lead active, enqueue nothing and refund the counts', async () => {
+      const { store, mailboxes, campaign } = await setup({ leads: ['a@x.test'] })
+      const send = sendOf(await reserve(store, request(campaign.id, mailboxes, T0), T0))
+      const refund = { campaignDayKey: 'D1', mailboxId: send.item.mailboxId!, mailboxDayKey: 'D1' }
+      const outcome = await store.completeSends(
+        [
+          {
+            kind: 'cancelled',
+            itemId: send.item.id,
+            leaseToken: send.item.leaseToken!,
+            reason: 'skipped-already-sent',
+            refund,
+          },
+        ],
+        at(1),
+      )
+      expect(outcome).toEqual(['ok'])
+      expect(await store.listQueueItems(campaign.id)).toEqual([
+        expect.objectContaining({ status: 'cancelled', lastError: 'skipped-already-sent', leaseToken: null }),
+      ])
+      expect(await store.listSendLog(campaign.id)).toEqual([])
+      expect((await store.getLead(campaign.id, 'a@x.test'))!.status).toBe('active')
+      expect(
+        await store.dayCounts({
+          campaignId: campaign.id,
+          campaignDayKey: 'D1',
+          mailboxes: [{ mailboxId: refund.mailboxId, dayKey: 'D1' }],
+        }),
+      ).toEqual({ campaign: 0, mailboxes: { [refund.mailboxId]: 0 } })
+    })
+
+    it('are refused under a lost lease', async () => {
+      const { store, mailboxes, campaign } = await setup({ leads: ['a@x.test'] })
+      const send = sendOf(await reserve(store, request(campaign.id, mailboxes, T0), T0))
+      const cancel = { kind: 'cancelled' as const, itemId: send.item.id, reason: 'vetoed' }
+      expect(await store.completeSends([{ ...cancel, leaseToken: 'other' }], T0)).toEqual(['lease-lost'])
+      expect((await store.listQueueItems(campaign.id))[0]!.status).toBe('sending')
+    })
+  })
+}
