@@ -60,9 +60,7 @@ export function importContract(fixtures: Fixtures): void {
           {
             ...newLead('c@x.test'),
             status: 'replied',
-            history: [
-              { step: 0, sentAt: at(-90), mailboxId: sticky, messageId: '<c0>', subject: 'Hi' },
-            ],
+            history: [{ step: 0, sentAt: at(-90), mailboxId: sticky, messageId: '<c0>', subject: 'Hi' }],
             next: null,
           },
         ],
@@ -137,7 +135,10 @@ export function importContract(fixtures: Fixtures): void {
       const before = await store.listQueueItems(campaign.id)
       const again = await store.importLeads(
         campaign.id,
-        [{ ...lead, email: 'A@X.test' }, { ...newLead('added@x.test'), status: 'active', history: [], next: null }],
+        [
+          { ...lead, email: 'A@X.test' },
+          { ...newLead('added@x.test'), status: 'active', history: [], next: null },
+        ],
         at(5),
       )
       expect(again).toEqual({ imported: [], existing: ['a@x.test', 'added@x.test'], suppressed: [] })
@@ -206,7 +207,10 @@ export function importContract(fixtures: Fixtures): void {
       expect(await store.recordExternalSends([send('k1', at(2)), send('k2', at(5))], T0)).toEqual({
         recorded: 0,
       })
-      expect(await counts(store, campaign.id, mailboxId)).toEqual({ campaign: 2, mailboxes: { [mailboxId]: 2 } })
+      expect(await counts(store, campaign.id, mailboxId)).toEqual({
+        campaign: 2,
+        mailboxes: { [mailboxId]: 2 },
+      })
       // An earlier slot never moves pacing back.
       await store.recordExternalSends([send('k3', at(1))], T0)
       expect((await store.getCampaign(campaign.id))!.nextSlotAt).toEqual(at(5))
@@ -228,7 +232,10 @@ export function importContract(fixtures: Fixtures): void {
       const mailboxId = mailboxes[0]!.id
       const sends = ['a', 'b', 'c'].map((key) => ({ key, mailboxId, mailboxDayKey: 'D1' }))
       expect(await store.recordExternalSends(sends, T0)).toEqual({ recorded: 3 })
-      expect(await counts(store, campaign.id, mailboxId)).toEqual({ campaign: 0, mailboxes: { [mailboxId]: 3 } })
+      expect(await counts(store, campaign.id, mailboxId)).toEqual({
+        campaign: 0,
+        mailboxes: { [mailboxId]: 3 },
+      })
     })
 
     it('records a key once when callers race', async () => {
@@ -242,7 +249,10 @@ export function importContract(fixtures: Fixtures): void {
       }))
       const results = await Promise.all([1, 2, 3].map(() => store.recordExternalSends(sends, T0)))
       expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(4)
-      expect(await counts(store, campaign.id, mailboxId)).toEqual({ campaign: 4, mailboxes: { [mailboxId]: 4 } })
+      expect(await counts(store, campaign.id, mailboxId)).toEqual({
+        campaign: 4,
+        mailboxes: { [mailboxId]: 4 },
+      })
     })
   })
 
