@@ -406,7 +406,9 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
         if (state.externalSends.has(send.key)) continue
         state.externalSends.add(send.key)
         recorded += 1
-        increment(state.mailboxDayCounts, counterKey(send.mailboxId, send.mailboxDayKey))
+        if (send.mailbox !== undefined) {
+          increment(state.mailboxDayCounts, counterKey(send.mailbox.id, send.mailbox.dayKey))
+        }
         const c = send.campaign
         const cs = c === undefined ? undefined : state.campaigns.get(c.id)
         if (c === undefined || cs === undefined) continue

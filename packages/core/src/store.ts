@@ -192,8 +192,8 @@ export interface Store {
   /**
    * Counts sends made by another system (a legacy sender running beside this one), so that limits
    * hold across both. Each send is handled atomically on its own and at most once per `key`: a key
-   * already recorded changes nothing. A new one adds one to the mailbox's count for
-   * `mailboxDayKey` and, with `campaign`, one to the campaign's count for `campaign.dayKey` (a
+   * already recorded changes nothing. A new one adds one, with `mailbox`, to the mailbox's count for
+   * `mailbox.dayKey` and, with `campaign`, to the campaign's count for `campaign.dayKey` (a
    * store keeping the campaign's current day only moves it forward to a later day, and ignores an
    * earlier one) and moves the campaign's `nextSlotAt` to `campaign.nextSlotAt` if that is later.
    * No limit is checked: the send has happened. Returns how many keys were new.
@@ -274,10 +274,9 @@ export interface ImportLeadsOutcome {
 export interface ExternalSend {
   /** Unique id of the send in the other system, such as its send-log row id. */
   key: string
-  mailboxId: string
-  /** The mailbox's local day of the send, from `dayKey()`. */
-  mailboxDayKey: string
-  /** The campaign the send counts for, if it is one of this store's. */
+  /** The mailbox whose count it takes, on its local day of the send (from `dayKey()`). */
+  mailbox?: { id: string; dayKey: string }
+  /** The campaign whose count it takes, if it is one of this store's, and its pacing after the send. */
   campaign?: { id: string; dayKey: string; nextSlotAt: Date | null }
 }
 

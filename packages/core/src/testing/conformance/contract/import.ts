@@ -197,8 +197,7 @@ export function importContract(fixtures: Fixtures): void {
       const mailboxId = mailboxes[0]!.id
       const send = (key: string, nextSlotAt: Date | null) => ({
         key,
-        mailboxId,
-        mailboxDayKey: 'D1',
+        mailbox: { id: mailboxId, dayKey: 'D1' },
         campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt },
       })
       expect(await store.recordExternalSends([send('k1', at(2)), send('k2', at(5))], T0)).toEqual({
@@ -227,10 +226,22 @@ export function importContract(fixtures: Fixtures): void {
       })
     })
 
+    it('counts a campaign without a mailbox', async () => {
+      const { store, mailboxes, campaign } = await setup()
+      const mailboxId = mailboxes[0]!.id
+      const send = { key: 'k', campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt: null } }
+      expect(await store.recordExternalSends([send], T0)).toEqual({ recorded: 1 })
+      expect(await counts(store, campaign.id, mailboxId)).toEqual({
+        campaign: 1,
+        mailboxes: { [mailboxId]: 0 },
+      })
+      expect((await store.getCampaign(campaign.id))!.nextSlotAt).toBeNull()
+    })
+
     it('counts over the limit (the send has happened) and without a campaign', async () => {
       const { store, mailboxes, campaign } = await setup({ limits: [1] })
       const mailboxId = mailboxes[0]!.id
-      const sends = ['a', 'b', 'c'].map((key) => ({ key, mailboxId, mailboxDayKey: 'D1' }))
+      const sends = ['a', 'b', 'c'].map((key) => ({ key, mailbox: { id: mailboxId, dayKey: 'D1' } }))
       expect(await store.recordExternalSends(sends, T0)).toEqual({ recorded: 3 })
       expect(await counts(store, campaign.id, mailboxId)).toEqual({
         campaign: 0,
@@ -243,8 +254,7 @@ export function importContract(fixtures: Fixtures): void {
       const mailboxId = mailboxes[0]!.id
       const sends = ['a', 'b', 'c', 'd'].map((key) => ({
         key,
-        mailboxId,
-        mailboxDayKey: 'D1',
+        mailbox: { id: mailboxId, dayKey: 'D1' },
         campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt: null },
       }))
       const results = await Promise.all([1, 2, 3].map(() => store.recordExternalSends(sends, T0)))
