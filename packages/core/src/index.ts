@@ -7,6 +7,15 @@
 
 export { type ErrorCode, isMailcadenceError, MailcadenceError } from './errors.js'
 export type { UnsubscribeUrl } from './message/build.js'
+export {
+  type CompareInput,
+  type Comparison,
+  type ComparisonRow,
+  compareWithLegacy,
+  type Discrepancy,
+  type DiscrepancyKind,
+} from './migration/compare.js'
+export type * from './migration/types.js'
 export type * from './model/types.js'
 export { emailKey } from './model/validate.js'
 export type { RetryPolicy } from './policy/backoff.js'
@@ -22,7 +31,8 @@ export { classifySendError, type SendFailure } from './policy/classify.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
-export type { Clock, Logger, SchedulerOptions } from './scheduler/options.js'
+export type { ExternalSendInput } from './scheduler/migration.js'
+export type { BeforeSendContext, Clock, Logger, SchedulerOptions } from './scheduler/options.js'
 export {
   createSmtpTransport,
   type SmtpConnectionOptions,

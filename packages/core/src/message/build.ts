@@ -1,4 +1,4 @@
-import type { Campaign, Lead, Mailbox, QueueItem } from '../model/types.js'
+import type { Campaign, Lead, Mailbox, QueueItem, Step } from '../model/types.js'
 import { leadValues } from '../model/validate.js'
 import type { OutgoingMessage } from '../transport.js'
 import { renderTemplate } from './template.js'
@@ -34,11 +34,19 @@ function domainOf(email: string): string {
 
 /** Renders the subject a step sends to a lead: its own, or `Re: <thread subject>` for a follow-up. */
 export function renderSubject(campaign: Campaign, lead: Lead, item: QueueItem): string {
-  const step = campaign.steps[item.step]
-  const values = leadValues(lead)
-  if (step?.subject !== undefined) return headerSafe(renderTemplate(step.subject, values))
-  const thread = item.threadSubject ?? renderTemplate(campaign.steps[0]?.subject ?? '', values)
-  const base = headerSafe(thread)
+  return stepSubject(campaign.steps, leadValues(lead), item.step, item.threadSubject)
+}
+
+/** {@link renderSubject} from its parts: the steps, the lead's values, the step and its thread's subject. */
+export function stepSubject(
+  steps: readonly Step[],
+  values: Record<string, string | null>,
+  step: number,
+  threadSubject: string | null,
+): string {
+  const own = steps[step]?.subject
+  if (own !== undefined) return headerSafe(renderTemplate(own, values))
+  const base = headerSafe(threadSubject ?? renderTemplate(steps[0]?.subject ?? '', values))
   return /^re:/i.test(base) ? base : `Re: ${base}`
 }
 

@@ -1,4 +1,5 @@
 import { invalidInput, MailcadenceError } from '../errors.js'
+import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
 import type {
   AddLeadsResult,
   Campaign,
@@ -20,9 +21,10 @@ import {
   validateMailbox,
 } from '../model/validate.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
-import type { NewLead } from '../store.js'
+import type { NewLead, SendLogEntry } from '../store.js'
 import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys } from './explain.js'
+import { createMigration, type ExternalSendInput } from './migration.js'
 import { resolveOptions, type SchedulerOptions } from './options.js'
 import { createTick } from './tick.js'
 
@@ -61,6 +63,37 @@ export interface Scheduler {
   /** Why the campaign is or is not sending now, and until when. */
   explain(campaignId: string): Promise<Explanation>
   queueStats(campaignId: string): Promise<QueueStats>
+  /** What the campaign sent (in shadow mode: would have sent), in send order, imported history included. */
+  sendLog(campaignId: string): Promise<SendLogEntry[]>
+
+  // -- migrating from another sender -----------------------------------------------------------
+
+  /**
+   * Reports what `importCampaign(input)` would do, changing nothing: leads to import, due now or
+   * later, already here or refused, today's legacy sends it would count, the pacing slot, and
+   * every inconsistency between the leads' progress and the send log.
+   */
+  analyzeImport(input: ImportInput): Promise<ImportReport>
+  /**
+   * Brings in a campaign running in another system so that nothing it sent is sent again:
+   * history is recorded as sent, each lead's next step is queued at its time on the mailbox and
+   * in the thread of its earlier emails, today's legacy sends count toward today's limits, and
+   * pacing goes on from the last legacy send. Keyed by `externalId`: importing again changes
+   * nothing already imported. The campaign stays `DRAFT` unless `start` is set.
+   */
+  importCampaign(input: ImportInput): Promise<ImportResult>
+  /**
+   * Counts sends the other system makes while both run (its send-log rows), so daily limits of
+   * shared mailboxes and campaigns hold across both. Each id is counted once.
+   */
+  recordExternalSends(sends: readonly ExternalSendInput[]): Promise<{ recorded: number }>
+  /**
+   * Rollback: where each lead of a paused, stopped or completed campaign stands (last step sent,
+   * when, mailbox, Message-ID, thread, next step due), for the legacy system to carry on. Waits for
+   * sends in flight to finish first (up to `timeoutMs`, default the lease).
+   */
+  exportProgress(campaignId: string, options?: { timeoutMs?: number }): Promise<CampaignProgress>
+
   /** Ticks by itself, at each tick's `nextDueAt` and at least every `interval` ms, until `stop()`. */
   start(): void
   /** Stops `start()`'s loop; resolves when the tick in progress has finished. */
@@ -97,12 +130,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       throw new MailcadenceError('not-found', `mailboxId: no mailbox with id "${id}"`, { field: 'mailboxId' })
     return mailbox
   }
-  const checkMailboxesExist = async (ids: readonly string[]) => {
+  const checkMailboxesExist = async (ids: readonly string[], field = 'mailboxIds') => {
     const found = new Set((await store.getMailboxes(ids)).map((m) => m.id))
     ids.forEach((id, i) => {
-      if (!found.has(id)) throw invalidInput(`mailboxIds[${i}]`, `no mailbox with id "${id}"`)
+      if (!found.has(id)) throw invalidInput(`${field}[${i}]`, `no mailbox with id "${id}"`)
     })
   }
+  const migration = createMigration(resolved, { campaignOrThrow, checkMailboxesExist })
   const transition = async (
     id: string,
     from: CampaignStatus[],
@@ -246,6 +280,26 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async queueStats(campaignId) {
       await campaignOrThrow(campaignId)
       return store.queueStats(campaignId)
+    },
+    async sendLog(campaignId) {
+      await campaignOrThrow(campaignId)
+      return store.listSendLog(campaignId)
+    },
+    async analyzeImport(input) {
+      ensureOpen()
+      return migration.analyzeImport(input)
+    },
+    async importCampaign(input) {
+      ensureOpen()
+      return migration.importCampaign(input)
+    },
+    async recordExternalSends(sends) {
+      ensureOpen()
+      return migration.recordExternalSends(sends)
+    },
+    async exportProgress(campaignId, opts) {
+      ensureOpen()
+      return migration.exportProgress(campaignId, opts)
     },
     start() {
       ensureOpen()

@@ -8,12 +8,13 @@ import { emailKey } from '../model/validate.js'
 import { retryDelay } from '../policy/backoff.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
 import type { Completion, CompletionOutcome, ReservedSend } from '../store.js'
+import { VETOED } from './events.js'
 import type { ResolvedOptions } from './options.js'
 
 const DAY_MS = 86_400_000
 
 export type Delivered = {
-  outcome: 'sent' | 'failed' | 'retried' | 'lease-expired' | 'lease-lost'
+  outcome: 'sent' | 'failed' | 'retried' | 'vetoed' | 'lease-expired' | 'lease-lost'
   /** When the item (retried) or the lead's next step (sent) is due, if it was put back in the queue. */
   nextAt: Date | null
 }
@@ -71,6 +72,8 @@ export async function deliver(input: {
       unsubscribeUrl: options.unsubscribeUrl,
     })
     subject = message.subject
+    const verdict = await askBeforeSend(message.subject)
+    if (verdict !== 'send') return verdict
     await options.transport.send(message, {
       now: clock.now(),
       mailbox,
@@ -99,7 +102,8 @@ export async function deliver(input: {
       ...(next ? { next } : {}),
     })
     if (outcome === 'lease-lost') return leaseLost()
-    emit({ type: 'sent', at: now, ...eventBase, to: lead.email, subject })
+    const shadow = options.mode === 'shadow' ? { shadow: true as const } : {}
+    emit({ type: 'sent', at: now, ...eventBase, to: lead.email, subject, ...shadow })
     logger.info({ ...eventBase, to: lead.email }, 'sent')
     return { outcome: 'sent', nextAt: next ? next.scheduledAt : null }
   }
@@ -153,6 +157,49 @@ export async function deliver(input: {
   emit({ type: 'failed', at: now, ...eventBase, error, bounced })
   logger.warn({ ...eventBase, error, bounced }, 'send failed')
   return { outcome: 'failed', nextAt: null }
+
+  /**
+   * The host's veto (`beforeSend`): 'send', or what was done instead. A veto cancels the item; a
+   * hook that throws leaves it for later without spending an attempt, since the lead is not at
+   * fault and sending unchecked could mail someone twice.
+   */
+  async function askBeforeSend(subject: string): Promise<'send' | Delivered> {
+    if (!options.beforeSend) return 'send'
+    let allowed: boolean | undefined
+    try {
+      allowed = await options.beforeSend({
+        campaign,
+        lead,
+        mailbox,
+        step: item.step,
+        to: lead.email,
+        subject,
+        messageId,
+      })
+    } catch (error) {
+      const now = clock.now()
+      const detail = `beforeSend failed: ${error instanceof Error ? error.message : String(error)}`
+      const retryAt = new Date(now.getTime() + retryDelay(1, options.retry, options.random))
+      const outcome = await complete({
+        ...base,
+        kind: 'retry',
+        retryAt,
+        attempts: item.attempts,
+        error: detail,
+        refund,
+      })
+      if (outcome === 'lease-lost') return leaseLost()
+      emit({ type: 'retried', at: now, ...eventBase, error: detail, retryAt, attempts: item.attempts })
+      logger.warn({ ...eventBase, error: detail, retryAt }, 'beforeSend threw; will retry')
+      return { outcome: 'retried', nextAt: retryAt }
+    }
+    if (allowed !== false) return 'send'
+    const outcome = await complete({ ...base, kind: 'cancelled', reason: VETOED, refund })
+    if (outcome === 'lease-lost') return leaseLost()
+    emit({ type: 'vetoed', at: clock.now(), ...eventBase, to: lead.email, reason: VETOED })
+    logger.info({ ...eventBase, to: lead.email }, 'vetoed by beforeSend: skipped, already sent')
+    return { outcome: 'vetoed', nextAt: null }
+  }
 
   function leaseLost(): Delivered {
     emit({ type: 'lease-lost', at: clock.now(), campaignId: campaign.id, itemId: item.id })

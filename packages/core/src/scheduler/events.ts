@@ -19,7 +19,10 @@ interface SendEventBase {
 }
 
 export type SchedulerEvent =
-  | (SendEventBase & { type: 'sent'; to: string; subject: string })
+  /** Sent (in shadow mode: would have been sent; `shadow` is then true). */
+  | (SendEventBase & { type: 'sent'; to: string; subject: string; shadow?: true })
+  /** `beforeSend` vetoed it: cancelled as `skipped-already-sent`. */
+  | (SendEventBase & { type: 'vetoed'; to: string; reason: typeof VETOED })
   | (SendEventBase & { type: 'failed'; error: string; bounced: boolean })
   | (SendEventBase & { type: 'retried'; error: string; retryAt: Date; attempts: number })
   | { type: 'mailbox-paused'; at: Date; mailboxId: string; until: Date; reason: string }
@@ -29,10 +32,15 @@ export type SchedulerEvent =
   /** A completion was refused because recovery (or another worker) had taken the item over. */
   | { type: 'lease-lost'; at: Date; campaignId: string; itemId: string }
 
+/** Why a vetoed email was cancelled. */
+export const VETOED = 'skipped-already-sent'
+
 export interface TickResult {
   sent: number
   failed: number
   retried: number
+  /** Emails `beforeSend` vetoed. */
+  vetoed: number
   /** Campaigns that could not send, by reason. */
   skipped: Partial<Record<TickSkipReason, number>>
   /** Expired leases recovered at the start of the tick. */

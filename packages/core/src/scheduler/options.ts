@@ -1,5 +1,5 @@
 import type { UnsubscribeUrl } from '../message/build.js'
-import type { Campaign } from '../model/types.js'
+import type { Campaign, Lead, Mailbox } from '../model/types.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../policy/backoff.js'
 import type { Store } from '../store.js'
 import type { Transport } from '../transport.js'
@@ -20,9 +20,39 @@ export interface Logger {
   error(obj: object, msg?: string): void
 }
 
+/** What `beforeSend` is asked about: one email, reserved and built, about to leave. */
+export interface BeforeSendContext {
+  campaign: Campaign
+  lead: Lead
+  mailbox: Mailbox
+  /** 0-based step of the sequence. */
+  step: number
+  to: string
+  subject: string
+  messageId: string
+}
+
 export interface SchedulerOptions {
   store: Store
-  transport: Transport
+  /** How mail leaves. Not used (and not needed) in `mode: 'shadow'`. */
+  transport?: Transport
+  /**
+   * `'live'` sends. `'shadow'` runs the whole engine (windows, pacing, rotation, limits,
+   * follow-ups, `beforeSend`) but never calls the transport: each email is recorded as sent in
+   * the store's send log (`scheduler.sendLog()`), which `compareWithLegacy` compares with what the
+   * legacy sender did. Give a shadow scheduler a store of its own (for example
+   * `createMemoryStore()` or another schema), never the live one: what it "sends" is marked sent.
+   * Default `'live'`.
+   */
+  mode?: 'live' | 'shadow'
+  /**
+   * Asked before each email leaves, after it is reserved and built: return `false` to veto it
+   * (for example when the legacy sender's send log already has this lead and step, as the seed
+   * checked `SendLog` before sending). A vetoed email ends `cancelled` with reason
+   * `skipped-already-sent`, not failed, and the lead's sequence goes no further here. If it
+   * throws, nothing is sent and the email is retried later without spending an attempt.
+   */
+  beforeSend?: (send: BeforeSendContext) => boolean | undefined | Promise<boolean | undefined>
   /** Source of time. Default: the system clock. */
   clock?: Clock
   /** Random numbers in [0, 1) for jitter and backoff. Default: `Math.random`. */
@@ -48,8 +78,12 @@ export interface SchedulerOptions {
   leaseRecovery?: 'fail' | 'retry'
   /** Retries of temporary failures. Default `{ maxAttempts: 5, baseDelayMs: 60 000, maxDelayMs: 3 600 000 }`. */
   retry?: Partial<RetryPolicy>
-  /** Which campaigns this scheduler handles: a list of ids, or a predicate. Default: all. */
-  campaignFilter?: readonly string[] | ((campaign: Campaign) => boolean)
+  /**
+   * Which campaigns this scheduler handles: a list of ids, or a predicate (asked every tick for
+   * every campaign with something pending; it may be async, to read a host's per-campaign flag
+   * such as the seed's `useV2`). Default: all.
+   */
+  campaignFilter?: readonly string[] | ((campaign: Campaign) => boolean | Promise<boolean>)
   /** Upper bound (ms) between two ticks of `start()`. Default 30 000. */
   interval?: number
   /** One-click unsubscribe URL per lead (adds RFC 8058 `List-Unsubscribe` headers). */
@@ -63,6 +97,8 @@ export interface SchedulerOptions {
 export interface ResolvedOptions {
   store: Store
   transport: Transport
+  mode: 'live' | 'shadow'
+  beforeSend: SchedulerOptions['beforeSend']
   clock: Required<Clock>
   random: () => number
   concurrency: number
@@ -79,6 +115,7 @@ export interface ResolvedOptions {
 }
 
 const noop = () => {}
+const shadowTransport: Transport = { send: async () => ({ response: 'shadow: not sent' }) }
 const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop }
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const systemClock: Clock = { now: () => new Date() }
@@ -92,7 +129,12 @@ function positiveInt(name: string, value: number | undefined, fallback: number, 
 
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   if (!options?.store) throw new TypeError('createScheduler: `store` is required')
-  if (!options.transport) throw new TypeError('createScheduler: `transport` is required')
+  const mode = options.mode ?? 'live'
+  if (mode !== 'live' && mode !== 'shadow')
+    throw new TypeError(`createScheduler: \`mode\` must be 'live' or 'shadow', got ${String(mode)}`)
+  if (mode === 'live' && !options.transport) throw new TypeError('createScheduler: `transport` is required')
+  if (options.beforeSend !== undefined && typeof options.beforeSend !== 'function')
+    throw new TypeError('createScheduler: `beforeSend` must be a function')
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
   const onEvent = options.onEvent
@@ -102,7 +144,10 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   positiveInt('retry.maxDelayMs', retry.maxDelayMs, 0, 0)
   return {
     store: options.store,
-    transport: options.transport,
+    // Shadow mode swaps the transport for one that sends nothing: the rest of the engine is the same.
+    transport: mode === 'shadow' || !options.transport ? shadowTransport : options.transport,
+    mode,
+    beforeSend: options.beforeSend,
     clock: { now: () => clock.now(), sleep: clock.sleep ? (ms) => clock.sleep!(ms) : realSleep },
     random: options.random ?? Math.random,
     concurrency: positiveInt('concurrency', options.concurrency, 10),

@@ -48,6 +48,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
       sent: 0,
       failed: 0,
       retried: 0,
+      vetoed: 0,
       skipped: {},
       recovered: 0,
       campaigns: 0,
@@ -70,7 +71,10 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
       startedAt,
       Array.isArray(filter) ? { ids: filter } : undefined,
     )
-    if (typeof filter === 'function') runnable = runnable.filter((r) => filter(r.campaign))
+    if (typeof filter === 'function') {
+      const keep = await Promise.all(runnable.map((r) => filter(r.campaign)))
+      runnable = runnable.filter((_, i) => keep[i])
+    }
     result.campaigns = runnable.length
 
     const mailboxIds = [...new Set(runnable.flatMap((r) => r.campaign.mailboxIds))]
@@ -238,6 +242,7 @@ const DELIVERED_COUNTER = {
   sent: 'sent',
   failed: 'failed',
   retried: 'retried',
+  vetoed: 'vetoed',
   'lease-expired': 'retried',
   'lease-lost': 'failed',
 } as const

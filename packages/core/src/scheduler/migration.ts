@@ -1,0 +1,182 @@
+/**
+ * The scheduler's migration methods: analyse and import a campaign running in another system,
+ * count that system's sends while both run, and export progress for a rollback. The decisions are
+ * the pure `planImport` and `buildProgress`; this file reads and writes the store around them.
+ */
+import { invalidInput, MailcadenceError } from '../errors.js'
+import { legacySendKey, planImport } from '../migration/plan.js'
+import { buildProgress } from '../migration/progress.js'
+import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
+import type { Campaign } from '../model/types.js'
+import { emailKey, validateCampaign } from '../model/validate.js'
+import { dayKey, windowDayKey } from '../policy/calendar.js'
+import { nextSlot } from '../policy/pacing.js'
+import type { ExternalSend, NewCampaign } from '../store.js'
+import type { ResolvedOptions } from './options.js'
+
+/** Leads per `importLeads` call: one call per lead would be slow, one for 100,000 too big a batch. */
+const IMPORT_CHUNK = 500
+/** How often `exportProgress` looks again while sends are in flight. */
+const EXPORT_POLL_MS = 1_000
+
+/** A send the other system made while both run side by side; see `Scheduler.recordExternalSends`. */
+export interface ExternalSendInput {
+  /** The send's id in the other system (its send-log row id): it is counted once. */
+  id: string
+  sentAt: Date
+  /** The mailbox it left from, if it is one of mailcadence's: its daily count includes the send. */
+  mailboxId?: string
+  /** The campaign it belongs to, if it is one of mailcadence's: its daily count and pacing include it. */
+  campaignId?: string
+}
+
+export function createMigration(
+  options: ResolvedOptions,
+  lookup: {
+    campaignOrThrow(id: string): Promise<Campaign>
+    checkMailboxesExist(ids: readonly string[], field?: string): Promise<void>
+  },
+) {
+  const { store, clock } = options
+
+  async function prepare(input: ImportInput) {
+    if (typeof input !== 'object' || input === null) throw invalidInput('input', 'must be an object')
+    if (typeof input.externalId !== 'string' || input.externalId.trim() === '')
+      throw invalidInput('externalId', 'must be a non-empty string')
+    if (!Array.isArray(input.leads)) throw invalidInput('leads', 'must be an array')
+    const settings = validateCampaign(input.campaign)
+    await lookup.checkMailboxesExist(settings.mailboxIds, 'campaign.mailboxIds')
+    const existing = await store.getCampaignByExternalId(input.externalId)
+    // A campaign imported before keeps its settings: the plan follows what is stored.
+    const campaign: NewCampaign = existing ?? settings
+    const [mailboxes, leads] = await Promise.all([
+      store.getMailboxes(campaign.mailboxIds),
+      existing ? store.listLeads(existing.id) : Promise.resolve([]),
+    ])
+    const now = clock.now()
+    const plan = planImport(input, {
+      campaign,
+      mailboxes,
+      existing: new Set(leads.map((l) => emailKey(l.email))),
+      now,
+      random: options.random,
+    })
+    return { existing, settings, plan, now }
+  }
+
+  return {
+    async analyzeImport(input: ImportInput): Promise<ImportReport> {
+      const { existing, plan } = await prepare(input)
+      return { ...plan.report, campaignId: existing?.id ?? null }
+    },
+
+    async importCampaign(input: ImportInput): Promise<ImportResult> {
+      const { existing, settings, plan, now } = await prepare(input)
+      const campaign =
+        existing ?? (await store.createCampaign({ ...settings, externalId: input.externalId }, now))
+      if (campaign.status === 'CANCELLED')
+        throw new MailcadenceError(
+          'invalid-state',
+          `campaign ${campaign.id} (${input.externalId}) is CANCELLED`,
+        )
+      const report = { ...plan.report, leads: { ...plan.report.leads }, issues: [...plan.report.issues] }
+      // What the store found already there (a concurrent import) moves from imported to existing.
+      for (let i = 0; i < plan.leads.length; i += IMPORT_CHUNK) {
+        const chunk = plan.leads.slice(i, i + IMPORT_CHUNK)
+        const outcome = await store.importLeads(campaign.id, chunk, clock.now())
+        report.leads.imported -= outcome.existing.length + outcome.suppressed.length
+        report.leads.existing += outcome.existing.length
+        report.leads.refused += outcome.suppressed.length
+        for (const key of outcome.suppressed) {
+          report.issues.push({
+            code: 'suppressed',
+            severity: 'error',
+            message: `${key} is suppressed here (unsubscribed or bounced): left out`,
+            email: key,
+          })
+        }
+      }
+      const sends: ExternalSend[] = plan.sends.map(({ campaign: c, ...send }) =>
+        c ? { ...send, campaign: { id: campaign.id, ...c } } : send,
+      )
+      const { recorded } = await store.recordExternalSends(sends, clock.now())
+      let current = campaign
+      if (input.start === true) {
+        const started = await store.setCampaignStatus(
+          campaign.id,
+          { from: ['DRAFT', 'PAUSED', 'COMPLETED'], to: 'IN_PROGRESS' },
+          clock.now(),
+        )
+        if (started) current = started.campaign
+      }
+      options.logger.info(
+        { campaignId: current.id, externalId: input.externalId, ...report.leads, recordedSends: recorded },
+        'campaign imported',
+      )
+      return { ...report, campaignId: current.id, recordedSends: recorded }
+    },
+
+    async recordExternalSends(sends: readonly ExternalSendInput[]): Promise<{ recorded: number }> {
+      if (!Array.isArray(sends)) throw invalidInput('sends', 'must be an array')
+      const campaigns = new Map<string, Campaign>()
+      const mailboxIds = new Set<string>()
+      for (const [i, send] of sends.entries()) {
+        if (typeof send?.id !== 'string' || send.id === '')
+          throw invalidInput(`sends[${i}].id`, 'must be a non-empty string')
+        if (!(send.sentAt instanceof Date) || Number.isNaN(send.sentAt.getTime()))
+          throw invalidInput(`sends[${i}].sentAt`, 'must be a valid Date')
+        if (send.mailboxId !== undefined) mailboxIds.add(send.mailboxId)
+        if (send.campaignId !== undefined && !campaigns.has(send.campaignId))
+          campaigns.set(send.campaignId, await lookup.campaignOrThrow(send.campaignId))
+      }
+      await lookup.checkMailboxesExist([...mailboxIds], 'sends.mailboxId')
+      const mailboxes = new Map((await store.getMailboxes([...mailboxIds])).map((m) => [m.id, m]))
+      const external = sends.map((send): ExternalSend => {
+        const out: ExternalSend = { key: legacySendKey(send.id) }
+        const mailbox = send.mailboxId === undefined ? undefined : mailboxes.get(send.mailboxId)
+        if (mailbox) out.mailbox = { id: mailbox.id, dayKey: dayKey(send.sentAt, mailbox.timezone) }
+        const campaign = send.campaignId === undefined ? undefined : campaigns.get(send.campaignId)
+        if (campaign) {
+          out.campaign = {
+            id: campaign.id,
+            dayKey: windowDayKey(campaign, send.sentAt) ?? dayKey(send.sentAt, campaign.timezone),
+            nextSlotAt: nextSlot(send.sentAt, campaign.delayBetweenEmails, campaign.jitter, options.random),
+          }
+        }
+        return out
+      })
+      return store.recordExternalSends(external, clock.now())
+    },
+
+    async exportProgress(campaignId: string, opts: { timeoutMs?: number } = {}): Promise<CampaignProgress> {
+      const campaign = await lookup.campaignOrThrow(campaignId)
+      if (campaign.status === 'IN_PROGRESS')
+        throw new MailcadenceError(
+          'invalid-state',
+          `campaign ${campaignId} is IN_PROGRESS: pause or stop it before exporting its progress`,
+        )
+      // Sends already reserved finish first (or their lease runs out and recovery decides).
+      const deadline = clock.now().getTime() + (opts.timeoutMs ?? options.lease + EXPORT_POLL_MS)
+      for (;;) {
+        await store.recoverExpiredLeases(clock.now(), options.leaseRecovery)
+        const { sending } = await store.queueStats(campaignId)
+        if (sending === 0) break
+        if (clock.now().getTime() >= deadline)
+          throw new MailcadenceError(
+            'invalid-state',
+            `campaign ${campaignId} still has ${sending} send(s) in flight`,
+          )
+        await clock.sleep(EXPORT_POLL_MS)
+      }
+      const [leads, items, log] = await Promise.all([
+        store.listLeads(campaignId),
+        store.listQueueItems(campaignId),
+        store.listSendLog(campaignId),
+      ])
+      const mailboxes = await store.getMailboxes([
+        ...new Set([...campaign.mailboxIds, ...log.map((e) => e.mailboxId)]),
+      ])
+      return buildProgress({ campaign, leads, items, log, mailboxes, now: clock.now() })
+    },
+  }
+}
