@@ -151,8 +151,10 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
       })
       return null
     }
+    // Warnings are reported only for leads that end up imported.
+    const warnings: ImportIssue[] = []
     if (loggedStep > progressStep) {
-      issues.push({
+      warnings.push({
         code: 'log-ahead-of-progress',
         severity: 'warning',
         message: `${email}: the send log shows step ${loggedStep} sent, the lead's progress ${progressStep < 0 ? 'none' : `step ${progressStep}`}; taken as sent`,
@@ -163,7 +165,7 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
     const lastStep = Math.max(loggedStep, progressStep)
     for (let step = 0; step <= progressStep; step++) {
       if (rowOfStep.has(step)) continue
-      issues.push({
+      warnings.push({
         code: 'progress-without-log',
         severity: 'warning',
         message: `${email}: step ${step} is marked sent but the send log has no row for it; taken as sent`,
@@ -222,6 +224,7 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
         threadSubject: last ? threadSubject : null,
       }
     }
+    issues.push(...warnings)
     return {
       ...lead,
       status: status === 'active' && next === null && lastStep >= 0 ? 'completed' : status,
