@@ -256,9 +256,7 @@ describe('parallel running', () => {
       expect.objectContaining({ to: 'ola@x.test', step: 0, reason: 'skipped-already-sent' }),
     ])
     // The veto gave Anna's slot back: her count is the legacy 2, not 3.
-    expect(
-      (await scheduler.explain(campaignId)).mailboxes.find((m) => m.id === anna.id),
-    ).toMatchObject({
+    expect((await scheduler.explain(campaignId)).mailboxes.find((m) => m.id === anna.id)).toMatchObject({
       currentDailySent: 2,
     })
   })
