@@ -372,9 +372,11 @@ describe('exportProgress', () => {
       '1 send(s) in flight',
     )
     expect(clock.now().getTime() - started).toBeGreaterThanOrEqual(10_000)
+    // Released, the send completes while the export waits for it.
+    const exported = scheduler.exportProgress(campaignId)
     release()
     await tick
-    const progress = await scheduler.exportProgress(campaignId)
+    const progress = await exported
     expect(progress).toMatchObject({ campaignId, externalId: 'legacy-42' })
     const byEmail = Object.fromEntries(progress.leads.map((l) => [l.email, l]))
     expect(byEmail['jan@x.test']).toMatchObject({

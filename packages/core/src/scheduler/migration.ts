@@ -166,6 +166,8 @@ export function createMigration(
             'invalid-state',
             `campaign ${campaignId} still has ${sending} send(s) in flight`,
           )
+        // Let the in-flight completions run: a fake clock's sleep alone never yields to I/O.
+        await new Promise((resolve) => setImmediate(resolve))
         await clock.sleep(EXPORT_POLL_MS)
       }
       const [leads, items, log] = await Promise.all([
