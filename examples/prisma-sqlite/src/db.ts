@@ -1,7 +1,7 @@
 /**
  * The app's database: one SQLite file, one Prisma Client for the app's models and mailcadence's.
  */
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3'
@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url)
 /**
  * Creates the tables of a new database file. An app that runs `prisma migrate` gets them from its
  * migrations (mailcadence.prisma is part of its schema); this one applies SQL files, its own and
- * the adapter's `migrations/sqlite/001_init.sql`, through the driver.
+ * the adapter's numbered `migrations/sqlite/*.sql` in order, through the driver.
  */
 export function migrate(file: string): void {
   const db = new Database(file)
@@ -23,7 +23,10 @@ export function migrate(file: string): void {
   if (done === undefined) {
     const adapter = dirname(require.resolve('@mailcadence/adapter-prisma/package.json'))
     db.exec(readFileSync(new URL('../prisma/sql/001_app.sql', import.meta.url), 'utf8'))
-    db.exec(readFileSync(join(adapter, 'migrations', 'sqlite', '001_init.sql'), 'utf8'))
+    const migrations = join(adapter, 'migrations', 'sqlite')
+    for (const name of readdirSync(migrations).filter((f) => /^\d+_.*\.sql$/.test(f)).sort()) {
+      db.exec(readFileSync(join(migrations, name), 'utf8'))
+    }
   }
   db.close()
 }

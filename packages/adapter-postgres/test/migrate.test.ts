@@ -2,6 +2,7 @@ import { isMailcadenceError } from '@mailcadence/core'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPostgresStore, migrate } from '../src/index.js'
+import { MIGRATIONS } from '../src/sql/migrations/index.js'
 import { createTestPool, DATABASE_URL, databaseAvailable, dropSchemas, uniqueSchema } from './support/db.js'
 
 const ready = await databaseAvailable('migrations')
@@ -23,15 +24,50 @@ suite('migrate', () => {
     const pools = Array.from({ length: 6 }, () => new pg.Pool({ connectionString: DATABASE_URL, max: 1 }))
     try {
       const results = await Promise.all(pools.map((p) => migrate(p, { schema })))
-      expect(results.flatMap((r) => r.applied)).toEqual([1])
-      expect(results.every((r) => r.version === 1 && r.schema === schema)).toBe(true)
+      expect(results.flatMap((r) => r.applied)).toEqual([1, 2])
+      expect(results.every((r) => r.version === 2 && r.schema === schema)).toBe(true)
     } finally {
       await Promise.all(pools.map((p) => p.end()))
     }
     const again = await migrate(pool, { schema })
-    expect(again).toEqual({ schema, applied: [], version: 1 })
-    const { rows } = await pool.query(`SELECT version, name FROM "${schema}".mailcadence_migrations`)
-    expect(rows).toEqual([{ version: 1, name: '001_init' }])
+    expect(again).toEqual({ schema, applied: [], version: 2 })
+    const { rows } = await pool.query(
+      `SELECT version, name FROM "${schema}".mailcadence_migrations ORDER BY version`,
+    )
+    expect(rows).toEqual([
+      { version: 1, name: '001_init' },
+      { version: 2, name: '002_import' },
+    ])
+  })
+
+  it('brings a schema of the first release up to date, keeping its rows', async () => {
+    const schema = uniqueSchema('upg')
+    schemas.push(schema)
+    // The schema as 001 left it, with one campaign in it.
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query(`CREATE SCHEMA "${schema}"`)
+      await client.query(
+        `CREATE TABLE "${schema}".mailcadence_migrations (version integer PRIMARY KEY, name text NOT NULL)`,
+      )
+      await client.query(`SET LOCAL search_path TO "${schema}"`)
+      await client.query(MIGRATIONS[0]!.sql)
+      await client.query(`INSERT INTO mailcadence_migrations VALUES (1, '001_init')`)
+      await client.query(
+        `INSERT INTO campaigns (name, status, mailbox_ids, steps, variables, timezone, start_hour, start_minute,
+           end_hour, end_minute, allowed_days, delay_between_emails, jitter, max_emails_per_day, created_at, updated_at)
+         VALUES ('old', 'DRAFT', '{}', '[]', '{}', 'UTC', 9, 0, 17, 0, 'MON', 60, 0.2, 10, $1, $1)`,
+        [new Date('2025-01-06T09:00:00Z')],
+      )
+      await client.query('COMMIT')
+    } finally {
+      client.release()
+    }
+    expect(await migrate(pool, { schema })).toEqual({ schema, applied: [2], version: 2 })
+    const store = createPostgresStore({ pool, schema })
+    const [old] = (await pool.query(`SELECT id::text AS id FROM "${schema}".campaigns`)).rows
+    expect(await store.getCampaign(old.id)).toMatchObject({ name: 'old', externalId: null })
   })
 
   it('leaves the search_path of a host connection as it was', async () => {

@@ -6,6 +6,9 @@ import type {
   AddLeadsOutcome,
   Completion,
   CompletionOutcome,
+  ExternalSend,
+  ImportedLead,
+  ImportLeadsOutcome,
   NewLead,
   RecoveredItem,
   ReserveOutcome,
@@ -13,6 +16,14 @@ import type {
 } from '@mailcadence/core'
 import { completeOne, expiredLeases, recoverOne } from './complete.js'
 import { toStoreError } from './errors.js'
+import {
+  checkExternalSends,
+  checkImportedLeads,
+  EXTERNAL_SENDS_PER_TRANSACTION,
+  IMPORT_LEADS_PER_TRANSACTION,
+  importLeads,
+  recordExternalSendBatch,
+} from './imports.js'
 import { addLeads, LEADS_PER_TRANSACTION } from './leads.js'
 import type { Provider } from './provider.js'
 import { reserveOne } from './reserve.js'
@@ -40,6 +51,53 @@ export async function addLeadsInSlices(
     for (const key of part.suppressed) refused.add(key)
   }
   return outcome
+}
+
+/**
+ * Imported leads in transactions of a bounded size, like `addLeads`: each lead whole (the lead,
+ * its history, its next step) in one of them. Checked first, so a bad input writes nothing.
+ */
+export async function importLeadsInSlices(
+  run: Runner,
+  campaignId: string,
+  input: readonly ImportedLead[],
+  now: Date,
+): Promise<ImportLeadsOutcome> {
+  checkImportedLeads(input)
+  const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [] }
+  const refused = new Set<string>()
+  // At least one slice, even for no leads: a campaign that does not exist is reported all the same.
+  for (let i = 0; i === 0 || i < input.length; i += IMPORT_LEADS_PER_TRANSACTION) {
+    const slice = input.slice(i, i + IMPORT_LEADS_PER_TRANSACTION)
+    const part = await run.write('importLeads', (tx) => importLeads(tx, campaignId, slice, now, refused))
+    outcome.imported.push(...part.imported)
+    outcome.existing.push(...part.existing)
+    outcome.suppressed.push(...part.suppressed)
+    for (const key of part.suppressed) refused.add(key)
+  }
+  return outcome
+}
+
+/**
+ * External sends, several per transaction (one commit for all), each recorded on its own terms.
+ * If a transaction fails, the call fails; the sends it held changed nothing, and those of earlier
+ * transactions stay recorded, so calling again with the same keys finishes the job.
+ */
+export async function recordExternalSends(
+  run: Runner,
+  provider: Provider,
+  sends: readonly ExternalSend[],
+  now: Date,
+): Promise<{ recorded: number }> {
+  checkExternalSends(sends)
+  let recorded = 0
+  for (let i = 0; i < sends.length; i += EXTERNAL_SENDS_PER_TRANSACTION) {
+    const batch = sends.slice(i, i + EXTERNAL_SENDS_PER_TRANSACTION)
+    recorded += await run.write('recordExternalSends', (tx) =>
+      recordExternalSendBatch(tx, provider, batch, now),
+    )
+  }
+  return { recorded }
 }
 
 /**

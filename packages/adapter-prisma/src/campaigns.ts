@@ -1,6 +1,6 @@
 /**
- * Campaigns: settings, status changes (compare-and-set on the status), auto-completion and the
- * list every tick starts from.
+ * Campaigns: creation (once per `externalId`), settings, status changes (compare-and-set on the
+ * status), auto-completion and the list every tick starts from.
  */
 import type {
   Campaign,
@@ -9,11 +9,39 @@ import type {
   NewCampaign,
   RunnableCampaign,
 } from '@mailcadence/core'
+import { isMailcadenceError } from '@mailcadence/core'
 import type { CampaignRow, Models } from './client.js'
+import { invalidInput } from './errors.js'
+import { MAX_KEY_LENGTH } from './imports.js'
 import { campaignSettings, idOf, parseId, parseIds, toCampaign } from './rows.js'
-import { Rollback } from './runner.js'
+import { Rollback, type Runner } from './runner.js'
+
+/**
+ * `Store.createCampaign`: a campaign with an `externalId` is created once. The transaction returns
+ * the campaign that has it, if any, or inserts; two calls racing past that read both insert, the
+ * unique key on `external_id` refuses the later one (`store-conflict`, after it waited for the
+ * first to commit), and that one then returns the campaign the other created.
+ */
+export async function createCampaignOnce(run: Runner, input: NewCampaign, now: Date): Promise<Campaign> {
+  const externalId = input.externalId ?? null
+  if (externalId !== null && (externalId.length === 0 || externalId.length > MAX_KEY_LENGTH)) {
+    throw invalidInput('externalId', `must be a string of 1 to ${MAX_KEY_LENGTH} characters`)
+  }
+  try {
+    return await run.write('createCampaign', (tx) => createCampaign(tx, input, now))
+  } catch (error) {
+    if (externalId === null || !isMailcadenceError(error, 'store-conflict')) throw error
+    const existing = await run.read('createCampaign', (db) => getCampaignByExternalId(db, externalId))
+    if (existing === null) throw error
+    return existing
+  }
+}
 
 export async function createCampaign(tx: Models, input: NewCampaign, now: Date): Promise<Campaign> {
+  if (input.externalId != null) {
+    const existing = await getCampaignByExternalId(tx, input.externalId)
+    if (existing !== null) return existing
+  }
   const row = (await tx.mcCampaign.create({
     data: {
       ...campaignSettings(input),
@@ -31,6 +59,11 @@ export async function getCampaign(db: Models, idText: string): Promise<Campaign 
   const id = parseId(idText)
   if (id === undefined) return null
   const row = (await db.mcCampaign.findUnique({ where: { id } })) as CampaignRow | null
+  return row === null ? null : toCampaign(row)
+}
+
+export async function getCampaignByExternalId(db: Models, externalId: string): Promise<Campaign | null> {
+  const row = (await db.mcCampaign.findUnique({ where: { externalId } })) as CampaignRow | null
   return row === null ? null : toCampaign(row)
 }
 

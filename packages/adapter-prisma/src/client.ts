@@ -31,6 +31,7 @@ export interface MailcadenceModels {
   mcCampaignDay: PrismaModelDelegate
   mcMailboxDay: PrismaModelDelegate
   mcSuppression: PrismaModelDelegate
+  mcExternalSend: PrismaModelDelegate
 }
 
 /** Options of an interactive transaction, as Prisma takes them. */
@@ -102,6 +103,7 @@ export interface CampaignRow {
   variables: string
   nextSlotAt: Date | null
   lastMailboxId: bigint | null
+  externalId: string | null
   createdAt: Date
   updatedAt: Date
 }

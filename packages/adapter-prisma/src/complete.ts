@@ -23,13 +23,15 @@ const ENDED = ['CANCELLED', 'COMPLETED']
 export async function completeOne(tx: Models, c: Completion, now: Date): Promise<CompletionOutcome> {
   const itemId = parseId(c.itemId)
   if (itemId === undefined) return 'lease-lost'
-  // Sent and failed items reach their final state in the same compare-and-set.
+  // Sent, failed and cancelled items reach their final state in the same compare-and-set.
   const final =
     c.kind === 'sent'
       ? { status: 'sent', sentAt: now, messageId: c.messageId }
       : c.kind === 'failed'
         ? { status: 'failed', attempts: c.attempts, lastError: c.error }
-        : {}
+        : c.kind === 'cancelled'
+          ? { status: 'cancelled', lastError: c.reason }
+          : {}
   const claimed = await tx.mcQueueItem.updateMany({
     where: { id: itemId, status: 'sending', leaseToken: c.leaseToken },
     data: { leaseToken: null, leaseUntil: null, updatedAt: now, ...final },
@@ -106,6 +108,9 @@ export async function completeOne(tx: Models, c: Completion, now: Date): Promise
       }
       break
     }
+    case 'cancelled':
+      // Not sent on purpose: the lead and its sequence stay as they are, nothing is enqueued.
+      break
   }
 
   // Gives back the day counts, but only those the reservation counted on (no mail left).

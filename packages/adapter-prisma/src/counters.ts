@@ -38,6 +38,25 @@ export async function claimDay(
   return (await counter.updateMany(cas)).count === 1
 }
 
+/**
+ * Counts `sends` on the day whatever the count (sends that have already happened, elsewhere): an
+ * increment in place, so concurrent counts add up; the day's row is created on its first count.
+ */
+export async function addToDay(
+  tx: Models,
+  provider: Provider,
+  kind: CounterKind,
+  id: bigint,
+  dayKey: string,
+  sends = 1,
+) {
+  const counter = delegate(tx, kind)
+  const add = { where: { ...owner(kind, id), dayKey }, data: { sent: { increment: sends } } }
+  if ((await counter.updateMany(add)).count === 1) return
+  await createDayRow(counter, provider, kind, id, dayKey)
+  await counter.updateMany(add)
+}
+
 /** Gives back one send counted on the day (never below zero). */
 export async function releaseDay(tx: Models, kind: CounterKind, id: bigint, dayKey: string) {
   await delegate(tx, kind).updateMany({

@@ -69,6 +69,12 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
       "its schema lacks mailcadence's models: add mailcadence.prisma and generate again",
     )
   }
+  if (prisma.mcExternalSend === undefined) {
+    throw invalidInput(
+      'prisma',
+      'its schema has an older mailcadence.prisma (no McExternalSend): copy the current one, generate again and migrate (migrations/<database>/002_import.sql)',
+    )
+  }
   const maxAttempts = positiveInteger(options.maxAttempts ?? 8, 'maxAttempts')
   const maxWait = positiveInteger(options.transactionMaxWait ?? 20_000, 'transactionMaxWait')
   const timeout = positiveInteger(options.transactionTimeout ?? 30_000, 'transactionTimeout')
@@ -95,9 +101,10 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
     getMailboxes: (ids) => run.read('getMailboxes', (db) => mailboxes.getMailboxes(db, ids)),
 
     // -- campaigns -------------------------------------------------------------------------------
-    createCampaign: (input, now) =>
-      run.write('createCampaign', (tx) => campaigns.createCampaign(tx, input, now)),
+    createCampaign: (input, now) => campaigns.createCampaignOnce(run, input, now),
     getCampaign: (id) => run.read('getCampaign', (db) => campaigns.getCampaign(db, id)),
+    getCampaignByExternalId: (externalId) =>
+      run.read('getCampaignByExternalId', (db) => campaigns.getCampaignByExternalId(db, externalId)),
     updateCampaign: (id, patch, now) =>
       run.write('updateCampaign', (tx) => campaigns.updateCampaign(tx, id, patch, now)),
     setCampaignStatus: (id, change, now) =>
@@ -109,7 +116,9 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
 
     // -- leads -----------------------------------------------------------------------------------
     addLeads: (campaignId, input, now) => batches.addLeadsInSlices(run, campaignId, input, now),
+    importLeads: (campaignId, input, now) => batches.importLeadsInSlices(run, campaignId, input, now),
     getLead: (campaignId, emailKey) => run.read('getLead', (db) => leads.getLead(db, campaignId, emailKey)),
+    listLeads: (campaignId) => run.read('listLeads', (db) => leads.listLeads(db, campaignId)),
     stopLead: (campaignId, emailKey, status, reason, now) =>
       run.write('stopLead', (tx) => leads.stopLead(tx, campaignId, emailKey, status, reason, now)),
     async suppress(emailKey, reason, now) {
@@ -121,6 +130,7 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
     reserveSends: async (requests, now) => batches.reserveSends(run, await provider(), requests, now),
     completeSends: (completions, now) => batches.completeSends(run, completions, now),
     recoverExpiredLeases: (now, policy) => batches.recoverExpiredLeases(run, now, policy),
+    recordExternalSends: async (sends, now) => batches.recordExternalSends(run, await provider(), sends, now),
 
     // -- reading ---------------------------------------------------------------------------------
     queueStats: (campaignId) => run.read('queueStats', (db) => read.queueStats(db, campaignId)),

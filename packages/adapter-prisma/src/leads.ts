@@ -1,5 +1,6 @@
 /**
- * Lead intake and stops: `addLeads`, `stopLead`, `suppress`.
+ * Lead intake and stops: `addLeads`, `listLeads`, `stopLead`, `suppress` (`importLeads` is in
+ * imports.ts, on the same terms as `addLeads`).
  *
  * `addLeads` locks its campaign's row first, so concurrent calls for one campaign take turns and
  * the unique key on (campaign, address) is never raced. `suppress` locks every campaign that can
@@ -15,7 +16,7 @@ import { parseId, toLead } from './rows.js'
 /** Rows per `createMany` or `IN (…)` list: well under every database's limit on bound parameters. */
 const CHUNK = 500
 
-function chunks<T>(items: readonly T[]): T[][] {
+export function chunks<T>(items: readonly T[]): T[][] {
   const out: T[][] = []
   for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK))
   return out
@@ -35,29 +36,8 @@ export async function addLeads(
   now: Date,
   refused: ReadonlySet<string> = new Set(),
 ): Promise<AddLeadsOutcome> {
-  const campaignId = parseId(campaignIdText)
-  const locked =
-    campaignId === undefined
-      ? { count: 0 }
-      : await tx.mcCampaign.updateMany({ where: { id: campaignId }, data: { revision: { increment: 1 } } })
-  if (campaignId === undefined || locked.count === 0) {
-    throw new MailcadenceError('not-found', `campaign ${campaignIdText} does not exist`)
-  }
-  const keys = [...new Set(leads.map((l) => l.emailKey))]
-  const present = new Set<string>()
-  const suppressed = new Set<string>()
-  for (const part of chunks(keys)) {
-    const existing = (await tx.mcLead.findMany({
-      where: { campaignId, emailKey: { in: part } },
-      select: { emailKey: true },
-    })) as Array<{ emailKey: string }>
-    for (const row of existing) present.add(row.emailKey)
-    const listed = (await tx.mcSuppression.findMany({
-      where: { emailKey: { in: part } },
-      select: { emailKey: true },
-    })) as Array<{ emailKey: string }>
-    for (const row of listed) suppressed.add(row.emailKey)
-  }
+  const campaignId = await lockCampaign(tx, campaignIdText)
+  const { present, suppressed } = await knownKeys(tx, campaignId, leads)
 
   const outcome: AddLeadsOutcome = { added: [], duplicates: 0, suppressed: [] }
   const refusedNow = new Set(refused)
@@ -118,6 +98,46 @@ export async function addLeads(
   return outcome
 }
 
+/**
+ * Locks the campaign's row (a write that bumps `revision`) for the rest of the transaction, so that
+ * lead intakes of one campaign take turns; `not-found` if it does not exist.
+ */
+export async function lockCampaign(tx: Models, campaignIdText: string): Promise<bigint> {
+  const campaignId = parseId(campaignIdText)
+  const locked =
+    campaignId === undefined
+      ? { count: 0 }
+      : await tx.mcCampaign.updateMany({ where: { id: campaignId }, data: { revision: { increment: 1 } } })
+  if (campaignId === undefined || locked.count === 0) {
+    throw new MailcadenceError('not-found', `campaign ${campaignIdText} does not exist`)
+  }
+  return campaignId
+}
+
+/** Which of the leads' addresses the campaign already has, and which are suppressed. */
+export async function knownKeys(
+  tx: Models,
+  campaignId: bigint,
+  leads: ReadonlyArray<{ emailKey: string }>,
+): Promise<{ present: Set<string>; suppressed: Set<string> }> {
+  const keys = [...new Set(leads.map((l) => l.emailKey))]
+  const present = new Set<string>()
+  const suppressed = new Set<string>()
+  for (const part of chunks(keys)) {
+    const existing = (await tx.mcLead.findMany({
+      where: { campaignId, emailKey: { in: part } },
+      select: { emailKey: true },
+    })) as Array<{ emailKey: string }>
+    for (const row of existing) present.add(row.emailKey)
+    const listed = (await tx.mcSuppression.findMany({
+      where: { emailKey: { in: part } },
+      select: { emailKey: true },
+    })) as Array<{ emailKey: string }>
+    for (const row of listed) suppressed.add(row.emailKey)
+  }
+  return { present, suppressed }
+}
+
 export async function getLead(db: Models, campaignIdText: string, emailKey: string) {
   const campaignId = parseId(campaignIdText)
   if (campaignId === undefined) return null
@@ -125,6 +145,17 @@ export async function getLead(db: Models, campaignIdText: string, emailKey: stri
     where: { campaignId_emailKey: { campaignId, emailKey } },
   })) as LeadRow | null
   return row === null ? null : toLead(row)
+}
+
+/** Every lead of the campaign, oldest first (ids follow the order leads came in). */
+export async function listLeads(db: Models, campaignIdText: string): Promise<Lead[]> {
+  const campaignId = parseId(campaignIdText)
+  if (campaignId === undefined) return []
+  const rows = (await db.mcLead.findMany({
+    where: { campaignId },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+  })) as LeadRow[]
+  return rows.map(toLead)
 }
 
 export async function stopLead(

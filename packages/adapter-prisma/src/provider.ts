@@ -2,7 +2,7 @@
  * Which database is behind the client. The few places where providers differ (inserting a row
  * only if it is missing, transaction isolation) ask this.
  */
-import type { PrismaClientLike } from './client.js'
+import type { ModelCalls, PrismaClientLike } from './client.js'
 import { invalidInput } from './errors.js'
 
 /** The databases this store supports and is tested on. */
@@ -46,4 +46,26 @@ export async function probeProvider(prisma: PrismaClientLike): Promise<Provider>
   const version = String(rows[0]?.v ?? '')
   if (/cockroach/i.test(version)) throw invalidInput('provider', `${version} is not supported`)
   return /postgres/i.test(version) ? 'postgresql' : 'mysql'
+}
+
+/**
+ * Inserts `row` unless a row with the same key (`unique`, a unique selector of the model) exists,
+ * and tells whether it did. A row inserted meanwhile by a concurrent transaction is no error: on
+ * PostgreSQL and MySQL the insert is `INSERT … ON CONFLICT DO NOTHING` / `INSERT IGNORE`, which
+ * waits for that transaction and then skips the row. Prisma has no `skipDuplicates` on SQLite; there
+ * a row committed after this transaction's first read makes its insert fail with `SQLITE_BUSY`
+ * (the transaction is then run again and sees it), so the read is enough.
+ */
+export async function insertIfMissing(
+  model: ModelCalls,
+  provider: Provider,
+  row: object,
+  unique: object,
+): Promise<boolean> {
+  if (provider !== 'sqlite') {
+    return (await model.createMany({ data: [row], skipDuplicates: true })).count === 1
+  }
+  if ((await model.findUnique({ where: unique })) !== null) return false
+  await model.create({ data: row })
+  return true
 }

@@ -79,6 +79,7 @@ export function toCampaign(row: CampaignRow): Campaign {
     updatedAt: row.updatedAt,
     nextSlotAt: row.nextSlotAt,
     lastMailboxId: row.lastMailboxId === null ? null : idOf(row.lastMailboxId),
+    externalId: row.externalId,
   }
 }
 
@@ -135,6 +136,7 @@ export function toSendLogEntry(row: SendLogRow): SendLogEntry {
 /** The columns of a campaign's settings, from the model (for create and update). */
 export function campaignSettings(input: {
   name?: string
+  externalId?: string | null
   timezone?: string
   startHour?: number
   startMinute?: number
@@ -162,6 +164,7 @@ export function campaignSettings(input: {
     'maxEmailsPerDay',
   ] as const
   for (const key of scalars) if (input[key] !== undefined) data[key] = input[key]
+  if (input.externalId !== undefined) data.externalId = input.externalId
   if (input.mailboxIds !== undefined) data.mailboxIds = JSON.stringify(input.mailboxIds)
   if (input.steps !== undefined) data.steps = JSON.stringify(input.steps)
   if (input.variables !== undefined) data.variables = JSON.stringify(input.variables)

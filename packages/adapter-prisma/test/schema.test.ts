@@ -1,13 +1,13 @@
 /**
  * The schema files and the SQL migrations say the same thing: the portable schema is the MySQL one
- * without native types, and every migration creates each model's table with its columns (and
- * nullability) and Prisma's names for its keys and indexes.
+ * without native types, and the migrations of each database, applied in order, create each model's
+ * table with its columns (and nullability) and Prisma's names for its keys and indexes.
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { migration } from './support/clients.js'
+import { migration, migrationFiles } from './support/clients.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const SCALARS = new Set(['String', 'Int', 'BigInt', 'Float', 'DateTime', 'Boolean'])
@@ -43,10 +43,20 @@ function fromSchema(text: string): Map<string, Table> {
   return tables
 }
 
-/** Tables and columns from a migration file. */
+/** Tables and columns from migration files applied in order (`CREATE TABLE`, `ADD COLUMN`). */
 function fromMigration(sql: string): Map<string, Table> {
   const tables = new Map<string, Table>()
-  for (const [, name, body] of sql.matchAll(/CREATE TABLE [`"](\w+)[`"] \(\n([\s\S]*?)\n\)/g)) {
+  const statements =
+    /CREATE TABLE [`"](\w+)[`"] \(\n([\s\S]*?)\n\)|ALTER TABLE [`"](\w+)[`"] ADD COLUMN ([^;]+);/g
+  for (const [, name, body, altered, column] of sql.matchAll(statements)) {
+    if (altered !== undefined) {
+      const table = tables.get(altered)
+      if (table === undefined) throw new Error(`${altered} is altered before it is created`)
+      const match = /^[`"](\w+)[`"] (\w+)/.exec(column!.trim())
+      if (match === null) throw new Error(`unreadable column in ALTER TABLE ${altered}: ${column}`)
+      table.columns.set(match[1]!, { nullable: !/NOT NULL/.test(column!) })
+      continue
+    }
     const columns = new Map<string, { nullable: boolean }>()
     for (const line of body!.split('\n').map((l) => l.trim())) {
       const match = /^[`"](\w+)[`"] (\w+)/.exec(line)
@@ -68,7 +78,12 @@ describe('schema', () => {
     ['mysql', 'schema/mysql/mailcadence.prisma'],
     ['sqlite', 'mailcadence.prisma'],
   ] as const) {
-    it(`matches migrations/${provider}/001_init.sql`, () => {
+    it(`matches migrations/${provider}/*.sql, applied in order`, () => {
+      // Numbered 001, 002, … with no gap, and the same files for every database.
+      const files = migrationFiles(provider)
+      expect(files.map((f) => Number(f.slice(0, 3)))).toEqual(files.map((_, i) => i + 1))
+      expect(files).toEqual(migrationFiles('postgresql'))
+      expect(files).toContain('002_import.sql')
       const expected = fromSchema(readFileSync(`${root}${file}`, 'utf8'))
       const sql = migration(provider)
       const actual = fromMigration(sql)

@@ -4,12 +4,13 @@
  * Status changes lock the campaign row (`FOR NO KEY UPDATE`, the same lock every reservation of
  * the campaign takes), so once a pause or stop has committed no reservation can see the old status.
  */
-import type {
-  Campaign,
-  CampaignPatch,
-  CampaignStatus,
-  NewCampaign,
-  RunnableCampaign,
+import {
+  type Campaign,
+  type CampaignPatch,
+  type CampaignStatus,
+  MailcadenceError,
+  type NewCampaign,
+  type RunnableCampaign,
 } from '@mailcadence/core'
 import type { Session } from '../db.js'
 import { isId, validIds } from '../ids.js'
@@ -31,9 +32,15 @@ const SETTINGS = {
   mailboxIds: ['mailbox_ids', 'text[]'],
   steps: ['steps', 'jsonb'],
   variables: ['variables', 'text[]'],
-} as const satisfies Record<keyof NewCampaign, readonly [string, string]>
+} as const satisfies Record<Setting, readonly [string, string]>
 
-function settingValue(field: keyof NewCampaign, value: unknown): unknown {
+/** `externalId` is the campaign's identity in another system, set once at creation: not a setting. */
+type Setting = Exclude<keyof NewCampaign, 'externalId'>
+
+/** Attempts to read back the campaign that won a concurrent create with the same `externalId`. */
+const EXTERNAL_ID_ATTEMPTS = 3
+
+function settingValue(field: Setting, value: unknown): unknown {
   // jsonb travels as text: pg would otherwise send a JS array as a PostgreSQL array literal.
   return field === 'steps' ? JSON.stringify(value) : value
 }
@@ -44,18 +51,39 @@ export async function createCampaign(
   input: NewCampaign,
   now: Date,
 ): Promise<Campaign> {
-  const fields = Object.keys(SETTINGS) as Array<keyof NewCampaign>
+  const fields = Object.keys(SETTINGS) as Setting[]
   const values: unknown[] = fields.map((f) => settingValue(f, input[f]))
-  values.push(now)
+  const externalId = input.externalId ?? null
+  values.push(now, externalId)
+  const [nowParam, externalParam] = [`$${values.length - 1}`, `$${values.length}::text`]
   const columns = fields.map((f) => SETTINGS[f][0])
   const params = fields.map((f, i) => `$${i + 1}::${SETTINGS[f][1]}`)
+  // An externalId already taken inserts nothing (ON CONFLICT waits for a concurrent insert of the
+  // same id to commit), and the same statement returns the campaign holding it. Only when that
+  // campaign committed after this statement's snapshot is it invisible here: read it again below.
   const [row] = await s.query<Row>(
-    `INSERT INTO ${t.campaigns} AS c (${columns.join(', ')}, status, created_at, updated_at)
-     VALUES (${params.join(', ')}, 'DRAFT', $${values.length}, $${values.length})
-     RETURNING ${campaignColumns('c')}`,
+    `WITH inserted AS (
+       INSERT INTO ${t.campaigns} AS c (${columns.join(', ')}, external_id, status, created_at, updated_at)
+       VALUES (${params.join(', ')}, ${externalParam}, 'DRAFT', ${nowParam}, ${nowParam})
+       ON CONFLICT (external_id) DO NOTHING
+       RETURNING ${campaignColumns('c')}
+     )
+     SELECT * FROM inserted
+     UNION ALL
+     SELECT ${campaignColumns('c')} FROM ${t.campaigns} c
+     WHERE ${externalParam} IS NOT NULL AND c.external_id = ${externalParam}
+       AND NOT EXISTS (SELECT 1 FROM inserted)`,
     values,
   )
-  return toCampaign(row!)
+  if (row) return toCampaign(row)
+  for (let attempt = 0; externalId !== null && attempt < EXTERNAL_ID_ATTEMPTS; attempt++) {
+    const existing = await getCampaignByExternalId(s, t, externalId)
+    if (existing) return existing
+  }
+  throw new MailcadenceError(
+    'store-conflict',
+    `campaign with externalId ${JSON.stringify(externalId)} was neither created nor found`,
+  )
 }
 
 export async function getCampaign(s: Session, t: Tables, id: string): Promise<Campaign | null> {
@@ -63,6 +91,18 @@ export async function getCampaign(s: Session, t: Tables, id: string): Promise<Ca
   const [row] = await s.query<Row>(`SELECT ${campaignColumns('c')} FROM ${t.campaigns} c WHERE c.id = $1`, [
     id,
   ])
+  return row ? toCampaign(row) : null
+}
+
+export async function getCampaignByExternalId(
+  s: Session,
+  t: Tables,
+  externalId: string,
+): Promise<Campaign | null> {
+  const [row] = await s.query<Row>(
+    `SELECT ${campaignColumns('c')} FROM ${t.campaigns} c WHERE c.external_id = $1`,
+    [externalId],
+  )
   return row ? toCampaign(row) : null
 }
 
@@ -76,7 +116,7 @@ export async function updateCampaign(
   if (!isId(id)) return null
   const values: unknown[] = [id, now]
   const sets = ['updated_at = $2']
-  for (const field of Object.keys(SETTINGS) as Array<keyof NewCampaign>) {
+  for (const field of Object.keys(SETTINGS) as Setting[]) {
     const value = patch[field]
     if (value === undefined) continue
     values.push(settingValue(field, value))

@@ -20,7 +20,7 @@ import { leadColumns, type Row, toLead } from './rows.js'
 import { lockKey, type Tables } from './schema.js'
 
 /** Address buckets for the intake/suppression locks: few enough for one call to take them all. */
-const BUCKETS = 64
+export const BUCKETS = 64
 
 export async function addLeads(
   s: Session,
@@ -36,7 +36,8 @@ export async function addLeads(
     if (!campaign) throw notFound()
     if (leads.length === 0) return { added: [], duplicates: 0, suppressed: [] }
     const keys = leads.map((l) => l.emailKey)
-    // Shared: intakes do not wait for each other, only for a suppression of one of their addresses.
+    // Shared: intakes do not wait for each other, only for a suppression or an import (importLeads
+    // takes these locks exclusively) of one of their addresses.
     await tx.query(
       `SELECT pg_advisory_xact_lock_shared($1::int, b)
        FROM (SELECT DISTINCT hashtext(k) & ${BUCKETS - 1} AS b FROM unnest($2::text[]) k ORDER BY 1) buckets`,
@@ -99,6 +100,16 @@ export async function getLead(
     [campaignId, emailKey],
   )
   return row ? toLead(row) : null
+}
+
+/** Every lead of a campaign, oldest first (ties in insertion order). Not on the hot path. */
+export async function listLeads(s: Session, t: Tables, campaignId: string): Promise<Lead[]> {
+  if (!isId(campaignId)) return []
+  const rows = await s.query<Row>(
+    `SELECT ${leadColumns('l')} FROM ${t.leads} l WHERE l.campaign_id = $1 ORDER BY l.created_at, l.id`,
+    [campaignId],
+  )
+  return rows.map((r) => toLead(r))
 }
 
 export async function stopLead(

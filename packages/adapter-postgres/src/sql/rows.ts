@@ -58,6 +58,7 @@ const CAMPAIGN = [
   'max_emails_per_day',
   'next_slot_at',
   'last_mailbox_id::text AS last_mailbox_id',
+  'external_id',
   'created_at',
   'updated_at',
 ] as const
@@ -165,6 +166,7 @@ export function toCampaign(r: Row): Campaign {
     maxEmailsPerDay: Number(r.max_emails_per_day),
     nextSlotAt: dateOrNull(r.next_slot_at),
     lastMailboxId: textOrNull(r.last_mailbox_id),
+    externalId: textOrNull(r.external_id),
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   }

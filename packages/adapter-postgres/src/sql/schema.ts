@@ -32,6 +32,7 @@ export interface Tables {
   items: string
   sendLog: string
   mailboxDays: string
+  externalSends: string
 }
 
 export function tablesOf(schema: string): Tables {
@@ -45,6 +46,7 @@ export function tablesOf(schema: string): Tables {
     items: `${s}.queue_items`,
     sendLog: `${s}.send_log`,
     mailboxDays: `${s}.mailbox_day_counts`,
+    externalSends: `${s}.external_sends`,
   }
 }
 

@@ -4,7 +4,7 @@
  * scripts/generate-test-clients.mjs) on each of them.
  */
 import { randomBytes } from 'node:crypto'
-import { readFileSync, rmSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -28,6 +28,7 @@ export type ClientClass = new (options: { adapter: unknown }) => TestClient
 
 /** The tables, children first (for deleting). */
 export const TABLES = [
+  'mailcadence_external_sends',
   'mailcadence_send_log',
   'mailcadence_queue_items',
   'mailcadence_leads',
@@ -38,8 +39,18 @@ export const TABLES = [
   'mailcadence_mailboxes',
 ]
 
+/** The provider's numbered migration files (`001_init.sql`, `002_import.sql`, …), in order. */
+export function migrationFiles(provider: TestProvider): string[] {
+  return readdirSync(join(root, 'migrations', provider))
+    .filter((file) => /^\d+_\w+\.sql$/.test(file))
+    .sort()
+}
+
+/** Every migration of the provider, in order, as one SQL text (how a new database is created). */
 export function migration(provider: TestProvider): string {
-  return readFileSync(join(root, 'migrations', provider, '001_init.sql'), 'utf8')
+  return migrationFiles(provider)
+    .map((file) => readFileSync(join(root, 'migrations', provider, file), 'utf8'))
+    .join('\n')
 }
 
 /** The generated `PrismaClient` class of a provider (see scripts/generate-test-clients.mjs). */

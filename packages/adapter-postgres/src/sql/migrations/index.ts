@@ -4,6 +4,7 @@
  * its `mailcadence_migrations` table; released migrations are never edited, only added to.
  */
 import init from './001_init.sql'
+import importing from './002_import.sql'
 
 export interface Migration {
   version: number
@@ -11,4 +12,7 @@ export interface Migration {
   sql: string
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: '001_init', sql: init }]
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: '001_init', sql: init },
+  { version: 2, name: '002_import', sql: importing },
+]

@@ -1,0 +1,269 @@
+/**
+ * Migration from another sender: `importLeads` (leads with the steps that sender already sent) and
+ * `recordExternalSends` (its sends, counted once each against the day limits).
+ *
+ * `importLeads` runs on the terms of `addLeads`: it locks its campaign's row first, so intakes of
+ * one campaign take turns and the unique key on (campaign, address) is never raced, and everything
+ * it writes for a lead (the lead, its sent history and send-log rows, its next step) is in one
+ * transaction, so a lead is imported whole or not at all. `recordExternalSends` inserts the send's
+ * key if it is missing (the unique key decides between concurrent calls) and counts only when it
+ * did, so a key is counted once however often, and by however many processes, it is recorded.
+ */
+import type { ExternalSend, ImportedLead, ImportLeadsOutcome, Lead } from '@mailcadence/core'
+import type { LeadRow, Models } from './client.js'
+import { addToDay } from './counters.js'
+import { invalidInput } from './errors.js'
+import { chunks, knownKeys, lockCampaign } from './leads.js'
+import { insertIfMissing, type Provider } from './provider.js'
+import { idOf, parseId, parseIds, toLead } from './rows.js'
+
+/** Leads per `importLeads` transaction (each brings several rows: its history and next step). */
+export const IMPORT_LEADS_PER_TRANSACTION = 1000
+
+/** Sends per `recordExternalSends` transaction. */
+export const EXTERNAL_SENDS_PER_TRANSACTION = 50
+
+/** Longest `key` of an external send, and `externalId` of a campaign (the MySQL columns' length). */
+export const MAX_KEY_LENGTH = 255
+
+/**
+ * Checks what the database would refuse (or, with MySQL's `INSERT IGNORE`, silently cut) before
+ * anything is written: mailbox ids this store can hold, and one row per step of a lead.
+ */
+export function checkImportedLeads(leads: readonly ImportedLead[]): void {
+  for (const [i, lead] of leads.entries()) {
+    const steps = new Set<number>()
+    for (const [j, sent] of lead.history.entries()) {
+      if (parseId(sent.mailboxId) === undefined) {
+        throw invalidInput(
+          `leads[${i}].history[${j}].mailboxId`,
+          `${sent.mailboxId} is not a mailbox of this store`,
+        )
+      }
+      if (steps.has(sent.step)) throw invalidInput(`leads[${i}].history`, `step ${sent.step} appears twice`)
+      steps.add(sent.step)
+    }
+    const next = lead.next
+    if (next === null) continue
+    if (next.mailboxId !== null && parseId(next.mailboxId) === undefined) {
+      throw invalidInput(`leads[${i}].next.mailboxId`, `${next.mailboxId} is not a mailbox of this store`)
+    }
+    if (steps.has(next.step)) {
+      throw invalidInput(`leads[${i}].next`, `step ${next.step} is already in the lead's history`)
+    }
+  }
+}
+
+/**
+ * Imports one slice of an `importLeads` call, in one transaction. `refused` holds the suppressed
+ * addresses earlier slices of the same call refused (read only: the caller merges `outcome`).
+ */
+export async function importLeads(
+  tx: Models,
+  campaignIdText: string,
+  leads: readonly ImportedLead[],
+  now: Date,
+  refused: ReadonlySet<string> = new Set(),
+): Promise<ImportLeadsOutcome> {
+  const campaignId = await lockCampaign(tx, campaignIdText)
+  const { present, suppressed } = await knownKeys(tx, campaignId, leads)
+
+  const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [] }
+  const refusedNow = new Set(refused)
+  const fresh: ImportedLead[] = []
+  for (const lead of leads) {
+    const key = lead.emailKey
+    if (present.has(key)) {
+      outcome.existing.push(key)
+      continue
+    }
+    if (suppressed.has(key) || refusedNow.has(key)) {
+      // Listed once, however often the call repeats it.
+      if (!refusedNow.has(key)) outcome.suppressed.push(key)
+      refusedNow.add(key)
+      continue
+    }
+    present.add(key)
+    fresh.push(lead)
+  }
+
+  const rowsByKey = new Map<string, LeadRow>()
+  for (const part of chunks(fresh)) {
+    await tx.mcLead.createMany({
+      data: part.map((lead) => ({
+        campaignId,
+        email: lead.email,
+        emailKey: lead.emailKey,
+        firstName: lead.firstName,
+        lastName: lead.lastName,
+        company: lead.company,
+        variables: JSON.stringify(lead.variables),
+        status: lead.status,
+        createdAt: now,
+        updatedAt: now,
+      })),
+    })
+    const rows = (await tx.mcLead.findMany({
+      where: { campaignId, emailKey: { in: part.map((l) => l.emailKey) } },
+      orderBy: { id: 'asc' },
+    })) as LeadRow[]
+    for (const row of rows) rowsByKey.set(row.emailKey, row)
+
+    // Each lead's history as `sent` items (with their send-log rows, so no step of it can ever be
+    // sent again), then its next step as `pending`, which carries the thread on; in the leads'
+    // order, so ids follow it.
+    const items: object[] = []
+    const sendLog: object[] = []
+    for (const lead of part) {
+      const leadId = rowsByKey.get(lead.emailKey)!.id
+      for (const sent of lead.history) {
+        const mailboxId = parseId(sent.mailboxId)!
+        items.push({
+          campaignId,
+          leadId,
+          step: sent.step,
+          status: 'sent',
+          scheduledAt: sent.sentAt,
+          attempts: 0,
+          mailboxId,
+          references: '[]',
+          messageId: sent.messageId,
+          sentAt: sent.sentAt,
+          createdAt: now,
+          updatedAt: now,
+        })
+        sendLog.push({
+          campaignId,
+          leadId,
+          step: sent.step,
+          mailboxId,
+          messageId: sent.messageId,
+          to: lead.email,
+          subject: sent.subject,
+          sentAt: sent.sentAt,
+        })
+      }
+      const next = lead.next
+      if (next !== null) {
+        items.push({
+          campaignId,
+          leadId,
+          step: next.step,
+          status: 'pending',
+          scheduledAt: next.scheduledAt,
+          attempts: 0,
+          mailboxId: next.mailboxId === null ? null : parseId(next.mailboxId)!,
+          references: JSON.stringify(next.references),
+          threadSubject: next.threadSubject,
+          createdAt: now,
+          updatedAt: now,
+        })
+      }
+    }
+    for (const rows of chunks(items)) await tx.mcQueueItem.createMany({ data: rows })
+    for (const rows of chunks(sendLog)) await tx.mcSendLog.createMany({ data: rows })
+  }
+  outcome.imported = fresh.map((lead): Lead => toLead(rowsByKey.get(lead.emailKey)!))
+  return outcome
+}
+
+/**
+ * Checks the keys before anything is written: MySQL's `INSERT IGNORE` would cut a longer one to the
+ * column's length silently, and two keys could then become one.
+ */
+export function checkExternalSends(sends: readonly ExternalSend[]): void {
+  for (const [i, send] of sends.entries()) {
+    if (typeof send.key !== 'string' || send.key.length === 0 || send.key.length > MAX_KEY_LENGTH) {
+      throw invalidInput(`sends[${i}].key`, `must be a string of 1 to ${MAX_KEY_LENGTH} characters`)
+    }
+  }
+}
+
+/**
+ * Records a batch of another system's sends in one transaction, each once per key; returns how
+ * many keys were new. First the keys, each inserted if missing (the unique key decides between
+ * concurrent calls), then the counts of the new ones, summed per campaign and per mailbox day.
+ * Both in a fixed order (keys sorted, then campaign rows, campaign days, mailbox days by id, as a
+ * reservation takes them), so concurrent batches and reservations never wait on each other in a
+ * cycle. Campaigns are never deleted by the store, so which of them exist is read once.
+ */
+export async function recordExternalSendBatch(
+  tx: Models,
+  provider: Provider,
+  sends: readonly ExternalSend[],
+  now: Date,
+): Promise<number> {
+  const wanted = parseIds(sends.flatMap((send) => (send.campaign === undefined ? [] : [send.campaign.id])))
+  const campaigns = new Set<string>()
+  if (wanted.length > 0) {
+    const rows = (await tx.mcCampaign.findMany({
+      where: { id: { in: wanted } },
+      select: { id: true },
+    })) as Array<{ id: bigint }>
+    for (const row of rows) campaigns.add(idOf(row.id))
+  }
+
+  const slots = new Map<bigint, Date>()
+  const campaignDays = new DayCounts()
+  const mailboxDays = new DayCounts()
+  let recorded = 0
+  for (const send of [...sends].sort((a, b) => compare(a.key, b.key))) {
+    // Ids this store never issued are no mailbox or campaign of its own: nothing to count there.
+    const mailboxId = send.mailbox === undefined ? undefined : parseId(send.mailbox.id)
+    const campaign =
+      send.campaign !== undefined && campaigns.has(send.campaign.id) ? send.campaign : undefined
+    const campaignId = campaign === undefined ? undefined : parseId(campaign.id)
+    const row = {
+      key: send.key,
+      mailboxId: mailboxId ?? null,
+      mailboxDayKey: mailboxId === undefined ? null : send.mailbox!.dayKey,
+      campaignId: campaignId ?? null,
+      campaignDayKey: campaign?.dayKey ?? null,
+      createdAt: now,
+    }
+    if (!(await insertIfMissing(tx.mcExternalSend, provider, row, { key: send.key }))) continue
+    recorded += 1
+    if (mailboxId !== undefined) mailboxDays.add(mailboxId, send.mailbox!.dayKey)
+    if (campaign === undefined || campaignId === undefined) continue
+    campaignDays.add(campaignId, campaign.dayKey)
+    const slot = slots.get(campaignId)
+    if (campaign.nextSlotAt !== null && (slot === undefined || campaign.nextSlotAt > slot)) {
+      slots.set(campaignId, campaign.nextSlotAt)
+    }
+  }
+
+  for (const [campaignId, nextSlotAt] of [...slots].sort(([a], [b]) => compare(a, b))) {
+    // Only ever later: a compare-and-set, so concurrent moves end at the latest slot.
+    await tx.mcCampaign.updateMany({
+      where: { id: campaignId, OR: [{ nextSlotAt: null }, { nextSlotAt: { lt: nextSlotAt } }] },
+      data: { nextSlotAt },
+    })
+  }
+  for (const day of campaignDays.sorted()) {
+    await addToDay(tx, provider, 'campaign', day.id, day.dayKey, day.sends)
+  }
+  for (const day of mailboxDays.sorted()) {
+    await addToDay(tx, provider, 'mailbox', day.id, day.dayKey, day.sends)
+  }
+  return recorded
+}
+
+function compare<T extends string | bigint>(a: T, b: T): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** Sends per (owner, day), listed in the order their locks are taken: by owner id, then day. */
+class DayCounts {
+  private readonly days = new Map<string, { id: bigint; dayKey: string; sends: number }>()
+
+  add(id: bigint, dayKey: string): void {
+    const key = `${id}|${dayKey}`
+    const day = this.days.get(key)
+    if (day === undefined) this.days.set(key, { id, dayKey, sends: 1 })
+    else day.sends += 1
+  }
+
+  sorted(): Array<{ id: bigint; dayKey: string; sends: number }> {
+    return [...this.days.values()].sort((a, b) => compare(a.id, b.id) || compare(a.dayKey, b.dayKey))
+  }
+}
