@@ -268,34 +268,7 @@ export function insertItem(
   },
   now: number,
 ): ItemRecord {
-  state.seq.item += 1
-  const num = state.seq.item
-  const item: ItemRecord = {
-    id: String(num),
-    num,
-    campaignId: cs.campaign.id,
-    lead,
-    step: fields.step,
-    status: 'pending',
-    scheduledAt: fields.scheduledAt,
-    attempts: 0,
-    mailboxId: fields.mailboxId,
-    references: fields.references,
-    messageId: null,
-    threadSubject: fields.threadSubject,
-    leaseToken: null,
-    leaseUntil: null,
-    lastError: null,
-    sentAt: null,
-    createdAt: now,
-    updatedAt: now,
-    resCampaignDayKey: null,
-    resMailboxDayKey: null,
-  }
-  state.items.set(item.id, item)
-  cs.items.push(item)
-  lead.items.push(item)
-  cs.counts.pending += 1
+  const item = addItem(state, cs, lead, { ...fields, status: 'pending' }, now)
   indexPending(cs, item)
   return item
 }
@@ -311,34 +284,22 @@ export function insertSentItem(
   sent: { step: number; sentAt: number; mailboxId: string; messageId: string; subject: string },
   now: number,
 ): void {
-  state.seq.item += 1
-  const num = state.seq.item
-  const item: ItemRecord = {
-    id: String(num),
-    num,
-    campaignId: cs.campaign.id,
+  addItem(
+    state,
+    cs,
     lead,
-    step: sent.step,
-    status: 'sent',
-    scheduledAt: sent.sentAt,
-    attempts: 0,
-    mailboxId: sent.mailboxId,
-    references: [],
-    messageId: sent.messageId,
-    threadSubject: null,
-    leaseToken: null,
-    leaseUntil: null,
-    lastError: null,
-    sentAt: sent.sentAt,
-    createdAt: now,
-    updatedAt: now,
-    resCampaignDayKey: null,
-    resMailboxDayKey: null,
-  }
-  state.items.set(item.id, item)
-  cs.items.push(item)
-  lead.items.push(item)
-  cs.counts.sent += 1
+    {
+      step: sent.step,
+      status: 'sent',
+      scheduledAt: sent.sentAt,
+      mailboxId: sent.mailboxId,
+      references: [],
+      threadSubject: null,
+      messageId: sent.messageId,
+      sentAt: sent.sentAt,
+    },
+    now,
+  )
   cs.sendLog.push({
     campaignId: cs.campaign.id,
     leadId: lead.id,
@@ -349,6 +310,49 @@ export function insertSentItem(
     subject: sent.subject,
     sentAt: sent.sentAt,
   })
+}
+
+/** Creates an item in `status` and adds it to the item maps and counts (not to the pending indexes). */
+function addItem(
+  state: State,
+  cs: CampaignRecord,
+  lead: LeadRecord,
+  fields: Pick<ItemRecord, 'step' | 'scheduledAt' | 'mailboxId' | 'references' | 'threadSubject'> & {
+    status: 'pending' | 'sent'
+    messageId?: string
+    sentAt?: number
+  },
+  now: number,
+): ItemRecord {
+  state.seq.item += 1
+  const num = state.seq.item
+  const item: ItemRecord = {
+    id: String(num),
+    num,
+    campaignId: cs.campaign.id,
+    lead,
+    step: fields.step,
+    status: fields.status,
+    scheduledAt: fields.scheduledAt,
+    attempts: 0,
+    mailboxId: fields.mailboxId,
+    references: fields.references,
+    messageId: fields.messageId ?? null,
+    threadSubject: fields.threadSubject,
+    leaseToken: null,
+    leaseUntil: null,
+    lastError: null,
+    sentAt: fields.sentAt ?? null,
+    createdAt: now,
+    updatedAt: now,
+    resCampaignDayKey: null,
+    resMailboxDayKey: null,
+  }
+  state.items.set(item.id, item)
+  cs.items.push(item)
+  lead.items.push(item)
+  cs.counts[fields.status] += 1
+  return item
 }
 
 /** Cancels one pending item; it stays in its heap until it reaches the top (lazy deletion). */

@@ -7,6 +7,7 @@ import { emailKey } from '../model/validate.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
 import { gapRange } from '../policy/pacing.js'
 import type { SendLogEntry } from '../store.js'
+import { rowsByAddress } from './plan.js'
 import type { LegacySend } from './types.js'
 
 export interface CompareInput {
@@ -98,7 +99,7 @@ export function compareWithLegacy(input: CompareInput): Comparison {
   // Legacy rows get their step from their order when they do not say it.
   const legacyBefore = new Map<string, Date>()
   const legacy = new Map<string, { email: string; step: number; at: Date }>()
-  for (const rows of groupByAddress(input.legacy).values()) {
+  for (const rows of rowsByAddress(input.legacy).values()) {
     for (const [i, row] of rows.entries()) {
       const step = row.step ?? i
       const k = key(row.to, step)
@@ -214,9 +215,7 @@ function plannedPolicyBreaches(input: CompareInput, planned: readonly SendLogEnt
         `planned send to ${entry.to} at ${iso(entry.sentAt)} is outside the window`,
       )
     } else {
-      const n = (perCampaignDay.get(campaignDay) ?? 0) + 1
-      perCampaignDay.set(campaignDay, n)
-      if (n === campaign.maxEmailsPerDay + 1)
+      if (countUp(perCampaignDay, campaignDay) === campaign.maxEmailsPerDay + 1)
         breach(
           'over-campaign-limit',
           entry,
@@ -226,10 +225,7 @@ function plannedPolicyBreaches(input: CompareInput, planned: readonly SendLogEnt
     const mailbox = mailboxes.get(entry.mailboxId)
     if (mailbox) {
       const day = dayKey(entry.sentAt, mailbox.timezone)
-      const k = `${mailbox.id}|${day}`
-      const n = (perMailboxDay.get(k) ?? 0) + 1
-      perMailboxDay.set(k, n)
-      if (n === mailbox.dailyEmailLimit + 1)
+      if (countUp(perMailboxDay, `${mailbox.id}|${day}`) === mailbox.dailyEmailLimit + 1)
         breach(
           'over-mailbox-limit',
           entry,
@@ -248,15 +244,11 @@ function plannedPolicyBreaches(input: CompareInput, planned: readonly SendLogEnt
   return out
 }
 
-function groupByAddress(rows: readonly LegacySend[]): Map<string, LegacySend[]> {
-  const map = new Map<string, LegacySend[]>()
-  for (const row of [...rows].sort((a, b) => a.sentAt.getTime() - b.sentAt.getTime())) {
-    const k = emailKey(row.to)
-    const list = map.get(k)
-    if (list) list.push(row)
-    else map.set(k, [row])
-  }
-  return map
+/** Adds one to a count and returns it. */
+function countUp(counts: Map<string, number>, key: string): number {
+  const n = (counts.get(key) ?? 0) + 1
+  counts.set(key, n)
+  return n
 }
 
 function firstAt(row: ComparisonRow): number {

@@ -47,7 +47,7 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
   checkSendLog(input.sendLog ?? [])
   const issues: ImportIssue[] = []
   const byAddress = new Map(ctx.mailboxes.map((m) => [emailKey(m.email), m]))
-  const log = groupLog(input.sendLog ?? [])
+  const log = rowsByAddress(input.sendLog ?? [])
   const leadKeys = new Set<string>()
   const required = requiredVariables(campaign)
   const leads: ImportedLead[] = []
@@ -336,8 +336,8 @@ function checkSendLog(rows: readonly LegacySend[]): void {
   })
 }
 
-/** The log's rows by recipient, oldest first. */
-function groupLog(rows: readonly LegacySend[]): Map<string, LegacySend[]> {
+/** The log's rows by recipient (`emailKey`), each list oldest first. */
+export function rowsByAddress(rows: readonly LegacySend[]): Map<string, LegacySend[]> {
   const byLead = new Map<string, LegacySend[]>()
   for (const row of rows) {
     const key = emailKey(row.to)
