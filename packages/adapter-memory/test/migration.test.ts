@@ -309,6 +309,20 @@ describe('parallel running', () => {
     expect(isMailcadenceError(error, 'invalid-input') && error.field).toBe('sends.mailboxId[0]')
   })
 
+  it('a legacy send recorded for its mailbox before its campaign came in still counts for the campaign', async () => {
+    const { scheduler, anna, ben } = await setUp()
+    // Eva's 11:55 send (row 3) was recorded live while the campaign was still only in the legacy system.
+    await scheduler.recordExternalSends([{ id: '3', mailboxId: anna.id, sentAt: at('2026-01-05T11:55:00Z') }])
+    const { campaignId, recordedSends } = await scheduler.importCampaign(
+      legacyCampaign([anna.id, ben.id], { sentToday: {} }),
+    )
+    expect(recordedSends).toBe(1) // row 3's campaign part (with the pacing after it)
+    const explained = await scheduler.explain(campaignId)
+    expect(explained.campaignDailySent).toBe(1)
+    expect(explained.mailboxes.find((m) => m.id === anna.id)).toMatchObject({ currentDailySent: 1 })
+    expect((await scheduler.getCampaign(campaignId)).nextSlotAt).toEqual(PACED)
+  })
+
   it('campaignFilter may be async (a per-campaign flag in the host database)', async () => {
     const useV2 = new Map<string, boolean>()
     const { scheduler, transport, anna, ben, clock } = await setUp({

@@ -237,12 +237,12 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
 /**
  * Today's sends of the other system to count here, so limits hold across both on the day of the
  * switch. Each of this campaign's rows of today takes its mailbox's count and the campaign's,
- * keyed by its id (as `scheduler.recordExternalSends` keys them, so a row recorded live during
- * parallel running is not counted again); the last row also carries the pacing slot after it. What
- * `sentToday` says a mailbox sent beyond the log's rows (other campaigns) is counted as its n-th
- * legacy send of the day, so a second import counts only what is new. That remainder may count a
- * send twice when a campaign sharing the mailbox is imported later the same day (its rows are then
- * counted by id): an error on the safe side, never past a limit.
+ * keyed by its id (see `legacySendParts`: a row recorded live during parallel running is not
+ * counted again); the last row also carries the pacing slot after it. What `sentToday` says a
+ * mailbox sent beyond the log's rows (other campaigns) is counted as its n-th legacy send of the
+ * day, so a second import counts only what is new. Rows of other campaigns in that remainder are
+ * counted again if they are later recorded or imported by id the same day: an error on the safe
+ * side, never past a limit (hence: `sentToday` on the first switch, before live recording).
  */
 function planTodaysSends(input: ImportInput, ctx: PlanContext, report: ImportPlan['report']): PlannedSend[] {
   const { campaign, now } = ctx
@@ -260,20 +260,22 @@ function planTodaysSends(input: ImportInput, ctx: PlanContext, report: ImportPla
   report.nextSlotAt = nextSlotAt && nextSlotAt > now ? nextSlotAt : null
 
   for (const row of rows) {
-    const send: PlannedSend = { key: legacySendKey(row.id) }
     const mailbox = row.mailbox === undefined ? undefined : mailboxes.get(emailKey(row.mailbox))
     const mailboxDay = mailbox ? dayKey(row.sentAt, mailbox.timezone) : undefined
-    if (mailbox && mailboxDay !== undefined && mailboxDay === mailboxToday.get(mailbox.id)) {
-      send.mailbox = { id: mailbox.id, dayKey: mailboxDay }
-      logged.set(mailbox.id, (logged.get(mailbox.id) ?? 0) + 1)
-    }
+    const countsForMailbox =
+      mailbox && mailboxDay !== undefined && mailboxDay === mailboxToday.get(mailbox.id)
+    if (countsForMailbox) logged.set(mailbox.id, (logged.get(mailbox.id) ?? 0) + 1)
     const day = campaignDay(row.sentAt)
     // The last row carries the pacing slot even from an earlier day (a store ignores old counts).
-    if (day === today || row === last) {
-      send.campaign = { dayKey: day, nextSlotAt: row === last ? nextSlotAt : null }
-      if (day === today) report.counted.campaign += 1
-    }
-    if (send.mailbox || send.campaign) sends.push(send)
+    const countsForCampaign = day === today || row === last
+    if (day === today) report.counted.campaign += 1
+    sends.push(
+      ...legacySendParts(
+        row.id,
+        countsForMailbox ? { id: mailbox.id, dayKey: mailboxDay } : undefined,
+        countsForCampaign ? { dayKey: day, nextSlotAt: row === last ? nextSlotAt : null } : undefined,
+      ),
+    )
   }
   if (report.counted.campaign > campaign.maxEmailsPerDay) {
     report.issues.push({
@@ -290,7 +292,7 @@ function planTodaysSends(input: ImportInput, ctx: PlanContext, report: ImportPla
     const reported = Object.entries(input.sentToday ?? {}).find(([a]) => emailKey(a) === address)?.[1] ?? 0
     for (let i = 0; i < reported - fromLog; i++) {
       sends.push({
-        key: `legacy-mailbox:${mailbox.id}:${day}:${i}`,
+        key: `legacy-mailbox-day:${mailbox.id}:${day}:${i}`,
         mailbox: { id: mailbox.id, dayKey: day },
       })
     }
@@ -309,9 +311,21 @@ function planTodaysSends(input: ImportInput, ctx: PlanContext, report: ImportPla
   return sends
 }
 
-/** The key of one of the other system's sends, from its id: shared by imports and live recording. */
-export function legacySendKey(id: string): string {
-  return `legacy:${id}`
+/**
+ * One of the other system's sends as the store counts it: its mailbox part and its campaign part,
+ * each under a key of its own made from the send's id (the same for imports and live recording).
+ * Apart, a send first recorded for its mailbox alone (its campaign not imported yet) still counts
+ * for its campaign when the campaign comes in, and never twice for either.
+ */
+export function legacySendParts<C extends object>(
+  id: string,
+  mailbox: { id: string; dayKey: string } | undefined,
+  campaign: C | undefined,
+): Array<{ key: string; mailbox?: { id: string; dayKey: string }; campaign?: C }> {
+  return [
+    ...(mailbox ? [{ key: `legacy-mailbox:${id}`, mailbox }] : []),
+    ...(campaign ? [{ key: `legacy-campaign:${id}`, campaign }] : []),
+  ]
 }
 
 /** The thread's Message-IDs, oldest first, always ending with the progress's own. */

@@ -27,8 +27,11 @@ export interface ImportInput {
   sendLog?: readonly LegacySend[]
   /**
    * Sends each mailbox made today in the other system, over all its campaigns (the seed's
-   * `Mailbox.currentDailySent`), by mailbox address, so that the mailbox's daily limit holds
-   * across both systems on the day of the switch. Default: today's rows of `sendLog`.
+   * `Mailbox.currentDailySent`, holding the legacy sender's sends only), by mailbox address, so
+   * that the mailbox's daily limit holds across both systems on the day of the switch. Give it on
+   * a mailbox's first switch, before `recordExternalSends` counts the legacy sends live: sends it
+   * covers that are later recorded by id are counted twice (fewer sends that day, never more).
+   * Default: today's rows of `sendLog`.
    */
   sentToday?: Readonly<Record<string, number>>
   /**
@@ -142,7 +145,10 @@ export interface ImportReport {
 /** What `importCampaign` did. */
 export interface ImportResult extends ImportReport {
   campaignId: string
-  /** Sends of the other system counted by this import (0 when importing again). */
+  /**
+   * Day counts this import added for the other system's sends (one per send for its mailbox, one
+   * for the campaign): 0 when importing again.
+   */
   recordedSends: number
 }
 

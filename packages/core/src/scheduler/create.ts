@@ -84,7 +84,9 @@ export interface Scheduler {
   importCampaign(input: ImportInput): Promise<ImportResult>
   /**
    * Counts sends the other system makes while both run (its send-log rows), so daily limits of
-   * shared mailboxes and campaigns hold across both. Each id is counted once.
+   * shared mailboxes and campaigns hold across both. A send counts once for its mailbox and once
+   * for its campaign, by id, whenever each is given (a send recorded before its campaign was
+   * imported counts for the campaign at the import). Returns how many counts were new.
    */
   recordExternalSends(sends: readonly ExternalSendInput[]): Promise<{ recorded: number }>
   /**

@@ -4,7 +4,7 @@
  * the pure `planImport` and `buildProgress`; this file reads and writes the store around them.
  */
 import { invalidInput, MailcadenceError } from '../errors.js'
-import { legacySendKey, planImport } from '../migration/plan.js'
+import { legacySendParts, planImport } from '../migration/plan.js'
 import { buildProgress } from '../migration/progress.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
 import type { Campaign } from '../model/types.js'
@@ -131,19 +131,18 @@ export function createMigration(
       }
       await lookup.checkMailboxesExist([...mailboxIds], 'sends.mailboxId')
       const mailboxes = new Map((await store.getMailboxes([...mailboxIds])).map((m) => [m.id, m]))
-      const external = sends.map((send): ExternalSend => {
-        const out: ExternalSend = { key: legacySendKey(send.id) }
+      const external = sends.flatMap((send): ExternalSend[] => {
         const mailbox = send.mailboxId === undefined ? undefined : mailboxes.get(send.mailboxId)
-        if (mailbox) out.mailbox = { id: mailbox.id, dayKey: dayKey(send.sentAt, mailbox.timezone) }
         const campaign = send.campaignId === undefined ? undefined : campaigns.get(send.campaignId)
-        if (campaign) {
-          out.campaign = {
+        return legacySendParts(
+          send.id,
+          mailbox && { id: mailbox.id, dayKey: dayKey(send.sentAt, mailbox.timezone) },
+          campaign && {
             id: campaign.id,
             dayKey: windowDayKey(campaign, send.sentAt) ?? dayKey(send.sentAt, campaign.timezone),
             nextSlotAt: nextSlot(send.sentAt, campaign.delayBetweenEmails, campaign.jitter, options.random),
-          }
-        }
-        return out
+          },
+        )
       })
       return store.recordExternalSends(external, clock.now())
     },

@@ -221,14 +221,11 @@ describe('planImport: today, limits and pacing', () => {
       }),
     )
     expect(sends).toEqual([
+      { key: 'legacy-mailbox:r1', mailbox: { id: '1', dayKey: '2026-01-05' } },
+      { key: 'legacy-campaign:r1', campaign: { dayKey: '2026-01-05', nextSlotAt: null } },
+      { key: 'legacy-mailbox:r2', mailbox: { id: '2', dayKey: '2026-01-05' } },
       {
-        key: 'legacy:r1',
-        mailbox: { id: '1', dayKey: '2026-01-05' },
-        campaign: { dayKey: '2026-01-05', nextSlotAt: null },
-      },
-      {
-        key: 'legacy:r2',
-        mailbox: { id: '2', dayKey: '2026-01-05' },
+        key: 'legacy-campaign:r2',
         // 90 s × (1 + 0.2 × (2 × 0.5 − 1)) after the last send.
         campaign: { dayKey: '2026-01-05', nextSlotAt: new Date(ago(1).getTime() + 90_000) },
       },
@@ -244,10 +241,10 @@ describe('planImport: today, limits and pacing', () => {
         sentToday: { 'BEN@acme.test': 4, 'anna@acme.test': 0 },
       }),
     )
-    expect(sends.filter((s) => s.key.startsWith('legacy-mailbox:')).map((s) => s.key)).toEqual([
-      'legacy-mailbox:2:2026-01-05:0',
-      'legacy-mailbox:2:2026-01-05:1',
-      'legacy-mailbox:2:2026-01-05:2',
+    expect(sends.filter((s) => s.key.startsWith('legacy-mailbox-day:')).map((s) => s.key)).toEqual([
+      'legacy-mailbox-day:2:2026-01-05:0',
+      'legacy-mailbox-day:2:2026-01-05:1',
+      'legacy-mailbox-day:2:2026-01-05:2',
     ])
     expect(report.counted.mailboxes).toEqual({ 'ben@acme.test': 4 })
     expect(report.issues).toEqual([
