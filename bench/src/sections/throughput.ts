@@ -54,7 +54,10 @@ async function manyProcesses(backend: Backend, emails: number, processes: number
   const schema = backend.shared!.schemaOf(store)
   const script = fileURLToPath(new URL('../workers/tick-loop.ts', import.meta.url))
   const children = Array.from({ length: processes }, () =>
-    fork(script, [schema], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    fork(script, [schema, backend.shared!.kind], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
   )
   await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))))
   const started = performance.now()
@@ -78,11 +81,12 @@ async function manyProcesses(backend: Backend, emails: number, processes: number
 const emailsPerRun = (ctx: BenchContext) => (ctx.quick ? 1_000 : 20_000)
 
 export async function throughputSection(ctx: BenchContext, backends: Backend[]): Promise<Row[]> {
-  const emails = emailsPerRun(ctx)
-  const count = emails.toLocaleString('en-US')
   const rows: Row[] = []
   let baseline: Figure | null = null
   for (const backend of backends) {
+    const own = backend.emailsPerRun
+    const emails = own ? (ctx.quick ? own.quick : own.full) : emailsPerRun(ctx)
+    const count = emails.toLocaleString('en-US')
     const one = await measure(ctx.runs, () => oneProcess(backend, emails), { warmup: !ctx.quick })
     if (backend.name === 'postgres') baseline = one
     rows.push({
@@ -106,7 +110,7 @@ export async function throughputSection(ctx: BenchContext, backends: Backend[]):
       })
     }
   }
-  if (baseline) rows.push(...(await competitorRows(ctx, emails, baseline)))
+  if (baseline) rows.push(...(await competitorRows(ctx, emailsPerRun(ctx), baseline)))
   return rows
 }
 

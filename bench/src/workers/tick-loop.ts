@@ -1,18 +1,22 @@
 /**
- * A worker process of the multi-process throughput benchmark: ticks against the shared Postgres
- * schema from the moment the parent says go until nothing is left to send.
+ * A worker process of the multi-process throughput benchmark: ticks against the shared schema (the
+ * Postgres store's, or the Prisma store's with `prisma`) from the moment the parent says go until
+ * nothing is left to send.
  */
 import { createPostgresStore } from '@mailcadence/adapter-postgres'
 import { createScheduler } from '@mailcadence/core'
 import pg from 'pg'
 import { DATABASE_URL } from '../postgres.js'
+import { openPrismaStore } from '../prisma.js'
 import { noopTransport } from '../workload.js'
 
 const schema = process.argv[2]
-if (!schema) throw new Error('usage: tick-loop <schema>')
+const kind = process.argv[3] ?? 'postgres'
+if (!schema) throw new Error('usage: tick-loop <schema> [postgres|prisma]')
 const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 4 })
+const prisma = kind === 'prisma' ? await openPrismaStore(schema, 4) : null
 const scheduler = createScheduler({
-  store: createPostgresStore({ pool, schema }),
+  store: prisma?.store ?? createPostgresStore({ pool, schema }),
   transport: noopTransport,
   lookahead: 0,
   concurrency: 50,
@@ -27,6 +31,7 @@ process.once('message', async () => {
     if (result.sent === 0 && result.campaigns === 0) break
   }
   await scheduler.close()
+  await prisma?.close()
   await pool.end()
   process.send?.(`done ${sent}`)
   process.disconnect?.()

@@ -24,9 +24,8 @@ export function migrate(file: string): void {
     const adapter = dirname(require.resolve('@mailcadence/adapter-prisma/package.json'))
     db.exec(readFileSync(new URL('../prisma/sql/001_app.sql', import.meta.url), 'utf8'))
     const migrations = join(adapter, 'migrations', 'sqlite')
-    for (const name of readdirSync(migrations).filter((f) => /^\d+_.*\.sql$/.test(f)).sort()) {
-      db.exec(readFileSync(join(migrations, name), 'utf8'))
-    }
+    const numbered = readdirSync(migrations).filter((f) => /^\d+_.*\.sql$/.test(f))
+    for (const name of numbered.sort()) db.exec(readFileSync(join(migrations, name), 'utf8'))
   }
   db.close()
 }

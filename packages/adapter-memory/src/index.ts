@@ -289,6 +289,26 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       return out
     },
 
+    async listDueCampaigns(_now, filter) {
+      // Only counters and heap heads are read; a campaign not due is not copied.
+      const dueBefore = filter.dueBefore.getTime()
+      const campaigns: RunnableCampaign[] = []
+      let laterAt = Number.POSITIVE_INFINITY
+      const consider = (cs: CampaignRecord | undefined) => {
+        if (cs === undefined || cs.campaign.status !== 'IN_PROGRESS') return
+        const earliest = earliestPending(cs)
+        if (earliest !== undefined && earliest.scheduledAt > dueBefore) {
+          if (earliest.scheduledAt < laterAt) laterAt = earliest.scheduledAt
+          return
+        }
+        const r = runnable(cs)
+        if (r !== undefined) campaigns.push(r)
+      }
+      if (filter.ids !== undefined) for (const id of new Set(filter.ids)) consider(state.campaigns.get(id))
+      else for (const cs of state.campaigns.values()) consider(cs)
+      return { campaigns, laterAt: laterAt === Number.POSITIVE_INFINITY ? null : new Date(laterAt) }
+    },
+
     // -- leads -----------------------------------------------------------------------------------
 
     async addLeads(campaignId, leads, now) {

@@ -44,12 +44,31 @@ export function reserveOne(state: State, req: ReserveRequest, now: Date): Reserv
   // The oldest due item that can leave is the earliest due head among the heaps that can leave:
   // each candidate mailbox with room (its sticky items), and `unassigned` from the first
   // candidate with room. Heaps of full or non-candidate mailboxes are never looked at.
+  // With a rotation, an unassigned item takes the candidate with room that comes first in rotation
+  // after the campaign's lastMailboxId (candidates outside the rotation after all of them).
   let choice: Choice | undefined
   let firstWithRoom: MailboxCandidate | undefined
-  for (const candidate of req.mailboxes) {
-    const used = state.mailboxDayCounts.get(counterKey(candidate.mailboxId, candidate.dayKey)) ?? 0
+  const rotation = req.rotation === undefined ? undefined : rotationIndex(req.rotation)
+  const size = req.rotation?.length ?? 0
+  const after =
+    rotation === undefined || campaign.lastMailboxId === null
+      ? -1
+      : (rotation.get(campaign.lastMailboxId) ?? -1)
+  let firstKey = Number.POSITIVE_INFINITY
+  const candidates = req.mailboxes
+  for (let ord = 0; ord < candidates.length; ord++) {
+    const candidate = candidates[ord]!
+    const used = state.mailboxDayCounts.get(mailboxKeyOf(candidate.mailboxId, candidate.dayKey)) ?? 0
     if (used >= candidate.dailyEmailLimit) continue
-    firstWithRoom ??= candidate
+    if (rotation === undefined) firstWithRoom ??= candidate
+    else {
+      const at = rotation.get(candidate.mailboxId)
+      const key = at === undefined ? size + ord : (at - after - 1 + size) % size
+      if (key < firstKey) {
+        firstKey = key
+        firstWithRoom = candidate
+      }
+    }
     const heap = cs.byMailbox.get(candidate.mailboxId)
     const top = heap?.peek()
     if (heap === undefined || top === undefined || top.scheduledAt > nowMs) continue
@@ -69,7 +88,7 @@ export function reserveOne(state: State, req: ReserveRequest, now: Date): Reserv
 
   // Every check passed: claim the pacing slot, both day counts and the item together.
   const { item, heap, candidate } = choice
-  const mailboxKey = counterKey(candidate.mailboxId, candidate.dayKey)
+  const mailboxKey = mailboxKeyOf(candidate.mailboxId, candidate.dayKey)
   campaign.nextSlotAt = copyDate(req.nextSlotAt)
   state.campaignDayCounts.set(campaignKey, campaignCount + 1)
   state.mailboxDayCounts.set(mailboxKey, (state.mailboxDayCounts.get(mailboxKey) ?? 0) + 1)
@@ -97,4 +116,33 @@ export function reserveOne(state: State, req: ReserveRequest, now: Date): Reserv
       nextPendingAt: next === undefined ? null : new Date(next.scheduledAt),
     },
   }
+}
+
+/**
+ * Position of each id in a rotation list. Core passes the same array for every request of a
+ * campaign in a tick, so the map is built once per list, not once per request.
+ */
+const rotationIndexes = new WeakMap<readonly string[], Map<string, number>>()
+function rotationIndex(rotation: readonly string[]): Map<string, number> {
+  let index = rotationIndexes.get(rotation)
+  if (index === undefined) {
+    index = new Map()
+    for (let i = 0; i < rotation.length; i++) if (!index.has(rotation[i]!)) index.set(rotation[i]!, i)
+    rotationIndexes.set(rotation, index)
+  }
+  return index
+}
+
+/**
+ * `counterKey(mailboxId, dayKey)`, remembered per mailbox for its latest day: every request offers
+ * every candidate mailbox, and building the key each time was most of a reservation's garbage.
+ */
+const mailboxKeys = new Map<string, { dayKey: string; key: string }>()
+function mailboxKeyOf(mailboxId: string, dayKey: string): string {
+  const known = mailboxKeys.get(mailboxId)
+  if (known !== undefined && known.dayKey === dayKey) return known.key
+  if (mailboxKeys.size > 10_000) mailboxKeys.clear()
+  const key = counterKey(mailboxId, dayKey)
+  mailboxKeys.set(mailboxId, { dayKey, key })
+  return key
 }

@@ -1,12 +1,14 @@
-import type { ReserveOutcome, Store } from '@mailcadence/core'
+import { isMailcadenceError, type ReserveOutcome, type ReserveRequest, type Store } from '@mailcadence/core'
 import { createDatabase, type Queryable } from './db.js'
 import * as campaigns from './sql/campaigns.js'
 import { completeSends } from './sql/complete.js'
+import * as importing from './sql/import.js'
 import * as leads from './sql/leads.js'
 import * as mailboxes from './sql/mailboxes.js'
 import * as reading from './sql/reading.js'
 import { recoverExpiredLeases } from './sql/recover.js'
 import { reserveSends } from './sql/reserve.js'
+import { reserveBatch } from './sql/reserve-batch.js'
 import { DEFAULT_SCHEMA, tablesOf } from './sql/schema.js'
 
 /** Options of {@link createPostgresStore}. */
@@ -45,13 +47,17 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
     createCampaign: (input, now) => run((s) => campaigns.createCampaign(s, t, input, now)),
     getCampaign: (id) => run((s) => campaigns.getCampaign(s, t, id)),
+    getCampaignByExternalId: (externalId) => run((s) => campaigns.getCampaignByExternalId(s, t, externalId)),
     updateCampaign: (id, patch, now) => run((s) => campaigns.updateCampaign(s, t, id, patch, now)),
     setCampaignStatus: (id, change, now) => run((s) => campaigns.setCampaignStatus(s, t, id, change, now)),
     completeIfDrained: (id, now) => run((s) => campaigns.completeIfDrained(s, t, id, now)),
     listRunnableCampaigns: (_now, filter) => run((s) => campaigns.listRunnableCampaigns(s, t, filter)),
+    listDueCampaigns: (_now, filter) => run((s) => campaigns.listDueCampaigns(s, t, filter)),
 
     addLeads: (campaignId, input, now) => run((s) => leads.addLeads(s, t, campaignId, input, now)),
+    importLeads: (campaignId, input, now) => run((s) => importing.importLeads(s, t, campaignId, input, now)),
     getLead: (campaignId, emailKey) => run((s) => leads.getLead(s, t, campaignId, emailKey)),
+    listLeads: (campaignId) => run((s) => leads.listLeads(s, t, campaignId)),
     stopLead: (campaignId, emailKey, status, reason, now) =>
       run((s) => leads.stopLead(s, t, campaignId, emailKey, status, reason, now)),
     suppress: (emailKey, reason, now) => run((s) => leads.suppress(s, t, emailKey, reason, now)),
@@ -60,16 +66,35 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     // spanning several could deadlock on mailbox counts), so running them side by side turns one
     // round trip per request into one per group. Requests of one campaign stay in order on one
     // connection, as the contract asks. Completions go in one transaction per batch instead.
-    reserveSends: (requests, now) =>
-      inParallel(
-        requests,
-        (r) => r.campaignId,
-        (group) => run((s) => reserveSends(s, t, group, now)),
-        (error): ReserveOutcome => ({ ok: false, reason: 'store-unavailable', error }),
-      ),
+    // A batch first goes through one set-based statement (reserve-batch.ts) when its result is the
+    // same; the requests it cannot decide go request by request, in their order.
+    reserveSends: async (requests, now) => {
+      const perRequest = (list: readonly ReserveRequest[]) =>
+        inParallel(
+          list,
+          (r) => r.campaignId,
+          (group) => run((s) => reserveSends(s, t, group, now)),
+          (error): ReserveOutcome => ({ ok: false, reason: 'store-unavailable', error }),
+        )
+      // A deadlock or a lost connection changed nothing: the per-request path then decides (or fails).
+      const decided = await run((s) => reserveBatch(s, t, requests, now)).catch((error: unknown) => {
+        if (isMailcadenceError(error, 'store-unavailable')) return null
+        throw error
+      })
+      if (decided === null) return perRequest(requests)
+      const rest = requests.flatMap((r, i) => (decided[i] === null ? [{ r, i }] : []))
+      if (rest.length > 0) {
+        const outcomes = await perRequest(rest.map((x) => x.r))
+        rest.forEach((x, j) => {
+          decided[x.i] = outcomes[j]!
+        })
+      }
+      return decided as ReserveOutcome[]
+    },
     completeSends: (completions, now) =>
       completions.length === 0 ? Promise.resolve([]) : run((s) => completeSends(s, t, completions, now)),
     recoverExpiredLeases: (now, policy) => run((s) => recoverExpiredLeases(s, t, now, policy)),
+    recordExternalSends: (sends, now) => run((s) => importing.recordExternalSends(s, t, sends, now)),
 
     queueStats: (campaignId) => run((s) => reading.queueStats(s, t, campaignId)),
     dayCounts: (query) => run((s) => reading.dayCounts(s, t, query)),

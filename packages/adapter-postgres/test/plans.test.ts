@@ -1,14 +1,17 @@
 /**
  * Sent history must not slow the hot path. On a queue of 1,000,000 rows, mostly sent, the plans of
- * the statements every tick runs (reservation, runnable campaigns, lease recovery) reach the queue
+ * the statements every tick runs (reservation, set-based reservation and completion, runnable and
+ * due campaigns, lease recovery) reach the queue
  * only through indexes: no sequential scan of `queue_items`.
  */
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../src/index.js'
-import { runnableSql } from '../src/sql/campaigns.js'
+import { dueSql, runnableSql } from '../src/sql/campaigns.js'
+import { completeSentBatchSql } from '../src/sql/complete-batch.js'
 import { expiredSql } from '../src/sql/recover.js'
 import { reserveSql } from '../src/sql/reserve.js'
+import { reserveBatchSql } from '../src/sql/reserve-batch.js'
 import { tablesOf } from '../src/sql/schema.js'
 import { createTestPool, databaseAvailable, dropSchemas, freshSchema } from './support/db.js'
 
@@ -148,6 +151,7 @@ suite('query plans on a 1,000,000-row queue', () => {
       mailboxIds.map(() => '2026-01-05'),
       mailboxIds.map(() => 1000),
       mailboxIds.map((m) => `<x.${m}@x.test>`),
+      mailboxIds, // rotation
     ]
     const all = await plan(reserveSql(tablesOf(schema)), values)
     const queue = queueAccess(all)
@@ -201,6 +205,60 @@ suite('query plans on a 1,000,000-row queue', () => {
       expect(queue.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([])
       for (const node of queue) expect(node['Index Name']).toMatch(/^queue_items_(pending|sending)/)
     }
+  })
+
+  it('lists due campaigns through the partial indexes', async () => {
+    for (const [sql, values] of [
+      [dueSql(tablesOf(schema), false), [NOW]],
+      [dueSql(tablesOf(schema), true), [NOW, campaignIds.slice(0, 3)]],
+    ] as const) {
+      const queue = queueAccess(await plan(sql, [...values]))
+      expect(queue.length).toBeGreaterThan(0)
+      expect(queue.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([])
+      for (const node of queue) expect(node['Index Name']).toMatch(/^queue_items_(pending|sending)/)
+    }
+  })
+
+  it('reserves and completes batches set-based through indexes only', async () => {
+    const requests = campaignIds.slice(0, 4).flatMap((c) => [c, c])
+    const candidates = requests.flatMap((_, pos) => mailboxIds.map((m, ord) => ({ pos, m, ord })))
+    const reserveValues = [
+      NOW,
+      requests.map((_, pos) => pos),
+      requests,
+      requests.map(() => '2026-01-05'),
+      requests.map(() => 100_000),
+      requests.map(() => NOW),
+      requests.map((_, i) => `batch-${i}`),
+      requests.map(() => new Date(NOW.getTime() + 300_000)),
+      candidates.map((c) => c.pos),
+      candidates.map((c) => c.m),
+      candidates.map(() => '2026-01-05'),
+      candidates.map(() => 1000),
+      candidates.map((c) => `<b${c.pos}.${c.m}@x.test>`),
+      candidates.map((c) => c.ord),
+      requests.map(() => mailboxIds.join(',')),
+    ]
+    const reserving = queueAccess(await plan(reserveBatchSql(tablesOf(schema)), reserveValues))
+    expect(reserving.length).toBeGreaterThan(0)
+    expect(reserving.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([])
+    // (The update of the picked items is a node on queue_items without an index of its own.)
+    for (const node of reserving)
+      expect(node['Index Name'] ?? 'queue_items_pkey').toMatch(/^queue_items_(pending|pkey)/)
+
+    const completing = queueAccess(
+      await plan(completeSentBatchSql(tablesOf(schema)), [
+        NOW,
+        ['1', '2'],
+        ['t1', 't2'],
+        ['<1@x>', '<2@x>'],
+        ['s', 's'],
+        ['a@x.test', 'b@x.test'],
+        [1, null],
+        [NOW, null],
+      ]),
+    )
+    expect(completing.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([])
   })
 
   it('finds expired leases through the partial index of sending rows', async () => {

@@ -63,6 +63,22 @@ export async function reserveOne(
     const id = parseId(c.mailboxId)
     if (id !== undefined) candidates.push({ ...c, id })
   }
+  if (req.rotation !== undefined) {
+    // Rotation: unassigned items take the candidates from the one after the campaign's lastMailboxId
+    // (read under the row lock step 1 took), then those outside the rotation, in the order given.
+    const rotation = req.rotation
+    const row = (await tx.mcCampaign.findUnique({
+      where: { id: campaignId },
+      select: { lastMailboxId: true },
+    })) as Pick<CampaignRow, 'lastMailboxId'> | null
+    const last = row?.lastMailboxId == null ? -1 : rotation.indexOf(String(row.lastMailboxId))
+    const key = (c: Candidate, ord: number) => {
+      const at = rotation.indexOf(c.mailboxId)
+      return at < 0 ? rotation.length + ord : (at - last - 1 + rotation.length) % rotation.length
+    }
+    const keyed = candidates.map((c, ord) => ({ c, k: key(c, ord) })).sort((a, b) => a.k - b.k)
+    candidates.splice(0, candidates.length, ...keyed.map((x) => x.c))
+  }
   const used = await readDays(tx, 'mailbox', candidates)
   let withRoom = candidates.filter((c) => (used.get(`${c.mailboxId}|${c.dayKey}`) ?? 0) < c.dailyEmailLimit)
   const lost: bigint[] = []

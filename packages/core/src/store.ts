@@ -76,6 +76,17 @@ export interface Store {
    * `ids`. Used by every tick: it must not slow down as sent history grows.
    */
   listRunnableCampaigns(now: Date, filter?: { ids?: readonly string[] }): Promise<RunnableCampaign[]>
+  /**
+   * Optional; core uses it instead of `listRunnableCampaigns` when present. The same list less the
+   * campaigns whose earliest pending item is after `dueBefore` (none of them can send before
+   * then), with `laterAt`: the earliest `scheduledAt` among the campaigns left out (null if none).
+   * Drained campaigns (`nextItemAt: null`) are always listed. Every tick runs it: with thousands of
+   * running campaigns and nothing due, it must answer in a few milliseconds and return little.
+   */
+  listDueCampaigns?(
+    now: Date,
+    filter: { dueBefore: Date; ids?: readonly string[] },
+  ): Promise<{ campaigns: RunnableCampaign[]; laterAt: Date | null }>
 
   // -- leads -----------------------------------------------------------------------------------
 
@@ -313,6 +324,16 @@ export interface ReserveRequest {
   nextSlotAt: Date
   /** Mailboxes to try, in core's preferred order; paused ones are already left out. */
   mailboxes: readonly MailboxCandidate[]
+  /**
+   * Optional: the campaign's mailbox ids in rotation order (its `mailboxIds`). When given, an
+   * unassigned item tries the candidates in rotation from the one after the campaign's
+   * `lastMailboxId` as the store holds it when this request is handled (wrapping; from the first
+   * when it is null or not in the list), then any candidate not in the list in the order given:
+   * `rotationOrder(rotation, lastMailboxId)` without the mailboxes that are not candidates. The
+   * order of `mailboxes` then no longer matters for unassigned items. This is what lets core put
+   * several requests of one campaign in one batch and still spread first emails round-robin.
+   */
+  rotation?: readonly string[]
 }
 
 export type SkipReason =

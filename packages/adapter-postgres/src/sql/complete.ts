@@ -18,9 +18,10 @@
 import type { Completion, CompletionOutcome } from '@mailcadence/core'
 import type { Session } from '../db.js'
 import { isId } from '../ids.js'
+import { completeSentBatch, fitsSentBatch } from './complete-batch.js'
 import type { Tables } from './schema.js'
 
-/** The shared head of the three statements: $1 item id, $2 lease token, $3 now. */
+/** The shared head of the statements: $1 item id, $2 lease token, $3 now. */
 function prelude(t: Tables): string {
   return `it AS MATERIALIZED (
     SELECT q.campaign_id, q.lead_id, q.mailbox_id, q.res_campaign_day_key, q.res_mailbox_day_key
@@ -138,14 +139,32 @@ function failedSql(t: Tables): string {
   SELECT count(*)::int AS done FROM done`
 }
 
+/**
+ * $4 reason; refunds from $5. Not sent on purpose: the item is cancelled, its attempts kept; the
+ * lead is left as it is (its lock keeps the statement's lock order) and no next step is enqueued.
+ */
+function cancelledSql(t: Tables): string {
+  return `WITH ${prelude(t)},
+  done AS (
+    UPDATE ${t.items} AS q
+    SET status = 'cancelled', last_error = $4, lease_token = NULL, lease_until = NULL, updated_at = $3
+    FROM lead
+    WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
+    RETURNING q.id
+  ),
+  ${refunds(t, 5)}
+  SELECT count(*)::int AS done FROM done`
+}
+
 export interface CompletionStatements {
   sent: string
   retry: string
   failed: string
+  cancelled: string
 }
 
 export function completionSql(t: Tables): CompletionStatements {
-  return { sent: sentSql(t), retry: retrySql(t), failed: failedSql(t) }
+  return { sent: sentSql(t), retry: retrySql(t), failed: failedSql(t), cancelled: cancelledSql(t) }
 }
 
 function refundValues(c: Completion): unknown[] {
@@ -195,6 +214,9 @@ async function completeOne(
         ...refundValues(c),
       ])
       break
+    case 'cancelled':
+      rows = await s.query(sql.cancelled, [...head, c.reason, ...refundValues(c)])
+      break
   }
   return rows[0]?.done === 1 ? 'ok' : 'lease-lost'
 }
@@ -212,6 +234,8 @@ export async function completeSends(
   completions: readonly Completion[],
   now: Date,
 ): Promise<CompletionOutcome[]> {
+  // Sends that went out, each on its own item: one set-based statement (complete-batch.ts).
+  if (fitsSentBatch(completions)) return completeSentBatch(s, t, completions, now)
   const sql = completionSql(t)
   const ids = completions.map((c) => c.itemId).filter(isId)
   const campaignOf = new Map(

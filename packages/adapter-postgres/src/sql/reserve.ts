@@ -44,13 +44,22 @@ export function reserveSql(t: Tables): string {
     LEFT JOIN ${t.mailboxDays} d ON d.mailbox_id = c.mailbox_id AND d.day_key = c.day_key
     WHERE coalesce(d.sent, 0) < c.lim
   ),
-  first_room AS MATERIALIZED (SELECT * FROM room ORDER BY ord LIMIT 1),
   camp AS MATERIALIZED (
-    SELECT c.id FROM ${t.campaigns} c
+    SELECT c.id, c.last_mailbox_id FROM ${t.campaigns} c
     WHERE c.id = $1 AND c.status = 'IN_PROGRESS'
       AND (c.next_slot_at IS NULL OR c.next_slot_at <= $2)
       AND $4 > 0 AND (c.day_key IS NULL OR c.day_key < $3 OR (c.day_key = $3 AND c.day_sent < $4))
     FOR NO KEY UPDATE
+  ),
+  -- The candidate an unassigned item takes: the first with room in the order given or, with a
+  -- rotation ($12), in rotation from the one after the campaign's latest lastMailboxId.
+  first_room AS MATERIALIZED (
+    SELECT r.* FROM room r LEFT JOIN camp c ON true
+    ORDER BY CASE WHEN $12::bigint[] IS NULL THEN r.ord ELSE coalesce(
+      (array_position($12::bigint[], r.mailbox_id) - coalesce(array_position($12::bigint[], c.last_mailbox_id), 0) - 1
+        + cardinality($12::bigint[])) % cardinality($12::bigint[]),
+      cardinality($12::bigint[]) + r.ord) END
+    LIMIT 1
   ),
   heads AS MATERIALIZED (
     SELECT h.id, h.scheduled_at, r.mailbox_id, r.day_key, r.message_id, false AS unassigned
@@ -197,9 +206,10 @@ async function reserveOne(s: Session, sql: string, req: ReserveRequest, now: Dat
     candidates.map((m) => m.dayKey),
     candidates.map((m) => m.dailyEmailLimit),
     candidates.map((m) => m.messageId),
+    req.rotation === undefined ? null : req.rotation.filter(isId),
   ]
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const [row] = await s.query<Row>(sql, values)
+    const [row] = await s.query<Row>(sql, values, { prepared: true })
     if (!row) throw new MailcadenceError('store-conflict', 'reservation statement returned no row')
     if (row.id !== null) {
       return {

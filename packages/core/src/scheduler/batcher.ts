@@ -1,10 +1,14 @@
 /**
  * Coalesces calls made close together into one call of a batch function, so that a store can
  * reserve or complete many sends in one round trip. Calls made in the same turn of the event loop
- * form one batch. Up to `maxInFlight` batches run at once, so a slow batch does not hold up the
- * calls behind it; past that, calls wait and go together in the next batch. No timer: a lone call
- * goes out on the next turn, so batching never adds latency worth counting.
+ * form one batch (it goes out once the promise continuations running now have settled). Up to
+ * `maxInFlight` batches run at once, so a slow batch does not hold up the calls behind it; past
+ * that, calls wait and go together in the next batch. No timer, so batching never adds latency
+ * worth counting.
  */
+/** How long a batcher flushes without giving the event loop a turn. */
+const YIELD_EVERY_MS = 10
+
 export function createBatcher<Req, Res>(
   run: (requests: Req[]) => Promise<Res[]>,
   options: { maxBatch: number; maxInFlight: number },
@@ -18,11 +22,22 @@ export function createBatcher<Req, Res>(
   let queue: Waiting[] = []
   let inFlight = 0
   let scheduled = false
+  let yieldedAt = performance.now()
 
   const schedule = () => {
     if (scheduled || queue.length === 0 || inFlight >= maxInFlight) return
     scheduled = true
-    setImmediate(flush)
+    // After the current cascade of promise continuations (every call made "now" is queued by
+    // then); every few milliseconds after the event loop's other work instead, so that a long run
+    // of store calls that answer at once (an in-memory store) does not hold up the process's I/O.
+    if (performance.now() - yieldedAt < YIELD_EVERY_MS) process.nextTick(flush)
+    else {
+      yieldedAt = Number.POSITIVE_INFINITY
+      setImmediate(() => {
+        yieldedAt = performance.now()
+        flush()
+      })
+    }
   }
 
   const flush = async () => {

@@ -4,42 +4,79 @@
  * because every reservation is an atomic compare-and-set in the store.
  */
 import { randomUUID } from 'node:crypto'
-import pLimit from 'p-limit'
 import { isMailcadenceError, MailcadenceError } from '../errors.js'
 import { makeMessageId } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { dayKey as localDayKey, nextLocalMidnight, windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
-import { rotationOrder } from '../policy/rotation.js'
 import type {
   Completion,
   CompletionOutcome,
+  MailboxCandidate,
   ReserveOutcome,
   ReserveRequest,
   RunnableCampaign,
 } from '../store.js'
 import { createBatcher } from './batcher.js'
-import { deliver } from './deliver.js'
+import { type Delivered, deliver } from './deliver.js'
 import { campaignDueAt, campaignLimitClears, isPaused, mailboxLimitClears } from './due.js'
 import type { TickResult, TickSkipReason } from './events.js'
 import type { ResolvedOptions } from './options.js'
 
 /** Store calls coalesce up to 200 elements; four such calls may be in flight at once. */
 const BATCHING = { maxBatch: 200, maxInFlight: 4 }
+/**
+ * Reservations go one batch at a time: a store reserving a batch set-based locks the day counts of
+ * the batch's mailboxes, so a second batch would only queue behind the first, while what waits
+ * here goes out together as the next, larger, batch.
+ */
+const RESERVE_BATCHING = { maxBatch: 200, maxInFlight: 1 }
 /** Reservations lost to another worker (pacing, not-due) per campaign per tick before giving up. */
 const MAX_SOFT_ROUNDS = 3
+/**
+ * Most reservations of one campaign in one round (when its pacing lets several go at once): enough
+ * for the store to reserve them set-based, few enough that the round's sends start soon.
+ */
+const MAX_REQUESTS_PER_ROUND = 50
 
 export function createTick(options: ResolvedOptions): () => Promise<TickResult> {
   const { store, clock, logger } = options
   const reserve = createBatcher<ReserveRequest, ReserveOutcome>(
     (reqs) => store.reserveSends(reqs, clock.now()),
-    BATCHING,
+    RESERVE_BATCHING,
   )
   const complete = createBatcher<Completion, CompletionOutcome>(
     (items) => withStoreRetry(() => store.completeSends(items, clock.now())),
     BATCHING,
   )
-  const limitSends = pLimit(options.concurrency)
+  // A send slot is taken before reserving and given back when the delivery is done: at most
+  // `concurrency` items are reserved by this process and not yet recorded, so a crash strands no
+  // more than that many (recovery fails them as interrupted), whatever the number of campaigns.
+  const slots = createSlots(options.concurrency)
+  // A send's slot comes back as soon as the transport returns (its completion, a store call, may
+  // still be on its way), or when the delivery ends without calling the transport.
+  // Slots held per item id (more than one only if an item expired and was reserved again while
+  // its first delivery was still out): each release gives back all of an item's, so none is lost.
+  const holding = new Map<string, number>()
+  const holdSlot = (itemId: string) => holding.set(itemId, (holding.get(itemId) ?? 0) + 1)
+  const releaseSlot = (itemId: string) => {
+    const held = holding.get(itemId)
+    if (held === undefined) return
+    holding.delete(itemId)
+    slots.release(held)
+  }
+  const deliverOptions: ResolvedOptions = {
+    ...options,
+    transport: {
+      async send(message, context) {
+        try {
+          return await options.transport.send(message, context)
+        } finally {
+          releaseSlot(context.itemId)
+        }
+      },
+    },
+  }
 
   return async function tick(): Promise<TickResult> {
     const startedAt = clock.now()
@@ -67,10 +104,19 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     }
 
     const filter = options.campaignFilter
-    let runnable = await store.listRunnableCampaigns(
-      startedAt,
-      Array.isArray(filter) ? { ids: filter } : undefined,
-    )
+    const ids = Array.isArray(filter) ? { ids: filter } : undefined
+    const horizon = startedAt.getTime() + options.lookahead
+    const dueTimes: Date[] = []
+    // Campaigns that cannot send before the horizon stay in the store (when it can tell them
+    // apart): only the earliest of their items comes back, a lower bound of the next due time.
+    let runnable: RunnableCampaign[]
+    if (store.listDueCampaigns) {
+      const listed = await store.listDueCampaigns(startedAt, { dueBefore: new Date(horizon), ...ids })
+      runnable = listed.campaigns
+      if (listed.laterAt) dueTimes.push(listed.laterAt)
+    } else {
+      runnable = await store.listRunnableCampaigns(startedAt, ids)
+    }
     if (typeof filter === 'function') {
       const keep = await Promise.all(runnable.map((r) => filter(r.campaign)))
       runnable = runnable.filter((_, i) => keep[i])
@@ -78,10 +124,48 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     result.campaigns = runnable.length
 
     const mailboxIds = [...new Set(runnable.flatMap((r) => r.campaign.mailboxIds))]
-    const mailboxes = new Map((await store.getMailboxes(mailboxIds)).map((m) => [m.id, m]))
-    const horizon = startedAt.getTime() + options.lookahead
+    const mailboxes = new Map(
+      mailboxIds.length === 0 ? [] : (await store.getMailboxes(mailboxIds)).map((m) => [m.id, m]),
+    )
     const dayKeys = createDayKeyCache()
-    const dueTimes: Date[] = []
+    let mailboxesVersion = 0
+
+    /**
+     * A campaign's mailboxes (in its own order: with `rotation` in the request, the store picks the
+     * next one in turn, so the candidates' order does not matter), those not paused at `now`, and
+     * their candidate fields. Every round needs them; they hold until a paused mailbox comes back,
+     * a mailbox's day ends, or a send pauses one, so a round reuses the previous round's.
+     */
+    const candidatesAt = (campaign: Campaign, now: Date, last?: CandidateSet): CandidateSet => {
+      const nowMs = now.getTime()
+      if (last && last.version === mailboxesVersion && nowMs >= last.from && nowMs < last.until) return last
+      const ordered: Mailbox[] = []
+      const usable: Mailbox[] = []
+      const entries: CandidateSet['entries'] = []
+      let pausedUntil: Date | null = null
+      let until = Number.POSITIVE_INFINITY
+      for (const id of campaign.mailboxIds) {
+        const m = mailboxes.get(id)
+        if (m === undefined) continue
+        ordered.push(m)
+        if (isPaused(m, now)) {
+          if (!pausedUntil || m.pausedUntil! < pausedUntil) pausedUntil = m.pausedUntil
+          until = Math.min(until, m.pausedUntil!.getTime())
+          continue
+        }
+        usable.push(m)
+        const dayKey = dayKeys.at(m.timezone, nowMs)
+        until = Math.min(until, dayKeys.until(m.timezone))
+        entries.push({
+          id: m.id,
+          dayKey,
+          limit: m.dailyEmailLimit,
+          email: m.email,
+          domain: domainOf(m.email),
+        })
+      }
+      return { version: mailboxesVersion, from: nowMs, until, ordered, usable, pausedUntil, entries }
+    }
 
     const skip = (campaignId: string, reason: TickSkipReason, until?: Date | null) => {
       result.skipped[reason] = (result.skipped[reason] ?? 0) + 1
@@ -101,6 +185,10 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
       let nextItemAt = firstItemAt
       let sends = 0
       let softRounds = 0
+      // Rounds start with one request and double while every request of a round succeeds, up to
+      // MAX_REQUESTS_PER_ROUND: a campaign with one email due asks for one.
+      let roundSize = 1
+      let candidates: CandidateSet | undefined
       while (sends < options.maxSendsPerCampaignPerTick) {
         if (nextItemAt === null) {
           // Nothing pending: complete it now if nothing is in flight either (else a later tick will).
@@ -127,70 +215,129 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           continue
         }
 
-        const ordered = rotationOrder(campaign.mailboxIds, campaign.lastMailboxId)
-          .map((id) => mailboxes.get(id))
-          .filter((m): m is Mailbox => m !== undefined)
-        const usable = ordered.filter((m) => !isPaused(m, now))
+        // The campaign's mailboxes, those not paused and their day keys, kept while they hold.
+        candidates = candidatesAt(campaign, now, candidates)
+        const { ordered, usable, entries } = candidates
         if (usable.length === 0) {
-          const until = ordered.reduce<Date | null>(
-            (min, m) => (m.pausedUntil && (!min || m.pausedUntil < min) ? m.pausedUntil : min),
-            null,
-          )
-          skip(campaign.id, 'mailbox-paused', until)
+          skip(campaign.id, 'mailbox-paused', candidates.pausedUntil)
           return
         }
-        const unique = randomUUID()
-        const nowMs = now.getTime()
-        const request: ReserveRequest = {
-          campaignId: campaign.id,
-          leaseToken: randomUUID(),
-          leaseUntil: new Date(now.getTime() + options.lease),
-          campaignDayKey,
-          maxEmailsPerDay: campaign.maxEmailsPerDay,
-          nextSlotAt: nextSlot(now, campaign.delayBetweenEmails, campaign.jitter, options.random),
-          mailboxes: usable.map((m) => ({
-            mailboxId: m.id,
-            dayKey: dayKeys.at(m.timezone, nowMs),
-            dailyEmailLimit: m.dailyEmailLimit,
-            messageId: makeMessageId(m.email, unique),
-          })),
-        }
-        const outcome = await reserve(request)
-        if (!outcome.ok && outcome.reason === 'store-unavailable') throw outcome.error
-        if (!outcome.ok) {
-          const { reason, until } = outcome
-          if ((reason === 'pacing' || reason === 'not-due') && until) {
-            // Another worker took the slot, or the due item went: look again with what we learnt.
-            softRounds++
-            if (reason === 'pacing') campaign.nextSlotAt = until
-            else nextItemAt = until
+        // Requests for this round: one, or, while each leaves the pacing slot open now (no delay
+        // between emails), several, which the store handles in order, each on its own, in one
+        // batch. The rotation lets the store give each unassigned item the next mailbox in turn.
+        const granted = await slots.acquire(Math.min(options.maxSendsPerCampaignPerTick - sends, roundSize))
+        // Waiting for a slot may have taken a while: a stale `now` would only make the store refuse.
+        if (clock.now().getTime() !== now.getTime()) {
+          now = clock.now()
+          const moved = windowDayKey(campaign, now) !== campaignDayKey
+          if (moved || campaignDueAt(campaign, nextItemAt, now).heldBy) {
+            slots.release(granted)
             continue
           }
-          if (reason === 'queue-empty') await completeIfDrained(campaign.id)
-          if (sends > 0 && (reason === 'queue-empty' || reason === 'not-running')) return
-          skip(campaign.id, reason, untilFor(reason, campaign, ordered, now))
-          return
         }
+        const nowMs = now.getTime()
+        const requests: ReserveRequest[] = []
+        const leaseUntil = new Date(nowMs + options.lease)
+        do {
+          const unique = randomUUID()
+          // One Message-ID string per sender domain (makeMessageId depends on the domain only):
+          // candidates usually share a few domains.
+          let lastDomain: string | undefined
+          let lastId = ''
+          const offered: MailboxCandidate[] = []
+          for (const e of entries) {
+            if (e.domain !== lastDomain) {
+              lastDomain = e.domain
+              lastId = makeMessageId(e.email, unique)
+            }
+            offered.push({ mailboxId: e.id, dayKey: e.dayKey, dailyEmailLimit: e.limit, messageId: lastId })
+          }
+          requests.push({
+            campaignId: campaign.id,
+            leaseToken: randomUUID(),
+            leaseUntil,
+            campaignDayKey,
+            maxEmailsPerDay: campaign.maxEmailsPerDay,
+            nextSlotAt: nextSlot(now, campaign.delayBetweenEmails, campaign.jitter, options.random),
+            mailboxes: offered,
+            rotation: campaign.mailboxIds,
+          })
+        } while (requests.length < granted && requests[requests.length - 1]!.nextSlotAt.getTime() <= nowMs)
+        let outcomes: ReserveOutcome[]
+        try {
+          outcomes = await Promise.all(requests.map(reserve))
+        } catch (error) {
+          slots.release(granted)
+          throw error
+        }
+        slots.release(granted - outcomes.filter((o) => o.ok).length)
 
-        sends++
-        campaign.nextSlotAt = request.nextSlotAt
-        const { item } = outcome.send
-        if (item.step === 0 && item.mailboxId) campaign.lastMailboxId = item.mailboxId
-        const mailbox = mailboxes.get(item.mailboxId ?? '')
-        if (!mailbox) throw new Error(`store reserved item ${item.id} on unknown mailbox ${item.mailboxId}`)
-        const delivered = await limitSends(() =>
-          deliver({
-            options,
-            campaign,
-            mailbox,
-            send: outcome.send,
-            complete,
-            onMailboxPaused: (m) => mailboxes.set(m.id, m),
-          }),
-        )
-        result[DELIVERED_COUNTER[delivered.outcome]]++
-        if (delivered.outcome === 'lease-expired') skip(campaign.id, 'lease-expired')
-        nextItemAt = earliest(outcome.send.nextPendingAt, delivered.nextAt)
+        // Every reservation made is delivered (sends run side by side, up to `concurrency`), even
+        // when a later request of the round failed: a reserved item left alone would only come back
+        // through lease recovery.
+        const deliveries: Array<Promise<Delivered>> = []
+        let refused: ReserveOutcome | undefined
+        for (const [i, outcome] of outcomes.entries()) {
+          if (!outcome.ok) {
+            refused ??= outcome
+            continue
+          }
+          sends++
+          campaign.nextSlotAt = requests[i]!.nextSlotAt
+          const send = outcome.send
+          if (send.item.step === 0 && send.item.mailboxId) campaign.lastMailboxId = send.item.mailboxId
+          nextItemAt = send.nextPendingAt
+          const mailbox = mailboxes.get(send.item.mailboxId ?? '')
+          if (!mailbox) {
+            slots.release(1)
+            deliveries.push(
+              Promise.reject(
+                new Error(`store reserved item ${send.item.id} on unknown mailbox ${send.item.mailboxId}`),
+              ),
+            )
+            continue
+          }
+          holdSlot(send.item.id)
+          deliveries.push(
+            deliver({
+              options: deliverOptions,
+              campaign,
+              mailbox,
+              send,
+              complete,
+              onMailboxPaused: (m) => {
+                mailboxes.set(m.id, m)
+                mailboxesVersion++
+              },
+            }).finally(() => releaseSlot(send.item.id)),
+          )
+        }
+        const delivered = await Promise.allSettled(deliveries)
+        for (const d of delivered) {
+          if (d.status === 'rejected') throw d.reason
+          result[DELIVERED_COUNTER[d.value.outcome]]++
+          if (d.value.outcome === 'lease-expired') skip(campaign.id, 'lease-expired')
+          nextItemAt = earliest(nextItemAt, d.value.nextAt)
+        }
+        if (refused === undefined || refused.ok) {
+          if (requests.length === granted) roundSize = Math.min(roundSize * 2, MAX_REQUESTS_PER_ROUND)
+          continue
+        }
+        if (refused.reason === 'store-unavailable') throw refused.error
+        const { reason } = refused
+        const until = 'until' in refused ? refused.until : undefined
+        if ((reason === 'pacing' || reason === 'not-due') && until) {
+          // Another worker took the slot, or the due item went: look again with what we learnt.
+          softRounds++
+          if (reason === 'pacing') {
+            if (!campaign.nextSlotAt || until > campaign.nextSlotAt) campaign.nextSlotAt = until
+          } else if (deliveries.length === 0) nextItemAt = until
+          continue
+        }
+        if (reason === 'queue-empty') await completeIfDrained(campaign.id)
+        if (sends > 0 && (reason === 'queue-empty' || reason === 'not-running')) return
+        skip(campaign.id, reason, untilFor(reason, campaign, ordered, now))
+        return
       }
       // The per-tick budget is spent; what is left waits for the next tick.
       if (nextItemAt) dueTimes.push(campaignDueAt(campaign, nextItemAt, clock.now()).at)
@@ -220,6 +367,66 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
   }
 }
 
+/** See `candidatesAt` in createTick. */
+interface CandidateSet {
+  version: number
+  /** The instants between which it holds. */
+  from: number
+  until: number
+  ordered: Mailbox[]
+  usable: Mailbox[]
+  /** When the first paused mailbox comes back, if any is paused. */
+  pausedUntil: Date | null
+  /** The usable mailboxes' candidate fields and sender domain. */
+  entries: Array<{ id: string; dayKey: string; limit: number; email: string; domain: string }>
+}
+
+/** The lower-cased domain of an address, remembered (a few thousand mailboxes at most). */
+const domains = new Map<string, string>()
+function domainOf(email: string): string {
+  let domain = domains.get(email)
+  if (domain === undefined) {
+    domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase()
+    if (domains.size > 10_000) domains.clear()
+    domains.set(email, domain)
+  }
+  return domain
+}
+
+/**
+ * Counting semaphore for send slots. `acquire(max)` waits until one is free and takes up to `max`
+ * of the free ones; waiters are served in arrival order.
+ */
+function createSlots(size: number) {
+  let free = size
+  const waiting: Array<{ max: number; resolve: (n: number) => void }> = []
+  const serve = () => {
+    while (free > 0 && waiting.length > 0) {
+      const w = waiting.shift()!
+      const n = Math.min(w.max, free)
+      free -= n
+      w.resolve(n)
+    }
+  }
+  return {
+    acquire(max: number): Promise<number> {
+      if (waiting.length === 0 && free > 0) {
+        const n = Math.min(Math.max(1, max), free)
+        free -= n
+        return Promise.resolve(n)
+      }
+      return new Promise((resolve) => {
+        waiting.push({ max: Math.max(1, max), resolve })
+      })
+    },
+    release(n: number) {
+      if (n <= 0) return
+      free += n
+      serve()
+    },
+  }
+}
+
 /**
  * Local day keys per time zone, computed once per day rather than once per mailbox per
  * reservation: a tick offers every campaign mailbox as a candidate, which adds up.
@@ -234,6 +441,10 @@ function createDayKeyCache() {
       const key = localDayKey(now, timeZone)
       days.set(timeZone, { key, from: nowMs, until: nextLocalMidnight(now, timeZone).getTime() })
       return key
+    },
+    /** Until when the key last given for this zone holds. */
+    until(timeZone: string): number {
+      return days.get(timeZone)?.until ?? 0
     },
   }
 }

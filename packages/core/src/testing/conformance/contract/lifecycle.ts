@@ -159,6 +159,54 @@ export function lifecycleContract(fixtures: Fixtures): void {
       expect(await listed({ ids: [campaign.id] })).toEqual([])
     })
 
+    it('listDueCampaigns (when a store has it) leaves out campaigns not due before dueBefore, and says when the first is', async () => {
+      const { store, mailboxes, campaign } = await setup({ leads: ['a@x.test'] })
+      if (!store.listDueCampaigns) return
+      const later = await store.createCampaign(newCampaign([mailboxes[0]!.id]), T0)
+      await store.addLeads(later.id, [newLead('b@x.test')], at(10))
+      await store.setCampaignStatus(later.id, { from: ['DRAFT'], to: 'IN_PROGRESS' }, T0)
+      const latest = await store.createCampaign(newCampaign([mailboxes[0]!.id]), T0)
+      await store.addLeads(latest.id, [newLead('c@x.test')], at(20))
+      await store.setCampaignStatus(latest.id, { from: ['DRAFT'], to: 'IN_PROGRESS' }, T0)
+      const empty = await store.createCampaign(newCampaign([mailboxes[0]!.id]), T0)
+      await store.setCampaignStatus(empty.id, { from: ['DRAFT'], to: 'IN_PROGRESS' }, T0)
+      const paused = await store.createCampaign(newCampaign([mailboxes[0]!.id]), T0)
+      await store.addLeads(paused.id, [newLead('d@x.test')], at(5))
+      const sorted = (rows: Array<[string, Date | null]>) =>
+        rows.sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))
+      const due = async (dueBefore: Date, ids?: string[]) => {
+        const out = await store.listDueCampaigns!(T0, { dueBefore, ...(ids ? { ids } : {}) })
+        return {
+          ids: sorted(out.campaigns.map((r) => [r.campaign.id, r.nextItemAt])),
+          laterAt: out.laterAt,
+        }
+      }
+      expect(await due(T0)).toEqual({
+        ids: sorted([
+          [campaign.id, T0],
+          [empty.id, null],
+        ]),
+        laterAt: at(10),
+      })
+      expect(await due(at(10))).toEqual({
+        ids: sorted([
+          [campaign.id, T0],
+          [later.id, at(10)],
+          [empty.id, null],
+        ]),
+        laterAt: at(20),
+      })
+      expect(await due(at(30))).toMatchObject({ laterAt: null })
+      expect((await due(at(30))).ids).toHaveLength(4)
+      expect(await due(T0, [later.id, paused.id, 'nope'])).toEqual({ ids: [], laterAt: at(10) })
+      // The same campaigns as listRunnableCampaigns, when dueBefore is far enough.
+      const all = (await store.listRunnableCampaigns(T0)).map((r): [string, Date | null] => [
+        r.campaign.id,
+        r.nextItemAt,
+      ])
+      expect((await due(at(30))).ids).toEqual(sorted(all))
+    })
+
     it('queueStats counts per status with the next scheduled time', async () => {
       const { store, mailboxes, campaign } = await setup({
         leads: ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test'],

@@ -187,6 +187,76 @@ export function reserveContract(fixtures: Fixtures): void {
       expect((await store.getCampaign(campaign.id))!.lastMailboxId).toBe(m1.id)
     })
 
+    it('with a rotation, gives unassigned items the candidates round-robin after lastMailboxId, in one batch', async () => {
+      const { store, mailboxes, campaign } = await setup({
+        limits: [100, 100, 100],
+        leads: Array.from({ length: 7 }, (_, i) => `r${i}@x.test`),
+      })
+      const [m0, m1, m2] = mailboxes as [Mailbox, Mailbox, Mailbox]
+      const rotation = [m0.id, m1.id, m2.id]
+      // One request first (the cursor moves to m0), one without rotation, then a batch of five.
+      const one = sendOf(await reserve(store, request(campaign.id, [m1, m0, m2], T0, { rotation }), T0))
+      expect(one.item.mailboxId).toBe(m0.id)
+      await store.completeSends([sent(one)], T0)
+      const sneaky = sendOf(await reserve(store, request(campaign.id, [m0, m1, m2], T0), T0))
+      expect(sneaky.item.mailboxId).toBe(m0.id) // no rotation: the order given
+      await store.completeSends([sent(sneaky)], T0)
+      const batch = [0, 1, 2, 3, 4].map(() => request(campaign.id, [m2, m0, m1], T0, { rotation }))
+      const outcomes = await store.reserveSends(batch, T0)
+      expect(outcomes.map((o) => sendOf(o).item.mailboxId)).toEqual([m1.id, m2.id, m0.id, m1.id, m2.id])
+      expect((await store.getCampaign(campaign.id))!.lastMailboxId).toBe(m2.id)
+      // A full mailbox is passed over; one outside the rotation comes after the rotation.
+      const full = await setup({ limits: [0, 100, 100], leads: ['f1@x.test', 'f2@x.test'] })
+      const [f0, f1, f2] = full.mailboxes as [Mailbox, Mailbox, Mailbox]
+      const rot = [f0.id, f1.id]
+      const two = await full.store.reserveSends(
+        [0, 1].map(() => request(full.campaign.id, [f2, f0, f1], T0, { rotation: rot })),
+        T0,
+      )
+      expect(two.map((o) => sendOf(o).item.mailboxId)).toEqual([f1.id, f1.id])
+    })
+
+    it('handles a batch of several campaigns and several requests each in order, each on its own', async () => {
+      const { store, mailboxes, campaign } = await setup({
+        limits: [100, 100],
+        leads: ['a@x.test', 'b@x.test', 'c@x.test'],
+      })
+      const other = await store.createCampaign(newCampaign(mailboxes.map((m) => m.id)), T0)
+      await store.addLeads(other.id, [newLead('d@x.test')], T0)
+      await store.setCampaignStatus(other.id, { from: ['DRAFT'], to: 'IN_PROGRESS' }, T0)
+      const paced = { nextSlotAt: at(5) }
+      const reqs = [
+        request(campaign.id, mailboxes, T0),
+        request(other.id, mailboxes, T0),
+        request(campaign.id, mailboxes, T0, paced), // succeeds, and moves the slot to T0 + 5 min
+        request(other.id, mailboxes, T0), // queue empty now
+        request(campaign.id, mailboxes, T0), // paced by the request before it
+      ]
+      const outcomes = await store.reserveSends(reqs, T0)
+      expect(outcomes.map((o) => (o.ok ? 'ok' : o.reason))).toEqual([
+        'ok',
+        'ok',
+        'ok',
+        'queue-empty',
+        'pacing',
+      ])
+      expect(outcomes[4]).toEqual({ ok: false, reason: 'pacing', until: at(5) })
+      const ids = outcomes.flatMap((o) => (o.ok ? [o.send.item.id] : []))
+      expect(new Set(ids).size).toBe(3)
+      // nextPendingAt after each: the campaign's third lead is still pending after the first two.
+      expect(sendOf(outcomes[0]).nextPendingAt).toEqual(T0)
+      expect(sendOf(outcomes[2]).nextPendingAt).toEqual(T0)
+      expect(sendOf(outcomes[1]).nextPendingAt).toBeNull()
+      const counts = await store.dayCounts({
+        campaignId: campaign.id,
+        campaignDayKey: 'D1',
+        mailboxes: mailboxes.map((m) => ({ mailboxId: m.id, dayKey: 'D1' })),
+      })
+      expect(counts.campaign).toBe(2)
+      expect(Object.values(counts.mailboxes).reduce((a, b) => a + b, 0)).toBe(3)
+      expect(await store.queueStats(campaign.id)).toMatchObject({ pending: 1, sending: 2 })
+    })
+
     it('takes the oldest due item first, ties by numeric id', async () => {
       const emails = Array.from({ length: 12 }, (_, i) => `l${i}@x.test`)
       const { store, mailboxes, campaign } = await setup({ limits: [100], leads: emails })
