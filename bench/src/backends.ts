@@ -22,6 +22,12 @@ export interface Backend {
    * only build history through the scheduler.
    */
   seedHistory?(store: Store, count: number, mailboxIds: string[]): Promise<void>
+  /**
+   * Brings the planner's statistics up to date after a bulk load, as autovacuum would within a
+   * minute or two: measured right after thousands of campaigns appear, a database still planning
+   * with the statistics of an empty table would measure that minute, not the steady state.
+   */
+  analyze?(store: Store): Promise<void>
   dispose(): Promise<void>
 }
 
@@ -66,6 +72,9 @@ export function postgresBackend(): Backend {
         [now, count, mailboxIds],
       )
       await pool.query(`ANALYZE ${s}.queue_items, ${s}.leads, ${s}.campaigns`)
+    },
+    async analyze(store) {
+      await pool.query(`ANALYZE "${schemas.get(store)}".campaigns, "${schemas.get(store)}".queue_items`)
     },
     async dispose() {
       for (const schema of schemas.values()) await dropSchema(schema)

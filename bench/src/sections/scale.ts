@@ -93,6 +93,7 @@ export async function scaleSection(ctx: BenchContext, backends: Backend[]): Prom
       const running: string[] = []
       for (const campaigns of campaignCounts) {
         await growCampaigns(scheduler, mailboxIds, running, campaigns)
+        await backend.analyze?.(store)
         const label = `${backend.name}, ${campaigns.toLocaleString('en-US')} campaigns, ${history.toLocaleString('en-US')} rows of history`
         rows.push(...(await measureTicks(ctx, scheduler, running, label)))
       }

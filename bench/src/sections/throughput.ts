@@ -137,7 +137,7 @@ async function competitorRows(ctx: BenchContext, emails: number, baseline: Figur
       section: 'Throughput',
       name,
       value: format(figure, 'jobs/s'),
-      note: `${ratio.toFixed(2)}× mailcadence on postgres (1 process)`,
+      note: `${ratio.toPrecision(2)}× mailcadence on postgres (1 process)`,
     })
   }
   return rows

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { isMailcadenceError, MailcadenceError } from '../errors.js'
 import { makeMessageId } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
-import { dayKey as localDayKey, nextLocalMidnight, windowDayKey } from '../policy/calendar.js'
+import { windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
 import type {
   Completion,
@@ -18,10 +18,12 @@ import type {
   RunnableCampaign,
 } from '../store.js'
 import { createBatcher } from './batcher.js'
+import { type CandidateSet, createCandidates } from './candidates.js'
 import { type Delivered, deliver } from './deliver.js'
-import { campaignDueAt, campaignLimitClears, isPaused, mailboxLimitClears } from './due.js'
+import { campaignDueAt, campaignLimitClears, mailboxLimitClears } from './due.js'
 import type { TickResult, TickSkipReason } from './events.js'
 import type { ResolvedOptions } from './options.js'
+import { createSlots } from './slots.js'
 
 /** Store calls coalesce up to 200 elements; four such calls may be in flight at once. */
 const BATCHING = { maxBatch: 200, maxInFlight: 4 }
@@ -127,45 +129,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     const mailboxes = new Map(
       mailboxIds.length === 0 ? [] : (await store.getMailboxes(mailboxIds)).map((m) => [m.id, m]),
     )
-    const dayKeys = createDayKeyCache()
-    let mailboxesVersion = 0
-
-    /**
-     * A campaign's mailboxes (in its own order: with `rotation` in the request, the store picks the
-     * next one in turn, so the candidates' order does not matter), those not paused at `now`, and
-     * their candidate fields. Every round needs them; they hold until a paused mailbox comes back,
-     * a mailbox's day ends, or a send pauses one, so a round reuses the previous round's.
-     */
-    const candidatesAt = (campaign: Campaign, now: Date, last?: CandidateSet): CandidateSet => {
-      const nowMs = now.getTime()
-      if (last && last.version === mailboxesVersion && nowMs >= last.from && nowMs < last.until) return last
-      const ordered: Mailbox[] = []
-      const usable: Mailbox[] = []
-      const entries: CandidateSet['entries'] = []
-      let pausedUntil: Date | null = null
-      let until = Number.POSITIVE_INFINITY
-      for (const id of campaign.mailboxIds) {
-        const m = mailboxes.get(id)
-        if (m === undefined) continue
-        ordered.push(m)
-        if (isPaused(m, now)) {
-          if (!pausedUntil || m.pausedUntil! < pausedUntil) pausedUntil = m.pausedUntil
-          until = Math.min(until, m.pausedUntil!.getTime())
-          continue
-        }
-        usable.push(m)
-        const dayKey = dayKeys.at(m.timezone, nowMs)
-        until = Math.min(until, dayKeys.until(m.timezone))
-        entries.push({
-          id: m.id,
-          dayKey,
-          limit: m.dailyEmailLimit,
-          email: m.email,
-          domain: domainOf(m.email),
-        })
-      }
-      return { version: mailboxesVersion, from: nowMs, until, ordered, usable, pausedUntil, entries }
-    }
+    const candidates = createCandidates(mailboxes)
 
     const skip = (campaignId: string, reason: TickSkipReason, until?: Date | null) => {
       result.skipped[reason] = (result.skipped[reason] ?? 0) + 1
@@ -188,7 +152,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
       // Rounds start with one request and double while every request of a round succeeds, up to
       // MAX_REQUESTS_PER_ROUND: a campaign with one email due asks for one.
       let roundSize = 1
-      let candidates: CandidateSet | undefined
+      let candidateSet: CandidateSet | undefined
       while (sends < options.maxSendsPerCampaignPerTick) {
         if (nextItemAt === null) {
           // Nothing pending: complete it now if nothing is in flight either (else a later tick will).
@@ -216,10 +180,10 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
         }
 
         // The campaign's mailboxes, those not paused and their day keys, kept while they hold.
-        candidates = candidatesAt(campaign, now, candidates)
-        const { ordered, usable, entries } = candidates
+        candidateSet = candidates.at(campaign, now, candidateSet)
+        const { ordered, usable, entries } = candidateSet
         if (usable.length === 0) {
-          skip(campaign.id, 'mailbox-paused', candidates.pausedUntil)
+          skip(campaign.id, 'mailbox-paused', candidateSet.pausedUntil)
           return
         }
         // Requests for this round: one, or, while each leaves the pacing slot open now (no delay
@@ -306,8 +270,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
               send,
               complete,
               onMailboxPaused: (m) => {
-                mailboxes.set(m.id, m)
-                mailboxesVersion++
+                candidates.update(m)
               },
             }).finally(() => releaseSlot(send.item.id)),
           )
@@ -364,88 +327,6 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     }
     logger.debug({ ...result }, 'tick done')
     return result
-  }
-}
-
-/** See `candidatesAt` in createTick. */
-interface CandidateSet {
-  version: number
-  /** The instants between which it holds. */
-  from: number
-  until: number
-  ordered: Mailbox[]
-  usable: Mailbox[]
-  /** When the first paused mailbox comes back, if any is paused. */
-  pausedUntil: Date | null
-  /** The usable mailboxes' candidate fields and sender domain. */
-  entries: Array<{ id: string; dayKey: string; limit: number; email: string; domain: string }>
-}
-
-/** The lower-cased domain of an address, remembered (a few thousand mailboxes at most). */
-const domains = new Map<string, string>()
-function domainOf(email: string): string {
-  let domain = domains.get(email)
-  if (domain === undefined) {
-    domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase()
-    if (domains.size > 10_000) domains.clear()
-    domains.set(email, domain)
-  }
-  return domain
-}
-
-/**
- * Counting semaphore for send slots. `acquire(max)` waits until one is free and takes up to `max`
- * of the free ones; waiters are served in arrival order.
- */
-function createSlots(size: number) {
-  let free = size
-  const waiting: Array<{ max: number; resolve: (n: number) => void }> = []
-  const serve = () => {
-    while (free > 0 && waiting.length > 0) {
-      const w = waiting.shift()!
-      const n = Math.min(w.max, free)
-      free -= n
-      w.resolve(n)
-    }
-  }
-  return {
-    acquire(max: number): Promise<number> {
-      if (waiting.length === 0 && free > 0) {
-        const n = Math.min(Math.max(1, max), free)
-        free -= n
-        return Promise.resolve(n)
-      }
-      return new Promise((resolve) => {
-        waiting.push({ max: Math.max(1, max), resolve })
-      })
-    },
-    release(n: number) {
-      if (n <= 0) return
-      free += n
-      serve()
-    },
-  }
-}
-
-/**
- * Local day keys per time zone, computed once per day rather than once per mailbox per
- * reservation: a tick offers every campaign mailbox as a candidate, which adds up.
- */
-function createDayKeyCache() {
-  const days = new Map<string, { key: string; from: number; until: number }>()
-  return {
-    at(timeZone: string, nowMs: number): string {
-      const day = days.get(timeZone)
-      if (day && nowMs >= day.from && nowMs < day.until) return day.key
-      const now = new Date(nowMs)
-      const key = localDayKey(now, timeZone)
-      days.set(timeZone, { key, from: nowMs, until: nextLocalMidnight(now, timeZone).getTime() })
-      return key
-    },
-    /** Until when the key last given for this zone holds. */
-    until(timeZone: string): number {
-      return days.get(timeZone)?.until ?? 0
-    },
   }
 }
 

@@ -1,0 +1,100 @@
+/**
+ * A tick's view of the mailboxes: for a campaign at an instant, its mailboxes in its own order,
+ * those not paused, and the fields a reservation offers for each (day key, limit, sender domain).
+ * Every reservation round needs them and they rarely change, so a set is kept until a paused
+ * mailbox comes back, a mailbox's day ends, or a send pauses one (`update`).
+ */
+import type { Campaign, Mailbox } from '../model/types.js'
+import { dayKey as localDayKey, nextLocalMidnight } from '../policy/calendar.js'
+import { isPaused } from './due.js'
+
+export interface CandidateSet {
+  /** The mailboxes' version it was made from; `update` bumps it. */
+  version: number
+  /** The instants between which it holds. */
+  from: number
+  until: number
+  ordered: Mailbox[]
+  usable: Mailbox[]
+  /** When the first paused mailbox comes back, if any is paused. */
+  pausedUntil: Date | null
+  /** The usable mailboxes' candidate fields and sender domain. */
+  entries: Array<{ id: string; dayKey: string; limit: number; email: string; domain: string }>
+}
+
+export function createCandidates(mailboxes: Map<string, Mailbox>) {
+  const dayKeys = createDayKeyCache()
+  let version = 0
+  return {
+    /** The campaign's candidate set at `now`: `last` when it still holds, else a fresh one. */
+    at(campaign: Campaign, now: Date, last?: CandidateSet): CandidateSet {
+      const nowMs = now.getTime()
+      if (last && last.version === version && nowMs >= last.from && nowMs < last.until) return last
+      const ordered: Mailbox[] = []
+      const usable: Mailbox[] = []
+      const entries: CandidateSet['entries'] = []
+      let pausedUntil: Date | null = null
+      let until = Number.POSITIVE_INFINITY
+      for (const id of campaign.mailboxIds) {
+        const m = mailboxes.get(id)
+        if (m === undefined) continue
+        ordered.push(m)
+        if (isPaused(m, now)) {
+          if (!pausedUntil || m.pausedUntil! < pausedUntil) pausedUntil = m.pausedUntil
+          until = Math.min(until, m.pausedUntil!.getTime())
+          continue
+        }
+        usable.push(m)
+        const dayKey = dayKeys.at(m.timezone, nowMs)
+        until = Math.min(until, dayKeys.until(m.timezone))
+        entries.push({
+          id: m.id,
+          dayKey,
+          limit: m.dailyEmailLimit,
+          email: m.email,
+          domain: domainOf(m.email),
+        })
+      }
+      return { version, from: nowMs, until, ordered, usable, pausedUntil, entries }
+    },
+    /** A mailbox changed (a send paused it): every set made before is stale. */
+    update(mailbox: Mailbox): void {
+      mailboxes.set(mailbox.id, mailbox)
+      version++
+    },
+  }
+}
+
+/**
+ * Local day keys per time zone, computed once per day rather than once per mailbox per
+ * reservation: a tick offers every campaign mailbox as a candidate, which adds up.
+ */
+function createDayKeyCache() {
+  const days = new Map<string, { key: string; from: number; until: number }>()
+  return {
+    at(timeZone: string, nowMs: number): string {
+      const day = days.get(timeZone)
+      if (day && nowMs >= day.from && nowMs < day.until) return day.key
+      const now = new Date(nowMs)
+      const key = localDayKey(now, timeZone)
+      days.set(timeZone, { key, from: nowMs, until: nextLocalMidnight(now, timeZone).getTime() })
+      return key
+    },
+    /** Until when the key last given for this zone holds. */
+    until(timeZone: string): number {
+      return days.get(timeZone)?.until ?? 0
+    },
+  }
+}
+
+/** The lower-cased domain of an address, remembered (a few thousand mailboxes at most). */
+const domains = new Map<string, string>()
+function domainOf(email: string): string {
+  let domain = domains.get(email)
+  if (domain === undefined) {
+    domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase()
+    if (domains.size > 10_000) domains.clear()
+    domains.set(email, domain)
+  }
+  return domain
+}
