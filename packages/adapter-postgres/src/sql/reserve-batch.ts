@@ -34,7 +34,16 @@
 import type { ReserveOutcome, ReserveRequest } from '@mailcadence/core'
 import type { Session } from '../db.js'
 import { isId } from '../ids.js'
-import { dateOrNull, itemColumns, leadColumns, type Row, toItem, toLead } from './rows.js'
+import {
+  dateOrNull,
+  itemColumns,
+  leadColumns,
+  NULL_ITEM,
+  NULL_LEAD,
+  type Row,
+  toItem,
+  toLead,
+} from './rows.js'
 import type { Tables } from './schema.js'
 
 export function reserveBatchSql(t: Tables): string {
@@ -226,39 +235,6 @@ export function reserveBatchSql(t: Tables): string {
     f.next_slot_at, f.day_key, f.day_sent, f.picked, f.earliest, f.eligible
   FROM facts f`
 }
-
-/** Typed NULLs for the item columns of a facts row (the order of `itemColumns`). */
-const NULL_ITEM = [
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::int',
-  'NULL::text',
-  'NULL::timestamptz',
-  'NULL::int',
-  'NULL::text',
-  'NULL::text[]',
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::timestamptz',
-  'NULL::text',
-  'NULL::timestamptz',
-  'NULL::timestamptz',
-  'NULL::timestamptz',
-].join(', ')
-const NULL_LEAD = [
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::jsonb',
-  'NULL::text',
-  'NULL::timestamptz',
-  'NULL::timestamptz',
-].join(', ')
 
 /** The batch fits the set-based statement: within a campaign, one day key, one cap, one candidate set. */
 function fitsOneStatement(requests: readonly ReserveRequest[]): boolean {

@@ -26,7 +26,16 @@ import type { ReserveOutcome, ReserveRequest } from '@mailcadence/core'
 import { MailcadenceError } from '@mailcadence/core'
 import type { Session } from '../db.js'
 import { isId } from '../ids.js'
-import { dateOrNull, itemColumns, leadColumns, type Row, toItem, toLead } from './rows.js'
+import {
+  dateOrNull,
+  itemColumns,
+  leadColumns,
+  NULL_ITEM,
+  NULL_LEAD,
+  type Row,
+  toItem,
+  toLead,
+} from './rows.js'
 import type { Tables } from './schema.js'
 
 /** Attempts per request before a reservation that keeps losing races gives up. */
@@ -114,7 +123,7 @@ export function reserveSql(t: Tables): string {
     NULL::int AS d_day_sent, NULL::timestamptz AS d_earliest, NULL::boolean AS d_eligible
   FROM item_upd i JOIN ${t.leads} l ON l.id = i.lead_ref
   UNION ALL
-  SELECT ${NULL_ITEM}, ${NULL_LEAD}, NULL::timestamptz,
+  SELECT ${NULL_RESERVED_ITEM}, ${NULL_LEAD}, NULL::timestamptz,
     c.status, c.next_slot_at, c.day_key, c.day_sent,
     (SELECT q.scheduled_at FROM ${t.items} q WHERE q.campaign_id = $1 AND q.status = 'pending'
      ORDER BY q.scheduled_at, q.id LIMIT 1),
@@ -129,40 +138,8 @@ export function reserveSql(t: Tables): string {
   WHERE NOT EXISTS (SELECT 1 FROM item_upd)`
 }
 
-/** Typed NULLs standing in for the reserved item's and lead's columns in the "nothing reserved" row. */
-const NULL_ITEM = [
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::int',
-  'NULL::text',
-  'NULL::timestamptz',
-  'NULL::int',
-  'NULL::text',
-  'NULL::text[]',
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::timestamptz',
-  'NULL::text',
-  'NULL::timestamptz',
-  'NULL::timestamptz',
-  'NULL::timestamptz',
-  'NULL::bigint',
-  'NULL::text',
-].join(', ')
-const NULL_LEAD = [
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::text',
-  'NULL::jsonb',
-  'NULL::text',
-  'NULL::timestamptz',
-  'NULL::timestamptz',
-].join(', ')
+/** The "nothing reserved" row's item columns: the item's, then `lead_ref` and `mailbox_day_key`. */
+const NULL_RESERVED_ITEM = `${NULL_ITEM}, NULL::bigint, NULL::text`
 
 export async function reserveSends(
   s: Session,

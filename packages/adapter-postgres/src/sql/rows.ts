@@ -225,3 +225,37 @@ export function toSendLogEntry(r: Row): SendLogEntry {
 }
 
 export { dateOrNull }
+
+/** Typed NULLs standing in for `itemColumns` (same order), in rows that carry no item. */
+export const NULL_ITEM = [
+  'NULL::text',
+  'NULL::text',
+  'NULL::text',
+  'NULL::int',
+  'NULL::text',
+  'NULL::timestamptz',
+  'NULL::int',
+  'NULL::text',
+  'NULL::text[]',
+  'NULL::text',
+  'NULL::text',
+  'NULL::text',
+  'NULL::timestamptz',
+  'NULL::text',
+  'NULL::timestamptz',
+  'NULL::timestamptz',
+  'NULL::timestamptz',
+].join(', ')
+/** Typed NULLs standing in for `leadColumns` (same order). */
+export const NULL_LEAD = [
+  'NULL::text',
+  'NULL::text',
+  'NULL::text',
+  'NULL::text',
+  'NULL::text',
+  'NULL::text',
+  'NULL::jsonb',
+  'NULL::text',
+  'NULL::timestamptz',
+  'NULL::timestamptz',
+].join(', ')
