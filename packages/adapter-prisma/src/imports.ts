@@ -13,7 +13,7 @@ import type { ExternalSend, ImportedLead, ImportLeadsOutcome, Lead } from '@mail
 import type { LeadRow, Models } from './client.js'
 import { addToDay } from './counters.js'
 import { invalidInput } from './errors.js'
-import { chunks, knownKeys, lockCampaign } from './leads.js'
+import { chunks, insertLeadRows, knownKeys, lockCampaign } from './leads.js'
 import { insertIfMissing, type Provider } from './provider.js'
 import { idOf, parseId, parseIds, toLead } from './rows.js'
 
@@ -89,24 +89,7 @@ export async function importLeads(
 
   const rowsByKey = new Map<string, LeadRow>()
   for (const part of chunks(fresh)) {
-    await tx.mcLead.createMany({
-      data: part.map((lead) => ({
-        campaignId,
-        email: lead.email,
-        emailKey: lead.emailKey,
-        firstName: lead.firstName,
-        lastName: lead.lastName,
-        company: lead.company,
-        variables: JSON.stringify(lead.variables),
-        status: lead.status,
-        createdAt: now,
-        updatedAt: now,
-      })),
-    })
-    const rows = (await tx.mcLead.findMany({
-      where: { campaignId, emailKey: { in: part.map((l) => l.emailKey) } },
-      orderBy: { id: 'asc' },
-    })) as LeadRow[]
+    const rows = await insertLeadRows(tx, campaignId, part, (lead) => lead.status, now)
     for (const row of rows) rowsByKey.set(row.emailKey, row)
 
     // Each lead's history as `sent` items (with their send-log rows, so no step of it can ever be

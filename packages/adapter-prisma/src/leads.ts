@@ -60,24 +60,7 @@ export async function addLeads(
 
   const rowsByKey = new Map<string, LeadRow>()
   for (const part of chunks(fresh)) {
-    await tx.mcLead.createMany({
-      data: part.map((lead) => ({
-        campaignId,
-        email: lead.email,
-        emailKey: lead.emailKey,
-        firstName: lead.firstName,
-        lastName: lead.lastName,
-        company: lead.company,
-        variables: JSON.stringify(lead.variables),
-        status: 'active',
-        createdAt: now,
-        updatedAt: now,
-      })),
-    })
-    const rows = (await tx.mcLead.findMany({
-      where: { campaignId, emailKey: { in: part.map((l) => l.emailKey) } },
-      orderBy: { id: 'asc' },
-    })) as LeadRow[]
+    const rows = await insertLeadRows(tx, campaignId, part, () => 'active', now)
     for (const row of rows) rowsByKey.set(row.emailKey, row)
     // Step 0 of each new lead, due now, on no mailbox yet; in the leads' order, so ids follow it.
     await tx.mcQueueItem.createMany({
@@ -223,4 +206,35 @@ export async function suppress(
     cancelled += result.count
   }
   return { cancelled }
+}
+
+/**
+ * Inserts one chunk of new leads (their addresses known to be free: the caller holds the
+ * campaign's lock) and reads them back, in id order, which is the chunk's order.
+ */
+export async function insertLeadRows<L extends NewLead>(
+  tx: Models,
+  campaignId: bigint,
+  part: readonly L[],
+  statusOf: (lead: L) => string,
+  now: Date,
+): Promise<LeadRow[]> {
+  await tx.mcLead.createMany({
+    data: part.map((lead) => ({
+      campaignId,
+      email: lead.email,
+      emailKey: lead.emailKey,
+      firstName: lead.firstName,
+      lastName: lead.lastName,
+      company: lead.company,
+      variables: JSON.stringify(lead.variables),
+      status: statusOf(lead),
+      createdAt: now,
+      updatedAt: now,
+    })),
+  })
+  return (await tx.mcLead.findMany({
+    where: { campaignId, emailKey: { in: part.map((l) => l.emailKey) } },
+    orderBy: { id: 'asc' },
+  })) as LeadRow[]
 }
