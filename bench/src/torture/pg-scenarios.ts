@@ -93,6 +93,23 @@ async function settle(pool: pg.Pool, schema: string, maxMs: number) {
   }
 }
 
+/**
+ * Campaigns whose `next_due_at` (a lower bound of their earliest pending item, migration 003) ran
+ * ahead of their queue: the listing would skip their due items.
+ */
+async function boundsAhead(pool: pg.Pool, schema: string): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string; bound: Date | null; earliest: Date }>(
+    `SELECT c.id::text AS id, c.next_due_at AS bound, p.earliest FROM "${schema}".campaigns c
+     JOIN LATERAL (SELECT min(q.scheduled_at) AS earliest FROM "${schema}".queue_items q
+                   WHERE q.campaign_id = c.id AND q.status = 'pending') p ON true
+     WHERE p.earliest IS NOT NULL AND (c.next_due_at IS NULL OR c.next_due_at > p.earliest)`,
+  )
+  return rows.map(
+    (r) =>
+      `campaign ${r.id}: next_due_at ${r.bound?.toISOString() ?? 'null'} after its earliest pending item (${r.earliest.toISOString()})`,
+  )
+}
+
 function deliveries(files: string[]): Delivery[] {
   return files.flatMap((file) =>
     existsSync(file)
@@ -140,7 +157,8 @@ async function run(
     )
     console.log(`    queue: ${queue.join(', ')}`)
     const fresh = await Promise.all(campaigns.map(async (c) => (await store.getCampaign(c.id)) ?? c))
-    return await checkInvariants({ store, campaigns: fresh, mailboxes, deliveries: sent })
+    const problems = await checkInvariants({ store, campaigns: fresh, mailboxes, deliveries: sent })
+    return [...problems, ...(await boundsAhead(pool, schema))]
   } finally {
     await pool.end().catch(() => {})
     await dropSchema(schema).catch(() => {})

@@ -4,7 +4,7 @@
  * client checked out for the call, or the host's single client behind a mutex (a client runs one
  * query at a time, and two calls interleaving their statements would mix their transactions).
  */
-import { connectionLost, toStoreError } from './errors.js'
+import { abortedByConflict, connectionLost, toStoreError } from './errors.js'
 
 /** The result shape the store reads: pg's `QueryResult` fits. */
 export interface QueryResultLike {
@@ -64,6 +64,25 @@ const NO_ACTIVE_TRANSACTION = '25P01'
 
 let savepoints = 0
 
+/**
+ * Times a statement, or a transaction of ours, that PostgreSQL aborted to break a deadlock or a
+ * serialization conflict is run again. Two workers can close a lock cycle (a completion refunding a
+ * mailbox's count while a reservation holding its campaign waits for that count, say): PostgreSQL
+ * aborts one side, the other goes on, and the aborted one, rolled back whole, can simply run again.
+ */
+const CONFLICT_RETRIES = 4
+
+async function retryingConflicts<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run()
+    } catch (error) {
+      if (attempt > CONFLICT_RETRIES || !abortedByConflict(error)) throw error
+      await new Promise((resolve) => setTimeout(resolve, attempt * 2))
+    }
+  }
+}
+
 /** Names of prepared statements, by text: one per distinct statement, the same on every connection. */
 const statementNames = new Map<string, string>()
 
@@ -89,21 +108,30 @@ function takesPreparedStatements(client: Queryable): boolean {
 
 function sessionOf(client: Queryable, ownsTransactions: boolean): Session {
   const prepares = takesPreparedStatements(client)
+  // Inside a transaction of ours a statement aborted by a conflict cannot run again on its own: the
+  // whole transaction does (see `transaction`).
+  let inOwnTransaction = false
+  const run = async <Row>(text: string, values?: unknown[], prepared?: boolean): Promise<Row[]> => {
+    try {
+      const result =
+        prepared && prepares
+          ? await (
+              client as unknown as {
+                query(config: { name: string; text: string; values?: unknown[] }): Promise<QueryResultLike>
+              }
+            ).query({ name: statementName(text), text, values })
+          : await client.query(text, values)
+      return result.rows as Row[]
+    } catch (error) {
+      throw toStoreError(error)
+    }
+  }
   const session: Session = {
     async query<Row>(text: string, values?: unknown[], options?: { prepared?: boolean }): Promise<Row[]> {
-      try {
-        const result =
-          options?.prepared && prepares
-            ? await (
-                client as unknown as {
-                  query(config: { name: string; text: string; values?: unknown[] }): Promise<QueryResultLike>
-                }
-              ).query({ name: statementName(text), text, values })
-            : await client.query(text, values)
-        return result.rows as Row[]
-      } catch (error) {
-        throw toStoreError(error)
-      }
+      // A pool's client outside our transactions runs each statement in a transaction of its own.
+      if (ownsTransactions && !inOwnTransaction)
+        return retryingConflicts(() => run<Row>(text, values, options?.prepared))
+      return run<Row>(text, values, options?.prepared)
     },
     async transaction<T>(fn: (s: Session) => Promise<T>): Promise<T> {
       // A pool client is ours: BEGIN/COMMIT. The host's own client may be inside the host's
@@ -115,7 +143,16 @@ function sessionOf(client: Queryable, ownsTransactions: boolean): Session {
         inHostTransaction = status === 'T' || status === 'E'
         if (status === undefined) inHostTransaction = await probeTransaction(client)
       }
-      if (!inHostTransaction) return runInTransaction(client, session, fn)
+      if (!inHostTransaction) {
+        return retryingConflicts(async () => {
+          inOwnTransaction = true
+          try {
+            return await runInTransaction(client, session, fn)
+          } finally {
+            inOwnTransaction = false
+          }
+        })
+      }
       const name = `mailcadence_${++savepoints}`
       await session.query(`SAVEPOINT ${name}`)
       try {

@@ -18,6 +18,12 @@ const RETRYABLE_STATES: Record<string, string> = {
   '57P03': 'server not accepting connections yet',
 }
 
+/**
+ * SQLSTATEs with which PostgreSQL aborted a transaction to break a conflict with another (a deadlock,
+ * a serialization failure): nothing of it was kept, and running it again usually succeeds.
+ */
+const CONFLICT_ABORTS = new Set(['40001', '40P01'])
+
 /** SQLSTATE classes that are retryable as a whole. */
 const RETRYABLE_CLASSES: Record<string, string> = {
   '08': 'connection failure',
@@ -121,4 +127,11 @@ export function connectionLost(error: unknown): boolean {
   if (!isMailcadenceError(error)) return false
   const cause = (error as { cause?: unknown }).cause
   return cause instanceof PostgresErrorDetail && cause.connectionLost
+}
+
+/** Whether PostgreSQL aborted the statement's transaction to break a conflict (see CONFLICT_ABORTS). */
+export function abortedByConflict(error: unknown): boolean {
+  if (!isMailcadenceError(error)) return false
+  const cause = (error as { cause?: unknown }).cause
+  return cause instanceof PostgresErrorDetail && CONFLICT_ABORTS.has(cause.sqlState ?? '')
 }

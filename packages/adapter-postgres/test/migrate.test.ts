@@ -8,6 +8,10 @@ import { createTestPool, DATABASE_URL, databaseAvailable, dropSchemas, uniqueSch
 const ready = await databaseAvailable('migrations')
 const suite = ready ? describe : describe.skip
 
+/** Every migration's version, oldest first, and the newest. */
+const versions = MIGRATIONS.map((m) => m.version)
+const latest = Math.max(...versions)
+
 suite('migrate', () => {
   const pool = ready ? createTestPool(10) : (undefined as unknown as pg.Pool)
   const schemas: string[] = []
@@ -24,23 +28,24 @@ suite('migrate', () => {
     const pools = Array.from({ length: 6 }, () => new pg.Pool({ connectionString: DATABASE_URL, max: 1 }))
     try {
       const results = await Promise.all(pools.map((p) => migrate(p, { schema })))
-      expect(results.flatMap((r) => r.applied)).toEqual([1, 2])
-      expect(results.every((r) => r.version === 2 && r.schema === schema)).toBe(true)
+      expect(results.flatMap((r) => r.applied)).toEqual(versions)
+      expect(results.every((r) => r.version === latest && r.schema === schema)).toBe(true)
     } finally {
       await Promise.all(pools.map((p) => p.end()))
     }
     const again = await migrate(pool, { schema })
-    expect(again).toEqual({ schema, applied: [], version: 2 })
+    expect(again).toEqual({ schema, applied: [], version: latest })
     const { rows } = await pool.query(
       `SELECT version, name FROM "${schema}".mailcadence_migrations ORDER BY version`,
     )
     expect(rows).toEqual([
       { version: 1, name: '001_init' },
       { version: 2, name: '002_import' },
+      { version: 3, name: '003_next_due' },
     ])
   })
 
-  it('brings a schema of the first release up to date, keeping its rows', async () => {
+  it('brings a schema of the first release up to date, keeping its rows and their due times', async () => {
     const schema = uniqueSchema('upg')
     schemas.push(schema)
     // The schema as 001 left it, with one campaign in it.
@@ -57,17 +62,35 @@ suite('migrate', () => {
       await client.query(
         `INSERT INTO campaigns (name, status, mailbox_ids, steps, variables, timezone, start_hour, start_minute,
            end_hour, end_minute, allowed_days, delay_between_emails, jitter, max_emails_per_day, created_at, updated_at)
-         VALUES ('old', 'DRAFT', '{}', '[]', '{}', 'UTC', 9, 0, 17, 0, 'MON', 60, 0.2, 10, $1, $1)`,
+         VALUES ('old', 'DRAFT', '{}', '[]', '{}', 'UTC', 9, 0, 17, 0, 'MON', 60, 0.2, 10, $1, $1),
+                ('running', 'IN_PROGRESS', '{}', '[{"subject":"s","text":"t"}]', '{}', 'UTC', 0, 0, 24, 0,
+                 'MON,TUE,WED,THU,FRI,SAT,SUN', 0, 0, 10, $1, $1)`,
         [new Date('2025-01-06T09:00:00Z')],
+      )
+      // The running campaign has one item pending, due at 10:00.
+      await client.query(
+        `WITH l AS (
+           INSERT INTO leads (campaign_id, email, email_key, variables, status, created_at, updated_at)
+           SELECT id, 'a@x.test', 'a@x.test', '{}', 'active', $1, $1 FROM campaigns WHERE name = 'running'
+           RETURNING id, campaign_id)
+         INSERT INTO queue_items (campaign_id, lead_id, step, status, scheduled_at, created_at, updated_at)
+         SELECT campaign_id, id, 0, 'pending', $2, $1, $1 FROM l`,
+        [new Date('2025-01-06T09:00:00Z'), new Date('2025-01-06T10:00:00Z')],
       )
       await client.query('COMMIT')
     } finally {
       client.release()
     }
-    expect(await migrate(pool, { schema })).toEqual({ schema, applied: [2], version: 2 })
+    expect(await migrate(pool, { schema })).toEqual({ schema, applied: versions.slice(1), version: latest })
     const store = createPostgresStore({ pool, schema })
-    const [old] = (await pool.query(`SELECT id::text AS id FROM "${schema}".campaigns`)).rows
+    const [old] = (await pool.query(`SELECT id::text AS id FROM "${schema}".campaigns WHERE name = 'old'`))
+      .rows
     expect(await store.getCampaign(old.id)).toMatchObject({ name: 'old', externalId: null })
+    // 003 computed the running campaign's due time from its queue: listed at 10:00, not before.
+    const before = await store.listDueCampaigns!(new Date(), { dueBefore: new Date('2025-01-06T09:59:59Z') })
+    expect(before).toEqual({ campaigns: [], laterAt: new Date('2025-01-06T10:00:00Z') })
+    const at = await store.listDueCampaigns!(new Date(), { dueBefore: new Date('2025-01-06T10:00:00Z') })
+    expect(at.campaigns.map((r) => r.campaign.name)).toEqual(['running'])
   })
 
   it('leaves the search_path of a host connection as it was', async () => {

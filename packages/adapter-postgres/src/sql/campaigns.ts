@@ -209,33 +209,55 @@ export function runnableSql(t: Tables, filtered: boolean): string {
 }
 
 /**
- * The due-campaign query (`Store.listDueCampaigns`): the same probes as {@link runnableSql}, one
- * index-only look-up of the earliest pending item per running campaign, but only the campaigns
- * that can send before `dueBefore` ($1) (or are drained) leave the database with their columns;
- * of the others only the earliest instant comes back, in a last row with a null id. An idle tick
- * over thousands of campaigns thus costs a few milliseconds, and never reads sent history.
+ * The due-campaign query (`Store.listDueCampaigns`). Each campaign's `next_due_at` is a lower bound
+ * of its earliest pending item (migration 003), so only the running campaigns whose bound falls
+ * before `dueBefore` ($1), or that have no pending item (they may be drained), are read through
+ * their partial index and probed in the queue; an idle tick reads no queue rows at all, however many
+ * campaigns run. A probed campaign comes back as
+ * - `due`: its earliest item is due before $1, or it has nothing pending nor in flight (drained);
+ * - `stale`: its bound lags (nothing due before $1, or nothing pending any more): only its id and
+ *   earliest item come back, and {@link raiseNextDue} moves the bound up;
+ * and a last `later` row holds the earliest instant among the others, or null.
  */
 export function dueSql(t: Tables, filtered: boolean): string {
-  return `WITH r AS MATERIALIZED (
-      SELECT c.id, p.next_at FROM ${t.campaigns} c
+  const only = filtered ? ' AND c.id = ANY($2::bigint[])' : ''
+  // Two index scans rather than one OR: a plain index scan drops the index entries of row versions
+  // no one can see any more as it meets them, where a bitmap scan (what an OR takes) would read
+  // them again on every tick until VACUUM.
+  return `WITH cand AS MATERIALIZED (
+      SELECT c.id, c.next_due_at FROM ${t.campaigns} c
+      WHERE c.status = 'IN_PROGRESS' AND c.next_due_at <= $1${only}
+      UNION ALL
+      SELECT c.id, c.next_due_at FROM ${t.campaigns} c
+      WHERE c.status = 'IN_PROGRESS' AND c.next_due_at IS NULL${only}
+    ),
+    r AS MATERIALIZED (
+      SELECT c.id, c.next_due_at, p.next_at,
+        p.next_at IS NULL
+          AND EXISTS (SELECT 1 FROM ${t.items} s WHERE s.campaign_id = c.id AND s.status = 'sending') AS in_flight
+      FROM cand c
       LEFT JOIN LATERAL (
         SELECT q.scheduled_at AS next_at FROM ${t.items} q
         WHERE q.campaign_id = c.id AND q.status = 'pending'
         ORDER BY q.scheduled_at LIMIT 1
       ) p ON true
-      WHERE c.status = 'IN_PROGRESS'${filtered ? ' AND c.id = ANY($2::bigint[])' : ''}
-        AND (p.next_at IS NOT NULL
-          OR NOT EXISTS (SELECT 1 FROM ${t.items} s WHERE s.campaign_id = c.id AND s.status = 'sending'))
     )
-    SELECT ${campaignColumns('c')}, r.next_at, false AS later, r.id AS sort_id
+    SELECT ${campaignColumns('c')}, r.next_at, 'due' AS kind, r.id AS sort_id
     FROM r JOIN ${t.campaigns} c ON c.id = r.id
-    WHERE r.next_at IS NULL OR r.next_at <= $1
+    WHERE r.next_at <= $1 OR (r.next_at IS NULL AND NOT r.in_flight)
     UNION ALL
-    SELECT ${NULL_CAMPAIGN}, (SELECT min(r.next_at) FROM r WHERE r.next_at > $1), true, NULL
-    ORDER BY later, sort_id`
+    SELECT ${NULL_CAMPAIGN}, r.next_at, 'stale', r.id
+    FROM r WHERE r.next_at > $1 OR (r.next_at IS NULL AND r.next_due_at IS NOT NULL)
+    UNION ALL
+    SELECT ${NULL_CAMPAIGN}, LEAST(
+        (SELECT min(r.next_at) FROM r WHERE r.next_at > $1),
+        (SELECT min(c.next_due_at) FROM ${t.campaigns} c
+         WHERE c.status = 'IN_PROGRESS' AND c.next_due_at > $1${only})),
+      'later', NULL
+    ORDER BY kind, sort_id`
 }
 
-/** Typed NULLs for the campaign columns of the last row of {@link dueSql}. */
+/** Typed NULLs for the campaign columns of the `stale` and `later` rows of {@link dueSql}. */
 const NULL_CAMPAIGN = campaignColumns('c')
   .split(', ')
   .map(() => 'NULL')
@@ -255,11 +277,41 @@ export async function listDueCampaigns(
   )
   let laterAt: Date | null = null
   const campaigns: RunnableCampaign[] = []
+  const stale: string[] = []
   for (const r of rows) {
-    if (r.later === true) laterAt = dateOrNull(r.next_at)
-    else campaigns.push({ campaign: toCampaign(r), nextItemAt: dateOrNull(r.next_at) })
+    if (r.kind === 'due') campaigns.push({ campaign: toCampaign(r), nextItemAt: dateOrNull(r.next_at) })
+    else if (r.kind === 'stale') stale.push(String(r.sort_id))
+    else laterAt = dateOrNull(r.next_at)
   }
+  if (stale.length > 0) await raiseNextDue(s, t, stale)
   return { campaigns, laterAt }
+}
+
+/**
+ * Moves `next_due_at` of these campaigns up to their earliest pending item (NULL when none), so
+ * the next idle tick no longer reads them. It locks the rows first, skipping any another
+ * transaction holds (a reservation, or a statement making items pending, which lowers the bound
+ * itself: skipped rows stay stale until a later tick), and reads the queue in a statement of its
+ * own, whose snapshot follows the locks: an item made pending by a transaction that committed
+ * before is seen, and one made pending after waits for the lock in its trigger, then lowers the
+ * bound again. Never waits, so it cannot deadlock.
+ */
+export async function raiseNextDue(s: Session, t: Tables, campaignIds: readonly string[]): Promise<void> {
+  await s.transaction(async (tx) => {
+    const locked = await tx.query<{ id: string }>(
+      `SELECT c.id::text AS id FROM ${t.campaigns} c WHERE c.id = ANY($1::bigint[])
+       ORDER BY c.id FOR NO KEY UPDATE SKIP LOCKED`,
+      [campaignIds],
+    )
+    if (locked.length === 0) return
+    await tx.query(
+      `UPDATE ${t.campaigns} AS c SET next_due_at = (
+         SELECT min(q.scheduled_at) FROM ${t.items} q WHERE q.campaign_id = c.id AND q.status = 'pending'
+       )
+       WHERE c.id = ANY($1::bigint[])`,
+      [locked.map((r) => r.id)],
+    )
+  })
 }
 
 export async function listRunnableCampaigns(

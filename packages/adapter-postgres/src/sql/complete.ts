@@ -223,10 +223,10 @@ async function completeOne(
 
 /**
  * Completes a batch in one transaction: one commit for the batch rather than one per email, which
- * is what bounds throughput (a commit waits for the disk). Each completion takes its campaign's
- * lock first, so the batch runs in campaign order: two batches then take their campaign locks in
- * the same order and cannot deadlock each other. (A refund also locks a mailbox count; should that
- * ever close a cycle with a reservation, PostgreSQL aborts one side and the caller retries.)
+ * is what bounds throughput (a commit waits for the disk). The batch's campaigns are locked first,
+ * all at once in id order, as every multi-campaign statement takes them: a refund later in the
+ * batch locks a mailbox's count, and a reservation holds its campaign while it claims a count, so
+ * a batch that locked a campaign after a refund could close a cycle with it.
  */
 export async function completeSends(
   s: Session,
@@ -257,7 +257,12 @@ export async function completeSends(
       a.campaign === b.campaign ? (a.item < b.item ? -1 : 1) : a.campaign < b.campaign ? -1 : 1,
     )
   const outcomes = new Array<CompletionOutcome>(completions.length)
+  const campaignIds = [...new Set(order.map((o) => o.campaign))].filter((id) => id > 0n).map(String)
   await s.transaction(async (tx) => {
+    await tx.query(
+      `SELECT 1 FROM ${t.campaigns} WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE`,
+      [campaignIds],
+    )
     for (const { c, position } of order) outcomes[position] = await completeOne(tx, sql, c, now)
   })
   return outcomes

@@ -5,6 +5,7 @@
  */
 import init from './001_init.sql'
 import importing from './002_import.sql'
+import nextDue from './003_next_due.sql'
 
 export interface Migration {
   version: number
@@ -15,4 +16,5 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '001_init', sql: init },
   { version: 2, name: '002_import', sql: importing },
+  { version: 3, name: '003_next_due', sql: nextDue },
 ]
