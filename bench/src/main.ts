@@ -126,12 +126,15 @@ function againstTargets(rows: Row[]): Array<{ target: string; measured: string; 
       met: pg >= 3_000 && pg >= gw,
     })
   }
-  const idle = find('Scale', (n) => n.includes('10,000 campaigns') && n.endsWith('idle tick'))
+  const idle = find('Scale', (n) => n.includes('10,000 campaigns') && n.includes('idle tick'))
   if (idle.length > 0) {
     const worst = Math.max(...idle.map((r) => median(r) ?? Number.POSITIVE_INFINITY))
+    // "postgres, 1,000,000 history, windows closed: 3.2 ms"
+    const short = (name: string) =>
+      `${name.split(',')[0]}, ${/([\d,]+) rows of history/.exec(name)?.[1] ?? '?'} history${name.includes('windows closed') ? ', windows closed' : ''}`
     out.push({
       target: 'idle tick over 10,000 campaigns ≤ 20 ms, whatever the history',
-      measured: idle.map((r) => `${r.name.split(',')[0]} ${median(r)} ms`).join('; '),
+      measured: idle.map((r) => `${short(r.name)}: ${median(r)} ms`).join('; '),
       met: worst <= 20,
     })
   }

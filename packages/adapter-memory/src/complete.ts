@@ -8,6 +8,7 @@ import {
   type ItemRecord,
   indexPending,
   insertItem,
+  recordSent,
   type State,
   setItemStatus,
   stopActiveLead,
@@ -44,8 +45,9 @@ function decrement(counts: Map<string, number>, key: string): void {
 
 /** One completion, as `Store.completeSends` specifies; synchronous, so atomic in this process. */
 export function completeOne(state: State, c: Completion, now: Date): CompletionOutcome {
-  const item = state.items.get(c.itemId)
-  if (item === undefined || item.status !== 'sending' || item.leaseToken !== c.leaseToken) return 'lease-lost'
+  // Only a `sending` item can be completed, so the items in `sending` are the ones to look in.
+  const item = state.sending.get(c.itemId)
+  if (item === undefined || item.leaseToken !== c.leaseToken) return 'lease-lost'
   const cs = state.campaigns.get(item.campaignId)!
   const lead = item.lead
   const nowMs = now.getTime()
@@ -66,16 +68,7 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
       setItemStatus(state, cs, item, 'sent')
       item.sentAt = nowMs
       item.messageId = c.messageId
-      cs.sendLog.push({
-        campaignId: item.campaignId,
-        leadId: lead.id,
-        step: item.step,
-        mailboxId: item.mailboxId ?? '',
-        messageId: c.messageId,
-        to: c.to,
-        subject: c.subject,
-        sentAt: nowMs,
-      })
+      recordSent(cs, item, c.to, c.subject)
       const next = c.next
       if (next === undefined) {
         stopActiveLead(lead, 'completed', nowMs)
@@ -88,7 +81,8 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
           step: next.step,
           scheduledAt: next.scheduledAt.getTime(),
           mailboxId: item.mailboxId,
-          references: [...item.references, c.messageId],
+          // concat, not a spread: a spread leaves room for more elements than the thread will hold.
+          references: item.references.concat(c.messageId),
           threadSubject: item.threadSubject ?? c.subject,
         }
         insertItem(state, cs, lead, fields, nowMs)
@@ -137,7 +131,7 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
 export function recoverExpired(state: State, now: Date, policy: 'fail' | 'retry'): RecoveredItem[] {
   const nowMs = now.getTime()
   const recovered: RecoveredItem[] = []
-  for (const item of [...state.sending]) {
+  for (const item of [...state.sending.values()]) {
     // A lease is held while `now < leaseUntil`, as core's own check before sending assumes.
     if (item.leaseUntil === null || item.leaseUntil > nowMs) continue
     const cs = state.campaigns.get(item.campaignId)!

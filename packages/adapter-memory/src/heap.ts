@@ -16,26 +16,35 @@ export interface HeapItem {
   readonly status: string
 }
 
-function before(a: HeapItem, b: HeapItem): boolean {
-  return a.scheduledAt < b.scheduledAt || (a.scheduledAt === b.scheduledAt && a.num < b.num)
+/** Whether the item at (`aAt`, `aNum`) goes before the one at (`bAt`, `bNum`). */
+function earlier(aAt: number, aNum: number, bAt: number, bNum: number): boolean {
+  return aAt < bAt || (aAt === bAt && aNum < bNum)
 }
 
 /** Min-heap of pending items; see the module comment for the lazy deletion rule. */
 export class PendingHeap<T extends HeapItem> {
+  /** The items, in heap order. */
   private items: T[] = []
+  /**
+   * Each item's `scheduledAt` and `num`, at the item's index: sifting compares only these, so it
+   * never visits the item objects themselves, which lie scattered over memory (a large campaign's
+   * queue holds hundreds of thousands). Sound because a queued item's `scheduledAt` does not change.
+   */
+  private ats: number[] = []
+  private nums: number[] = []
 
   push(item: T): void {
-    const items = this.items
+    const { items, ats, nums } = this
+    const at = item.scheduledAt
+    const num = item.num
     let i = items.length
-    items.push(item)
     while (i > 0) {
       const parent = (i - 1) >> 1
-      const p = items[parent]!
-      if (!before(item, p)) break
-      items[i] = p
+      if (!earlier(at, num, ats[parent]!, nums[parent]!)) break
+      this.put(i, items[parent]!, ats[parent]!, nums[parent]!)
       i = parent
     }
-    items[i] = item
+    this.put(i, item, at, num)
   }
 
   /** The earliest item still pending, dropping cancelled ones on the way; undefined when none. */
@@ -49,22 +58,24 @@ export class PendingHeap<T extends HeapItem> {
 
   /** Removes the top item (after `peek()` returned it and it was taken). */
   removeTop(): void {
-    const items = this.items
-    const last = items.pop()
-    if (last === undefined || items.length === 0) return
-    const n = items.length
+    const { items, ats, nums } = this
+    const n = items.length - 1
+    if (n < 0) return
+    const last = items.pop()!
+    const at = ats.pop()!
+    const num = nums.pop()!
+    if (n === 0) return
     let i = 0
     for (;;) {
       const l = 2 * i + 1
       if (l >= n) break
       const r = l + 1
-      const c = r < n && before(items[r]!, items[l]!) ? r : l
-      const child = items[c]!
-      if (!before(child, last)) break
-      items[i] = child
+      const c = r < n && earlier(ats[r]!, nums[r]!, ats[l]!, nums[l]!) ? r : l
+      if (!earlier(ats[c]!, nums[c]!, at, num)) break
+      this.put(i, items[c]!, ats[c]!, nums[c]!)
       i = c
     }
-    items[i] = last
+    this.put(i, last, at, num)
   }
 
   /** Items still pending, in no particular order. */
@@ -74,5 +85,14 @@ export class PendingHeap<T extends HeapItem> {
 
   clear(): void {
     this.items = []
+    this.ats = []
+    this.nums = []
+  }
+
+  /** Puts an item and its keys at index `i` (appending when `i` is the length). */
+  private put(i: number, item: T, at: number, num: number): void {
+    this.items[i] = item
+    this.ats[i] = at
+    this.nums[i] = num
   }
 }

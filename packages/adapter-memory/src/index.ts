@@ -79,6 +79,8 @@ const CAMPAIGN_SCALARS = [
  */
 export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
   const state = createState()
+  /** Core's deferrals (`deferCampaigns`): campaign id → the instant (ms) it cannot send before. */
+  const deferredUntil = new Map<string, number>()
 
   function nextId(kind: keyof typeof state.seq): string {
     state.seq[kind] += 1
@@ -248,6 +250,8 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       if (cs === undefined) return null
       applyCampaignPatch(cs.campaign, patch)
       cs.campaign.updatedAt = copyDate(now)
+      // New settings may open the window sooner: a deferral made under the old ones no longer holds.
+      deferredUntil.delete(id)
       return copyCampaign(cs.campaign)
     },
 
@@ -297,9 +301,17 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       const consider = (cs: CampaignRecord | undefined) => {
         if (cs === undefined || cs.campaign.status !== 'IN_PROGRESS') return
         const earliest = earliestPending(cs)
-        if (earliest !== undefined && earliest.scheduledAt > dueBefore) {
-          if (earliest.scheduledAt < laterAt) laterAt = earliest.scheduledAt
-          return
+        if (earliest !== undefined) {
+          // A drained campaign is listed whatever its deferral; one with pending items from when
+          // both its queue and its deferral allow.
+          const from = Math.max(
+            earliest.scheduledAt,
+            deferredUntil.get(cs.campaign.id) ?? earliest.scheduledAt,
+          )
+          if (from > dueBefore) {
+            if (from < laterAt) laterAt = from
+            return
+          }
         }
         const r = runnable(cs)
         if (r !== undefined) campaigns.push(r)
@@ -307,6 +319,16 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       if (filter.ids !== undefined) for (const id of new Set(filter.ids)) consider(state.campaigns.get(id))
       else for (const cs of state.campaigns.values()) consider(cs)
       return { campaigns, laterAt: laterAt === Number.POSITIVE_INFINITY ? null : new Date(laterAt) }
+    },
+
+    async deferCampaigns(deferrals) {
+      for (const d of deferrals) {
+        const cs = state.campaigns.get(d.campaignId)
+        if (cs?.campaign.status !== 'IN_PROGRESS') continue
+        if (cs.campaign.updatedAt.getTime() !== d.updatedAt.getTime()) continue
+        const until = Math.max(d.until.getTime(), deferredUntil.get(d.campaignId) ?? Number.NEGATIVE_INFINITY)
+        deferredUntil.set(d.campaignId, until)
+      }
     },
 
     // -- leads -----------------------------------------------------------------------------------

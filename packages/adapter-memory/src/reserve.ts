@@ -1,6 +1,7 @@
 import type { MailboxCandidate, ReserveOutcome, ReserveRequest } from '@mailcadence/core'
 import type { PendingHeap } from './heap.js'
 import {
+  type CampaignRecord,
   copyDate,
   copyItem,
   copyLead,
@@ -11,12 +12,6 @@ import {
   type State,
   setItemStatus,
 } from './state.js'
-
-interface Choice {
-  item: ItemRecord
-  heap: PendingHeap<ItemRecord>
-  candidate: MailboxCandidate
-}
 
 /**
  * One reservation, as `Store.reserveSends` specifies: every check is made before anything is
@@ -41,49 +36,7 @@ export function reserveOne(state: State, req: ReserveRequest, now: Date): Reserv
   if (earliest.scheduledAt > nowMs)
     return { ok: false, reason: 'not-due', until: new Date(earliest.scheduledAt) }
 
-  // The oldest due item that can leave is the earliest due head among the heaps that can leave:
-  // each candidate mailbox with room (its sticky items), and `unassigned` from the first
-  // candidate with room. Heaps of full or non-candidate mailboxes are never looked at.
-  // With a rotation, an unassigned item takes the candidate with room that comes first in rotation
-  // after the campaign's lastMailboxId (candidates outside the rotation after all of them).
-  let choice: Choice | undefined
-  let firstWithRoom: MailboxCandidate | undefined
-  const rotation = req.rotation === undefined ? undefined : rotationIndex(req.rotation)
-  const size = req.rotation?.length ?? 0
-  const after =
-    rotation === undefined || campaign.lastMailboxId === null
-      ? -1
-      : (rotation.get(campaign.lastMailboxId) ?? -1)
-  let firstKey = Number.POSITIVE_INFINITY
-  const candidates = req.mailboxes
-  for (let ord = 0; ord < candidates.length; ord++) {
-    const candidate = candidates[ord]!
-    const used = state.mailboxDayCounts.get(mailboxKeyOf(candidate.mailboxId, candidate.dayKey)) ?? 0
-    if (used >= candidate.dailyEmailLimit) continue
-    if (rotation === undefined) firstWithRoom ??= candidate
-    else {
-      const at = rotation.get(candidate.mailboxId)
-      const key = at === undefined ? size + ord : (at - after - 1 + size) % size
-      if (key < firstKey) {
-        firstKey = key
-        firstWithRoom = candidate
-      }
-    }
-    const heap = cs.byMailbox.get(candidate.mailboxId)
-    const top = heap?.peek()
-    if (heap === undefined || top === undefined || top.scheduledAt > nowMs) continue
-    if (choice === undefined || isBefore(top, choice.item)) choice = { item: top, heap, candidate }
-  }
-  if (firstWithRoom !== undefined) {
-    const top = cs.unassigned.peek()
-    if (
-      top !== undefined &&
-      top.scheduledAt <= nowMs &&
-      (choice === undefined || isBefore(top, choice.item))
-    ) {
-      choice = { item: top, heap: cs.unassigned, candidate: firstWithRoom }
-    }
-  }
+  const choice = choose(state, cs, req, earliest, nowMs)
   if (choice === undefined) return { ok: false, reason: 'mailbox-limit' }
 
   // Every check passed: claim the pacing slot, both day counts and the item together.
@@ -116,6 +69,95 @@ export function reserveOne(state: State, req: ReserveRequest, now: Date): Reserv
       nextPendingAt: next === undefined ? null : new Date(next.scheduledAt),
     },
   }
+}
+
+/** What a reservation takes: an item, the heap it is the top of, and the mailbox it leaves from. */
+interface Choice {
+  item: ItemRecord
+  heap: PendingHeap<ItemRecord>
+  candidate: MailboxCandidate
+}
+
+/**
+ * The oldest due item that can leave, and from where: the earliest due head among the heaps that
+ * can leave, which are each candidate mailbox with room (its sticky items) and `unassigned` (from
+ * the candidate with room whose turn it is, see {@link firstInTurn}). Heaps of full or
+ * non-candidate mailboxes never count. `earliest` is the campaign's earliest pending item, due.
+ */
+function choose(
+  state: State,
+  cs: CampaignRecord,
+  req: ReserveRequest,
+  earliest: ItemRecord,
+  nowMs: number,
+): Choice | undefined {
+  // Usually the earliest pending item can leave, and then it is the one: no other heap is looked at.
+  if (earliest.mailboxId === null) {
+    const first = firstInTurn(state, req, cs.campaign.lastMailboxId)
+    return first === undefined ? undefined : { item: earliest, heap: cs.unassigned, candidate: first }
+  }
+  const own = req.mailboxes.find((c) => c.mailboxId === earliest.mailboxId)
+  const ownHeap = cs.byMailbox.get(earliest.mailboxId)
+  if (own !== undefined && ownHeap !== undefined && hasRoom(state, own)) {
+    return { item: earliest, heap: ownHeap, candidate: own }
+  }
+
+  // Otherwise the earliest due sticky item of a candidate with room, or an older unassigned one.
+  let best: Choice | undefined
+  for (const candidate of req.mailboxes) {
+    const heap = cs.byMailbox.get(candidate.mailboxId)
+    const top = heap?.peek()
+    if (heap === undefined || top === undefined || top.scheduledAt > nowMs) continue
+    // The day count is only looked up for a candidate that would be the best so far.
+    if ((best === undefined || isBefore(top, best.item)) && hasRoom(state, candidate)) {
+      best = { item: top, heap, candidate }
+    }
+  }
+  const unassigned = cs.unassigned.peek()
+  if (
+    unassigned !== undefined &&
+    unassigned.scheduledAt <= nowMs &&
+    (best === undefined || isBefore(unassigned, best.item))
+  ) {
+    const first = firstInTurn(state, req, cs.campaign.lastMailboxId)
+    if (first !== undefined) return { item: unassigned, heap: cs.unassigned, candidate: first }
+  }
+  return best
+}
+
+/**
+ * The candidate with room an unassigned item leaves from. With a rotation, the first in rotation
+ * after the campaign's `lastMailboxId` (from the start of the list when it is null or not in it;
+ * candidates outside the rotation after all of them); without one, the first in the order given.
+ */
+function firstInTurn(
+  state: State,
+  req: ReserveRequest,
+  lastMailboxId: string | null,
+): MailboxCandidate | undefined {
+  const candidates = req.mailboxes
+  if (req.rotation === undefined) return candidates.find((c) => hasRoom(state, c))
+  const rotation = rotationIndex(req.rotation)
+  const size = req.rotation.length
+  const after = lastMailboxId === null ? -1 : (rotation.get(lastMailboxId) ?? -1)
+  let first: MailboxCandidate | undefined
+  let firstKey = Number.POSITIVE_INFINITY
+  for (let ord = 0; ord < candidates.length; ord++) {
+    const candidate = candidates[ord]!
+    const at = rotation.get(candidate.mailboxId)
+    const key = at === undefined ? size + ord : (at - after - 1 + size) % size
+    // The day count is only looked up for a candidate that would come first so far.
+    if (key < firstKey && hasRoom(state, candidate)) {
+      first = candidate
+      firstKey = key
+    }
+  }
+  return first
+}
+
+/** Whether a candidate mailbox has sent fewer emails than its daily limit on its day. */
+function hasRoom(state: State, c: MailboxCandidate): boolean {
+  return (state.mailboxDayCounts.get(mailboxKeyOf(c.mailboxId, c.dayKey)) ?? 0) < c.dailyEmailLimit
 }
 
 /**

@@ -43,6 +43,9 @@ export interface ItemRecord {
   /** Day keys counted by the current or last reservation, so a refund gives back only those. */
   resCampaignDayKey: string | null
   resMailboxDayKey: string | null
+  /** Recipient and subject as sent; with the fields above, the item's send-log row once `sent`. */
+  sentTo: string | null
+  sentSubject: string | null
 }
 
 /** A lead as stored. */
@@ -79,24 +82,28 @@ export interface CampaignRecord {
   readonly byMailbox: Map<string, PendingHeap<ItemRecord>>
   /** Items per status, kept up to date on every transition so stats and drains never scan. */
   readonly counts: Record<QueueStatus, number>
-  readonly sendLog: SendLogRecord[]
+  /**
+   * The send log: sent items in the order they were recorded. A sent item never changes again,
+   * so it is its own log row (with `sentTo` and `sentSubject`) rather than a copy of it.
+   */
+  readonly sendLog: ItemRecord[]
 }
-
-/** A send-log row as stored. */
-export type SendLogRecord = Omit<SendLogEntry, 'sentAt'> & { sentAt: number }
 
 /** Everything one memory store holds. */
 export interface State {
   readonly seq: { mailbox: number; campaign: number; lead: number; item: number }
   readonly mailboxes: Map<string, Mailbox>
   readonly campaigns: Map<string, CampaignRecord>
-  readonly items: Map<string, ItemRecord>
   /** Leads of every campaign by `emailKey`, for `suppress`. */
   readonly leadsByEmailKey: Map<string, LeadRecord[]>
   /** Suppressed `emailKey` → reason given first. */
   readonly suppressed: Map<string, string>
-  /** Items in `sending`, for lease recovery without scanning the queue. */
-  readonly sending: Set<ItemRecord>
+  /**
+   * Items in `sending`, by id: completions look items up here (only a `sending` item can be
+   * completed) and lease recovery scans only these. There is no index of every item by id: it
+   * would be the largest structure of the store, and nothing needs it.
+   */
+  readonly sending: Map<string, ItemRecord>
   /** `${campaignId}|${dayKey}` → sends counted. */
   readonly campaignDayCounts: Map<string, number>
   /** `${mailboxId}|${dayKey}` → sends counted. */
@@ -112,10 +119,9 @@ export function createState(): State {
     seq: { mailbox: 0, campaign: 0, lead: 0, item: 0 },
     mailboxes: new Map(),
     campaigns: new Map(),
-    items: new Map(),
     leadsByEmailKey: new Map(),
     suppressed: new Map(),
-    sending: new Set(),
+    sending: new Map(),
     campaignDayCounts: new Map(),
     mailboxDayCounts: new Map(),
     campaignsByExternalId: new Map(),
@@ -197,7 +203,7 @@ export function copyItem(i: ItemRecord): QueueItem {
     scheduledAt: new Date(i.scheduledAt),
     attempts: i.attempts,
     mailboxId: i.mailboxId,
-    references: [...i.references],
+    references: i.references.slice(),
     messageId: i.messageId,
     threadSubject: i.threadSubject,
     leaseToken: i.leaseToken,
@@ -209,8 +215,18 @@ export function copyItem(i: ItemRecord): QueueItem {
   }
 }
 
-export function copySendLogEntry(e: SendLogRecord): SendLogEntry {
-  return { ...e, sentAt: new Date(e.sentAt) }
+/** The send-log row of a sent item (see `CampaignRecord.sendLog`). */
+export function copySendLogEntry(i: ItemRecord): SendLogEntry {
+  return {
+    campaignId: i.campaignId,
+    leadId: i.lead.id,
+    step: i.step,
+    mailboxId: i.mailboxId ?? '',
+    messageId: i.messageId ?? '',
+    to: i.sentTo ?? '',
+    subject: i.sentSubject ?? '',
+    sentAt: new Date(i.sentAt ?? 0),
+  }
 }
 
 // -- queue mutations -----------------------------------------------------------------------------
@@ -219,8 +235,8 @@ export function copySendLogEntry(e: SendLogRecord): SendLogEntry {
 export function setItemStatus(state: State, cs: CampaignRecord, item: ItemRecord, to: QueueStatus): void {
   cs.counts[item.status] -= 1
   cs.counts[to] += 1
-  if (item.status === 'sending') state.sending.delete(item)
-  if (to === 'sending') state.sending.add(item)
+  if (item.status === 'sending') state.sending.delete(item.id)
+  if (to === 'sending') state.sending.set(item.id, item)
   item.status = to
 }
 
@@ -268,7 +284,7 @@ export function insertItem(
   },
   now: number,
 ): ItemRecord {
-  const item = addItem(state, cs, lead, { ...fields, status: 'pending' }, now)
+  const item = addItem(state, cs, lead, 'pending', fields, now)
   indexPending(cs, item)
   return item
 }
@@ -284,13 +300,13 @@ export function insertSentItem(
   sent: { step: number; sentAt: number; mailboxId: string; messageId: string; subject: string },
   now: number,
 ): void {
-  addItem(
+  const item = addItem(
     state,
     cs,
     lead,
+    'sent',
     {
       step: sent.step,
-      status: 'sent',
       scheduledAt: sent.sentAt,
       mailboxId: sent.mailboxId,
       references: [],
@@ -300,25 +316,23 @@ export function insertSentItem(
     },
     now,
   )
-  cs.sendLog.push({
-    campaignId: cs.campaign.id,
-    leadId: lead.id,
-    step: sent.step,
-    mailboxId: sent.mailboxId,
-    messageId: sent.messageId,
-    to: lead.email,
-    subject: sent.subject,
-    sentAt: sent.sentAt,
-  })
+  recordSent(cs, item, lead.email, sent.subject)
 }
 
-/** Creates an item in `status` and adds it to the item maps and counts (not to the pending indexes). */
+/** Writes a `sent` item's send-log row. */
+export function recordSent(cs: CampaignRecord, item: ItemRecord, to: string, subject: string): void {
+  item.sentTo = to
+  item.sentSubject = subject
+  cs.sendLog.push(item)
+}
+
+/** Creates an item in `status` and adds it to its lists and counts (not to the pending indexes). */
 function addItem(
   state: State,
   cs: CampaignRecord,
   lead: LeadRecord,
+  status: 'pending' | 'sent',
   fields: Pick<ItemRecord, 'step' | 'scheduledAt' | 'mailboxId' | 'references' | 'threadSubject'> & {
-    status: 'pending' | 'sent'
     messageId?: string
     sentAt?: number
   },
@@ -332,7 +346,7 @@ function addItem(
     campaignId: cs.campaign.id,
     lead,
     step: fields.step,
-    status: fields.status,
+    status,
     scheduledAt: fields.scheduledAt,
     attempts: 0,
     mailboxId: fields.mailboxId,
@@ -347,11 +361,12 @@ function addItem(
     updatedAt: now,
     resCampaignDayKey: null,
     resMailboxDayKey: null,
+    sentTo: null,
+    sentSubject: null,
   }
-  state.items.set(item.id, item)
   cs.items.push(item)
   lead.items.push(item)
-  cs.counts[fields.status] += 1
+  cs.counts[status] += 1
   return item
 }
 

@@ -53,6 +53,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     completeIfDrained: (id, now) => run((s) => campaigns.completeIfDrained(s, t, id, now)),
     listRunnableCampaigns: (_now, filter) => run((s) => campaigns.listRunnableCampaigns(s, t, filter)),
     listDueCampaigns: (_now, filter) => run((s) => campaigns.listDueCampaigns(s, t, filter)),
+    deferCampaigns: (deferrals) => run((s) => campaigns.deferCampaigns(s, t, deferrals)),
 
     addLeads: (campaignId, input, now) => run((s) => leads.addLeads(s, t, campaignId, input, now)),
     importLeads: (campaignId, input, now) => run((s) => importing.importLeads(s, t, campaignId, input, now)),

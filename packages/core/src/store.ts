@@ -87,6 +87,18 @@ export interface Store {
     now: Date,
     filter: { dueBefore: Date; ids?: readonly string[] },
   ): Promise<{ campaigns: RunnableCampaign[]; laterAt: Date | null }>
+  /**
+   * Optional, for stores with `listDueCampaigns`. Core found each of these running campaigns unable
+   * to send before `until` whatever its queue holds (its sending window is closed until then), from
+   * the campaign as it was at `updatedAt`. A store may remember that: `listDueCampaigns` may then
+   * leave the campaign out while `until` is after `dueBefore` (counting `until` in `laterAt`), until
+   * `updateCampaign` changes the campaign. A deferral must be ignored if the campaign's `updatedAt`
+   * no longer equals the one given (it changed since core read it), or if the campaign has no pending
+   * item (a drained campaign is always listed). A store may forget a deferral when the campaign's
+   * queue changes (listing a campaign is never wrong, only slower), and may skip campaigns another
+   * call is writing at that moment.
+   */
+  deferCampaigns?(deferrals: readonly CampaignDeferral[], now: Date): Promise<void>
 
   // -- leads -----------------------------------------------------------------------------------
 
@@ -296,6 +308,13 @@ export interface AddLeadsOutcome {
   duplicates: number
   /** `emailKey`s refused because they are suppressed. */
   suppressed: string[]
+}
+
+/** A campaign that cannot send before `until`, as core read it at `updatedAt` (see `deferCampaigns`). */
+export interface CampaignDeferral {
+  campaignId: string
+  until: Date
+  updatedAt: Date
 }
 
 export interface RunnableCampaign {

@@ -6,6 +6,7 @@
  */
 import {
   type Campaign,
+  type CampaignDeferral,
   type CampaignPatch,
   type CampaignStatus,
   MailcadenceError,
@@ -115,7 +116,8 @@ export async function updateCampaign(
 ): Promise<Campaign | null> {
   if (!isId(id)) return null
   const values: unknown[] = [id, now]
-  const sets = ['updated_at = $2']
+  // New settings may open the window sooner: a deferral made under the old ones no longer holds.
+  const sets = ['updated_at = $2', 'deferred_until = NULL']
   for (const field of Object.keys(SETTINGS) as Setting[]) {
     const value = patch[field]
     if (value === undefined) continue
@@ -210,10 +212,11 @@ export function runnableSql(t: Tables, filtered: boolean): string {
 
 /**
  * The due-campaign query (`Store.listDueCampaigns`). Each campaign's `next_due_at` is a lower bound
- * of its earliest pending item (migration 003), so only the running campaigns whose bound falls
- * before `dueBefore` ($1), or that have no pending item (they may be drained), are read through
- * their partial index and probed in the queue; an idle tick reads no queue rows at all, however many
- * campaigns run. A probed campaign comes back as
+ * of its earliest pending item (migration 003), and `deferred_until` the end of a deferral by core
+ * (its window is closed until then), so only the running campaigns that can send before
+ * `dueBefore` ($1) by both, or that have no pending item (they may be drained), are read through
+ * their partial indexes and probed in the queue; an idle tick reads no queue rows at all, however
+ * many campaigns run. A probed campaign comes back as
  * - `due`: its earliest item is due before $1, or it has nothing pending nor in flight (drained);
  * - `stale`: its bound lags (nothing due before $1, or nothing pending any more): only its id and
  *   earliest item come back, and {@link raiseNextDue} moves the bound up;
@@ -226,7 +229,7 @@ export function dueSql(t: Tables, filtered: boolean): string {
   // them again on every tick until VACUUM.
   return `WITH cand AS MATERIALIZED (
       SELECT c.id, c.next_due_at FROM ${t.campaigns} c
-      WHERE c.status = 'IN_PROGRESS' AND c.next_due_at <= $1${only}
+      WHERE c.status = 'IN_PROGRESS' AND ${CAN_SEND_FROM} <= $1 AND c.next_due_at IS NOT NULL${only}
       UNION ALL
       SELECT c.id, c.next_due_at FROM ${t.campaigns} c
       WHERE c.status = 'IN_PROGRESS' AND c.next_due_at IS NULL${only}
@@ -251,11 +254,17 @@ export function dueSql(t: Tables, filtered: boolean): string {
     UNION ALL
     SELECT ${NULL_CAMPAIGN}, LEAST(
         (SELECT min(r.next_at) FROM r WHERE r.next_at > $1),
-        (SELECT min(c.next_due_at) FROM ${t.campaigns} c
-         WHERE c.status = 'IN_PROGRESS' AND c.next_due_at > $1${only})),
+        (SELECT min(${CAN_SEND_FROM}) FROM ${t.campaigns} c
+         WHERE c.status = 'IN_PROGRESS' AND ${CAN_SEND_FROM} > $1 AND c.next_due_at IS NOT NULL${only})),
       'later', NULL
     ORDER BY kind, sort_id`
 }
+
+/**
+ * When a campaign with pending items can send, at the earliest: its queue's bound, or the end of a
+ * deferral if later. Written exactly as in the index `campaigns_next_due` (migration 003).
+ */
+const CAN_SEND_FROM = 'GREATEST(c.next_due_at, c.deferred_until)'
 
 /** Typed NULLs for the campaign columns of the `stale` and `later` rows of {@link dueSql}. */
 const NULL_CAMPAIGN = campaignColumns('c')
@@ -312,6 +321,34 @@ export async function raiseNextDue(s: Session, t: Tables, campaignIds: readonly 
       [locked.map((r) => r.id)],
     )
   })
+}
+
+/**
+ * Records core's deferrals (`Store.deferCampaigns`): `deferred_until` moves forward (never back) for
+ * each running campaign still at the `updatedAt` core read, skipping rows another transaction holds
+ * (it never waits). `updateCampaign` clears it.
+ */
+export async function deferCampaigns(
+  s: Session,
+  t: Tables,
+  deferrals: readonly CampaignDeferral[],
+): Promise<void> {
+  const valid = deferrals.filter((d) => isId(d.campaignId))
+  if (valid.length === 0) return
+  await s.query(
+    `WITH d AS (
+       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS d (id, until, stamp)
+     ),
+     locked AS (
+       SELECT c.id FROM ${t.campaigns} c
+       WHERE c.id IN (SELECT d.id FROM d) AND c.status = 'IN_PROGRESS'
+       ORDER BY c.id FOR NO KEY UPDATE SKIP LOCKED
+     )
+     UPDATE ${t.campaigns} AS c SET deferred_until = GREATEST(c.deferred_until, m.until)
+     FROM (SELECT d.id, max(d.until) AS until, d.stamp FROM d GROUP BY d.id, d.stamp) m
+     WHERE c.id = m.id AND c.id IN (SELECT l.id FROM locked l) AND c.updated_at = m.stamp`,
+    [valid.map((d) => d.campaignId), valid.map((d) => d.until), valid.map((d) => d.updatedAt)],
+  )
 }
 
 export async function listRunnableCampaigns(

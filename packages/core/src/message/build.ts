@@ -17,7 +17,11 @@ export function headerSafe(value: string): string {
 
 /** A Message-ID on the sending mailbox's domain, so replies and bounces can be matched to it. */
 export function makeMessageId(mailboxEmail: string, unique: string): string {
-  return `<${unique}@${domainOf(mailboxEmail)}>`
+  // join, not a template: `+` and templates make a rope of their pieces (and randomUUID's string is
+  // itself a rope of twenty), while join copies them into one flat string. A store may keep every
+  // Message-ID for the life of its campaign (items, threads, the send log), and a rope costs
+  // several times the memory, all of it for the garbage collector to trace.
+  return ['<', unique, '@', domainOf(mailboxEmail), '>'].join('')
 }
 
 const domains = new Map<string, string>()
@@ -66,7 +70,7 @@ export function buildMessage(input: {
   const message: OutgoingMessage = {
     from: { name: mailbox.name ? headerSafe(mailbox.name) : null, address: mailbox.email },
     to: { name: fullName ? headerSafe(fullName) : null, address: lead.email },
-    subject: renderSubject(campaign, lead, item),
+    subject: stepSubject(campaign.steps, values, item.step, item.threadSubject),
     messageId: item.messageId,
     references: item.references.slice(),
     headers: {},

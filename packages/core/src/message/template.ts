@@ -48,6 +48,24 @@ export function templateVariables(template: string): { used: Set<string>; requir
   return { used, required }
 }
 
+/**
+ * Parsed templates by their text: a campaign has a few templates and renders them for every
+ * email, so each is parsed once, not once per email. Bounded like the other caches of core, since
+ * a long-running process may see many campaigns come and go.
+ */
+const parsedTemplates = new Map<string, readonly TemplatePart[]>()
+const PARSED_TEMPLATE_LIMIT = 1024
+
+function parsed(template: string): readonly TemplatePart[] {
+  let parts = parsedTemplates.get(template)
+  if (parts === undefined) {
+    parts = parseTemplate(template)
+    if (parsedTemplates.size >= PARSED_TEMPLATE_LIMIT) parsedTemplates.clear()
+    parsedTemplates.set(template, parts)
+  }
+  return parts
+}
+
 export interface RenderOptions {
   /** Escape values for HTML (fallbacks too: they are text, not markup). */
   html?: boolean
@@ -75,7 +93,7 @@ export function renderTemplate(
   options: RenderOptions = {},
 ): string {
   let out = ''
-  for (const part of parseTemplate(template)) {
+  for (const part of parsed(template)) {
     if (typeof part === 'string') {
       out += part
       continue

@@ -188,10 +188,18 @@ function pad(value: number, width: number): string {
   return String(value).padStart(width, '0')
 }
 
+/** The day {@link keyOfDay} was last asked about, and its key: callers ask about the same day over and over. */
+let lastKeyedDay = Number.NaN
+let lastDayKey = ''
+
 /** `YYYY-MM-DD` of a day number. */
 function keyOfDay(day: number): string {
-  const date = new Date(day * DAY_MS)
-  return `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`
+  if (day !== lastKeyedDay) {
+    const date = new Date(day * DAY_MS)
+    lastDayKey = `${pad(date.getUTCFullYear(), 4)}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`
+    lastKeyedDay = day
+  }
+  return lastDayKey
 }
 
 /** Wall milliseconds of an instant in a zone. */

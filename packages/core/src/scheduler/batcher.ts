@@ -19,7 +19,7 @@ export function createBatcher<Req, Res>(
       throw new RangeError(`${name} must be an integer >= 1, got ${value}`)
   }
   type Waiting = { request: Req; resolve: (value: Res) => void; reject: (error: unknown) => void }
-  let queue: Waiting[] = []
+  const queue: Waiting[] = []
   let inFlight = 0
   let scheduled = false
   let yieldedAt = performance.now()
@@ -43,8 +43,7 @@ export function createBatcher<Req, Res>(
   const flush = async () => {
     scheduled = false
     if (queue.length === 0 || inFlight >= maxInFlight) return
-    const batch = queue.slice(0, maxBatch)
-    queue = queue.slice(batch.length)
+    const batch = queue.splice(0, maxBatch)
     inFlight++
     schedule()
     try {

@@ -8,7 +8,7 @@ import { emailKey } from '../model/validate.js'
 import { retryDelay } from '../policy/backoff.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
 import type { Completion, CompletionOutcome, ReservedSend } from '../store.js'
-import { VETOED } from './events.js'
+import { type SchedulerEvent, VETOED } from './events.js'
 import type { ResolvedOptions } from './options.js'
 
 const DAY_MS = 86_400_000
@@ -25,6 +25,8 @@ export async function deliver(input: {
   mailbox: Mailbox
   send: ReservedSend
   complete: (completion: Completion) => Promise<CompletionOutcome>
+  /** Called as soon as the transport is done with the email (or it could not be built), before recording. */
+  onTransportDone: () => void
   onMailboxPaused: (mailbox: Mailbox) => void
 }): Promise<Delivered> {
   const { options, campaign, mailbox, send, complete } = input
@@ -72,8 +74,10 @@ export async function deliver(input: {
       unsubscribeUrl: options.unsubscribeUrl,
     })
     subject = message.subject
-    const verdict = await askBeforeSend(message.subject)
-    if (verdict !== 'send') return verdict
+    if (options.beforeSend) {
+      const verdict = await askBeforeSend(options.beforeSend, message.subject)
+      if (verdict !== 'send') return verdict
+    }
     await options.transport.send(message, {
       now: clock.now(),
       mailbox,
@@ -85,27 +89,55 @@ export async function deliver(input: {
   } catch (error) {
     failure = classifySendError(error)
   }
+  input.onTransportDone()
   const now = clock.now()
 
   if (!failure) {
-    const nextStep = campaign.steps[item.step + 1]
-    const next = nextStep && {
-      step: item.step + 1,
-      scheduledAt: new Date(now.getTime() + (nextStep.delayDays ?? 0) * DAY_MS),
-    }
-    const outcome = await complete({
-      ...base,
+    // This runs for every email, so its objects are written out field by field: on Node 20 an object
+    // literal that adds properties after a spread (`{ ...base, kind }`) takes a slow path, about a
+    // microsecond each.
+    const completion: Extract<Completion, { kind: 'sent' }> = {
+      itemId: item.id,
+      leaseToken: base.leaseToken,
       kind: 'sent',
       messageId,
       subject,
       to: lead.email,
-      ...(next ? { next } : {}),
-    })
+    }
+    const nextStep = campaign.steps[item.step + 1]
+    if (nextStep) {
+      const scheduledAt = new Date(now.getTime() + (nextStep.delayDays ?? 0) * DAY_MS)
+      completion.next = { step: item.step + 1, scheduledAt }
+    }
+    const outcome = await complete(completion)
     if (outcome === 'lease-lost') return leaseLost()
-    const shadow = options.mode === 'shadow' ? { shadow: true as const } : {}
-    emit({ type: 'sent', at: now, ...eventBase, to: lead.email, subject, ...shadow })
-    logger.info({ ...eventBase, to: lead.email }, 'sent')
-    return { outcome: 'sent', nextAt: next ? next.scheduledAt : null }
+    const event: Extract<SchedulerEvent, { type: 'sent' }> = {
+      type: 'sent',
+      at: now,
+      campaignId: campaign.id,
+      leadId: lead.id,
+      itemId: item.id,
+      step: item.step,
+      mailboxId: mailbox.id,
+      messageId,
+      to: lead.email,
+      subject,
+    }
+    if (options.mode === 'shadow') event.shadow = true
+    emit(event)
+    logger.info(
+      {
+        campaignId: campaign.id,
+        leadId: lead.id,
+        itemId: item.id,
+        step: item.step,
+        mailboxId: mailbox.id,
+        messageId,
+        to: lead.email,
+      },
+      'sent',
+    )
+    return { outcome: 'sent', nextAt: completion.next?.scheduledAt ?? null }
   }
 
   const error = failure.detail
@@ -163,11 +195,13 @@ export async function deliver(input: {
    * hook that throws leaves it for later without spending an attempt, since the lead is not at
    * fault and sending unchecked could mail someone twice.
    */
-  async function askBeforeSend(subject: string): Promise<'send' | Delivered> {
-    if (!options.beforeSend) return 'send'
+  async function askBeforeSend(
+    beforeSend: NonNullable<ResolvedOptions['beforeSend']>,
+    subject: string,
+  ): Promise<'send' | Delivered> {
     let allowed: boolean | undefined
     try {
-      allowed = await options.beforeSend({
+      allowed = await beforeSend({
         campaign,
         lead,
         mailbox,

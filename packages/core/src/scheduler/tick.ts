@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto'
 import { isMailcadenceError, MailcadenceError } from '../errors.js'
 import { makeMessageId } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
-import { windowDayKey } from '../policy/calendar.js'
+import { nextWindowOpen, windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
 import type {
+  CampaignDeferral,
   Completion,
   CompletionOutcome,
   MailboxCandidate,
@@ -67,18 +68,6 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     holding.delete(itemId)
     slots.release(held)
   }
-  const deliverOptions: ResolvedOptions = {
-    ...options,
-    transport: {
-      async send(message, context) {
-        try {
-          return await options.transport.send(message, context)
-        } finally {
-          releaseSlot(context.itemId)
-        }
-      },
-    },
-  }
 
   return async function tick(): Promise<TickResult> {
     const startedAt = clock.now()
@@ -109,6 +98,9 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     const ids = Array.isArray(filter) ? { ids: filter } : undefined
     const horizon = startedAt.getTime() + options.lookahead
     const dueTimes: Date[] = []
+    // Campaigns whose window stays closed past the horizon: the store may leave them out of the next
+    // ticks' lists until it opens (Store.deferCampaigns).
+    const deferrals: CampaignDeferral[] = []
     // Campaigns that cannot send before the horizon stay in the store (when it can tell them
     // apart): only the earliest of their items comes back, a lower bound of the next due time.
     let runnable: RunnableCampaign[]
@@ -125,9 +117,11 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     }
     result.campaigns = runnable.length
 
-    const mailboxIds = [...new Set(runnable.flatMap((r) => r.campaign.mailboxIds))]
+    // A loop, not flatMap: flatMap is several times slower, and this runs every tick.
+    const mailboxIds = new Set<string>()
+    for (const r of runnable) for (const id of r.campaign.mailboxIds) mailboxIds.add(id)
     const mailboxes = new Map(
-      mailboxIds.length === 0 ? [] : (await store.getMailboxes(mailboxIds)).map((m) => [m.id, m]),
+      mailboxIds.size === 0 ? [] : (await store.getMailboxes([...mailboxIds])).map((m) => [m.id, m]),
     )
     const candidates = createCandidates(mailboxes)
 
@@ -166,6 +160,12 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           if (due.at.getTime() > horizon || softRounds >= MAX_SOFT_ROUNDS) {
             if (sends === 0 || due.heldBy === 'outside-window') skip(campaign.id, due.heldBy, due.at)
             else dueTimes.push(due.at)
+            if (due.heldBy === 'outside-window') {
+              // From the settings and the clock alone, not the queue: an item added later changes nothing.
+              const opens = nextWindowOpen(campaign, now)
+              if (opens.getTime() > horizon)
+                deferrals.push({ campaignId: campaign.id, until: opens, updatedAt: stored.updatedAt })
+            }
             return
           }
           // The slot falls before the next tick: wait for it here (nothing is reserved meanwhile).
@@ -208,14 +208,13 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           // candidates usually share a few domains.
           let lastDomain: string | undefined
           let lastId = ''
-          const offered: MailboxCandidate[] = []
-          for (const e of entries) {
+          const offered = entries.map((e): MailboxCandidate => {
             if (e.domain !== lastDomain) {
               lastDomain = e.domain
               lastId = makeMessageId(e.email, unique)
             }
-            offered.push({ mailboxId: e.id, dayKey: e.dayKey, dailyEmailLimit: e.limit, messageId: lastId })
-          }
+            return { mailboxId: e.id, dayKey: e.dayKey, dailyEmailLimit: e.limit, messageId: lastId }
+          })
           requests.push({
             campaignId: campaign.id,
             leaseToken: randomUUID(),
@@ -264,11 +263,12 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
           holdSlot(send.item.id)
           deliveries.push(
             deliver({
-              options: deliverOptions,
+              options,
               campaign,
               mailbox,
               send,
               complete,
+              onTransportDone: () => releaseSlot(send.item.id),
               onMailboxPaused: (m) => {
                 candidates.update(m)
               },
@@ -308,6 +308,12 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     }
 
     const settled = await Promise.allSettled(runnable.map(runCampaign))
+    if (deferrals.length > 0 && store.deferCampaigns) {
+      // Only spares later ticks work: a tick that did its sends does not fail for it.
+      await store.deferCampaigns(deferrals, clock.now()).catch((err: unknown) => {
+        logger.warn({ err, campaigns: deferrals.length }, 'could not record closed windows')
+      })
+    }
     const errors = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []))
     result.durationMs = Math.round(performance.now() - t0)
     const endedAt = clock.now().getTime()
@@ -342,7 +348,7 @@ const DELIVERED_COUNTER = {
 function earliest(a: Date | null, b: Date | null): Date | null {
   if (!a) return b
   if (!b) return a
-  return a < b ? a : b
+  return a.getTime() < b.getTime() ? a : b
 }
 
 function untilFor(reason: string, campaign: Campaign, mailboxes: readonly Mailbox[], now: Date): Date | null {

@@ -1,7 +1,7 @@
--- mailcadence 003: each campaign's earliest possible due time, so that a tick lists the campaigns
--- that are due through one index instead of probing the queue once per running campaign (an idle
--- tick over 10,000 campaigns read 10,000 index entries; now it reads none). Run by migrate() like
--- 001: search_path set to the target schema, inside a transaction, under the advisory lock.
+-- mailcadence 003: when each campaign can next send, at the earliest, so that a tick finds the due
+-- campaigns through one index instead of probing the queue once per running campaign (an idle tick
+-- over 10,000 campaigns read 10,000 index entries; now it reads none). Run by migrate() like 001:
+-- search_path set to the target schema, inside a transaction, under the advisory lock.
 -- Additive: a store of the previous version keeps working on a schema migrated to this one.
 
 -- A lower bound: no pending item of the campaign is scheduled before next_due_at; NULL only when it
@@ -15,7 +15,15 @@ UPDATE campaigns c SET next_due_at = (
   SELECT min(q.scheduled_at) FROM queue_items q WHERE q.campaign_id = c.id AND q.status = 'pending'
 );
 
-CREATE INDEX campaigns_next_due ON campaigns (next_due_at) WHERE status = 'IN_PROGRESS';
+-- Set by core through deferCampaigns: the campaign cannot send before this instant whatever its
+-- queue holds (its window is closed until then). updateCampaign clears it (the window may change).
+ALTER TABLE campaigns ADD COLUMN deferred_until timestamptz;
+
+-- What listDueCampaigns reads: when a campaign with pending items can next send, at the earliest
+-- (the expression must be written the same way in the queries), and the campaigns with none.
+CREATE INDEX campaigns_next_due ON campaigns (GREATEST(next_due_at, deferred_until))
+  WHERE status = 'IN_PROGRESS';
+CREATE INDEX campaigns_nothing_pending ON campaigns (id) WHERE status = 'IN_PROGRESS' AND next_due_at IS NULL;
 
 -- Lowers next_due_at of the campaigns whose items the statement left pending. It writes the row even
 -- when the value stays the same: the row lock it takes is what orders it after a concurrent raise

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest'
 import { isInWindow } from '../../policy/calendar.js'
-import { campaign, type EnvFn, leads, MINUTE, mailbox, runFor, SECOND } from './harness.js'
+import { campaign, type EnvFn, HOUR, leads, MINUTE, mailbox, runFor, SECOND } from './harness.js'
 
 /** Invariants 4 and 5: pacing between sends across schedulers, and the sending window. */
 export function timingTests(env: EnvFn): void {
@@ -70,6 +70,40 @@ export function timingTests(env: EnvFn): void {
     expect(e.transport.sent).toHaveLength(5 * 21)
     expect(e.transport.sent.at(-1)?.at.toISOString()).toBe('2026-01-10T00:50:00.000Z')
     expect((await e.scheduler.queueStats(created.id)).pending).toBe(15)
+  })
+
+  it('leaves a campaign whose window is closed alone until it opens, unless its settings change', async () => {
+    const e = await env({ start: new Date('2026-01-05T12:00:00Z'), lookahead: 0 })
+    const box = await e.scheduler.createMailbox(mailbox())
+    const closed = await e.scheduler.createCampaign(campaign([box.id], { startHour: 18, endHour: 20 }))
+    const reopened = await e.scheduler.createCampaign(campaign([box.id], { startHour: 18, endHour: 20 }))
+    for (const c of [closed, reopened]) {
+      await e.scheduler.addLeads(c.id, leads(2))
+      await e.scheduler.startCampaign(c.id)
+    }
+    const first = await e.scheduler.tick()
+    expect(first).toMatchObject({ sent: 0, campaigns: 2, skipped: { 'outside-window': 2 } })
+    expect(first.nextDueAt?.toISOString()).toBe('2026-01-05T18:00:00.000Z')
+
+    // Later ticks still know when the window opens; a store that keeps deferrals lists neither.
+    e.clock.advance(HOUR)
+    await e.scheduler.addLeads(closed.id, leads(1, 'late'))
+    const second = await e.scheduler.tick()
+    expect(second.sent).toBe(0)
+    expect(second.nextDueAt?.toISOString()).toBe('2026-01-05T18:00:00.000Z')
+    if (e.store.deferCampaigns) expect(second).toMatchObject({ campaigns: 0, skipped: {} })
+
+    // New settings open one window now: it sends at once, the other still waits.
+    await e.scheduler.updateCampaign(reopened.id, { startHour: 12 })
+    const third = await e.scheduler.tick()
+    expect(third.sent).toBe(1)
+    expect(e.transport.sent.every((s) => s.campaignId === reopened.id)).toBe(true)
+
+    await runFor(e, new Date('2026-01-05T20:00:00Z'))
+    expect(e.transport.sent.filter((s) => s.campaignId === closed.id)).toHaveLength(3)
+    expect(e.transport.sent.filter((s) => s.campaignId === closed.id)[0]?.at.toISOString()).toBe(
+      '2026-01-05T18:00:00.000Z',
+    )
   })
 
   it('handles the DST change: no send in the skipped hour, window opens at the shifted instant', async () => {

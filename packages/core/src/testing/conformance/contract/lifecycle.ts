@@ -207,6 +207,36 @@ export function lifecycleContract(fixtures: Fixtures): void {
       expect((await due(at(30))).ids).toEqual(sorted(all))
     })
 
+    it('deferCampaigns (when a store has it) keeps a campaign out of listDueCampaigns until then, or until it is updated', async () => {
+      const { store, mailboxes, campaign } = await setup({ leads: ['a@x.test'] })
+      if (!store.listDueCampaigns || !store.deferCampaigns) return
+      const empty = await store.createCampaign(newCampaign([mailboxes[0]!.id]), T0)
+      await store.setCampaignStatus(empty.id, { from: ['DRAFT'], to: 'IN_PROGRESS' }, T0)
+      const due = async (dueBefore: Date) => {
+        const out = await store.listDueCampaigns!(T0, { dueBefore })
+        return { ids: out.campaigns.map((r) => r.campaign.id).sort(), laterAt: out.laterAt }
+      }
+      const both = [campaign.id, empty.id].sort()
+      const deferral = async (id: string, until: Date, shift = 0) => {
+        const current = (await store.getCampaign(id))!
+        return { campaignId: id, until, updatedAt: new Date(current.updatedAt.getTime() + shift) }
+      }
+      // Read before a change that core did not see: ignored.
+      await store.deferCampaigns([await deferral(campaign.id, at(10), -1)], T0)
+      expect(await due(T0)).toEqual({ ids: both, laterAt: null })
+      // Deferred: out until then, and its time is the next one; a drained campaign is always listed.
+      await store.deferCampaigns([await deferral(campaign.id, at(10)), await deferral(empty.id, at(10))], T0)
+      expect(await due(T0)).toEqual({ ids: [empty.id], laterAt: at(10) })
+      expect(await due(at(9))).toEqual({ ids: [empty.id], laterAt: at(10) })
+      expect((await due(at(10))).ids).toEqual(both)
+      // Deferring again to an earlier time does not bring it back sooner than the store knows.
+      await store.deferCampaigns([await deferral(campaign.id, at(5))], T0)
+      expect((await due(T0)).ids).toEqual([empty.id])
+      // Its settings changed (another window, perhaps): listed again at once.
+      await store.updateCampaign(campaign.id, { name: 'renamed' }, at(1))
+      expect((await due(at(1))).ids).toEqual(both)
+    })
+
     it('queueStats counts per status with the next scheduled time', async () => {
       const { store, mailboxes, campaign } = await setup({
         leads: ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test'],
