@@ -300,18 +300,19 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       let laterAt = Number.POSITIVE_INFINITY
       const consider = (cs: CampaignRecord | undefined) => {
         if (cs === undefined || cs.campaign.status !== 'IN_PROGRESS') return
-        const earliest = earliestPending(cs)
-        if (earliest !== undefined) {
-          // A drained campaign is listed whatever its deferral; one with pending items from when
-          // both its queue and its deferral allow.
-          const from = Math.max(
-            earliest.scheduledAt,
-            deferredUntil.get(cs.campaign.id) ?? earliest.scheduledAt,
-          )
-          if (from > dueBefore) {
-            if (from < laterAt) laterAt = from
+        // A campaign with pending items is listed once both its deferral and its queue allow (the
+        // deferral first: it spares the scan of the queue), a drained one whatever its deferral.
+        if (cs.counts.pending > 0) {
+          const deferred = deferredUntil.get(cs.campaign.id)
+          if (deferred !== undefined && deferred > dueBefore) {
+            if (deferred < laterAt) laterAt = deferred
             return
           }
+        }
+        const earliest = earliestPending(cs)
+        if (earliest !== undefined && earliest.scheduledAt > dueBefore) {
+          if (earliest.scheduledAt < laterAt) laterAt = earliest.scheduledAt
+          return
         }
         const r = runnable(cs)
         if (r !== undefined) campaigns.push(r)
