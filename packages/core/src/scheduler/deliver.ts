@@ -125,18 +125,7 @@ export async function deliver(input: {
     }
     if (options.mode === 'shadow') event.shadow = true
     emit(event)
-    logger.info(
-      {
-        campaignId: campaign.id,
-        leadId: lead.id,
-        itemId: item.id,
-        step: item.step,
-        mailboxId: mailbox.id,
-        messageId,
-        to: lead.email,
-      },
-      'sent',
-    )
+    logger.info(event, 'sent')
     return { outcome: 'sent', nextAt: completion.next?.scheduledAt ?? null }
   }
 
