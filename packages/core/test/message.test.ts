@@ -1,8 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
-import { buildMessage, headerSafe, makeMessageId, renderSubject } from '../src/message/build.js'
+import { buildMessage, headerSafe, makeMessageId, stepSubject } from '../src/message/build.js'
 import type { Campaign, Lead, Mailbox, QueueItem, Step } from '../src/model/types.js'
-import { CAMPAIGN_DEFAULTS } from '../src/model/validate.js'
+import { CAMPAIGN_DEFAULTS, leadValues } from '../src/model/validate.js'
 import type { OutgoingMessage } from '../src/transport.js'
 
 const T0 = new Date('2026-03-02T10:00:00Z')
@@ -380,11 +380,13 @@ describe('buildMessage', () => {
   })
 })
 
-describe('renderSubject', () => {
+describe('stepSubject', () => {
   it('matches what buildMessage puts in the subject', () => {
     const campaign = makeCampaign(STEPS)
     const item = makeItem({ step: 1, threadSubject: 'Hello' })
-    expect(renderSubject(campaign, makeLead(), item)).toBe('Re: Hello')
+    expect(stepSubject(campaign.steps, leadValues(makeLead()), item.step, item.threadSubject)).toBe(
+      'Re: Hello',
+    )
   })
 })
 

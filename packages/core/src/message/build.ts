@@ -26,7 +26,7 @@ export function makeMessageId(mailboxEmail: string, unique: string): string {
 
 const domains = new Map<string, string>()
 /** The lower-cased domain of an address, remembered: it is asked for every candidate of every send. */
-function domainOf(email: string): string {
+export function domainOf(email: string): string {
   let domain = domains.get(email)
   if (domain === undefined) {
     domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase()
@@ -36,12 +36,10 @@ function domainOf(email: string): string {
   return domain
 }
 
-/** Renders the subject a step sends to a lead: its own, or `Re: <thread subject>` for a follow-up. */
-export function renderSubject(campaign: Campaign, lead: Lead, item: QueueItem): string {
-  return stepSubject(campaign.steps, leadValues(lead), item.step, item.threadSubject)
-}
-
-/** {@link renderSubject} from its parts: the steps, the lead's values, the step and its thread's subject. */
+/**
+ * The subject a step sends to a lead: its own, or `Re: <thread subject>` for a follow-up. From its
+ * parts: the steps, the lead's values, the step and its thread's subject.
+ */
 export function stepSubject(
   steps: readonly Step[],
   values: Record<string, string | null>,

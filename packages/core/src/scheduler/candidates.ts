@@ -4,6 +4,8 @@
  * Every reservation round needs them and they rarely change, so a set is kept until a paused
  * mailbox comes back, a mailbox's day ends, or a send pauses one (`update`).
  */
+
+import { domainOf } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { dayKey as localDayKey, nextLocalMidnight } from '../policy/calendar.js'
 import { isPaused } from './due.js'
@@ -85,16 +87,4 @@ function createDayKeyCache() {
       return days.get(timeZone)?.until ?? 0
     },
   }
-}
-
-/** The lower-cased domain of an address, remembered (a few thousand mailboxes at most). */
-const domains = new Map<string, string>()
-function domainOf(email: string): string {
-  let domain = domains.get(email)
-  if (domain === undefined) {
-    domain = email.slice(email.lastIndexOf('@') + 1).toLowerCase()
-    if (domains.size > 10_000) domains.clear()
-    domains.set(email, domain)
-  }
-  return domain
 }

@@ -111,6 +111,7 @@ export async function deliver(input: {
     }
     const outcome = await complete(completion)
     if (outcome === 'lease-lost') return leaseLost()
+    // eventBase's fields written out again, for the same reason as the completion's.
     const event: Extract<SchedulerEvent, { type: 'sent' }> = {
       type: 'sent',
       at: now,
