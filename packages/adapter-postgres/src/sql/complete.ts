@@ -222,11 +222,37 @@ async function completeOne(
 }
 
 /**
+ * The statement that takes, at the start of a completion batch's transaction, every lock its
+ * completions will need, in the order every writer takes them: campaigns (id order), then leads
+ * (id order), then the mailbox day counts its refunds give back to ((mailbox id, day key) order).
+ * Each completion's own statement then finds its rows already held. Without it, refunds locked
+ * their counts in the batch's order (by campaign, then item), while a set-based reservation holds
+ * the counts it claims in mailbox order and waits for the next: a batch refunding mailbox 2 then 1
+ * and a reservation claiming 1 then 2 deadlocked (`deadlock detected … in relation
+ * "mailbox_day_counts"`, test/deadlock.test.ts).
+ */
+export function lockCompletionRowsSql(t: Tables): string {
+  return `WITH camp AS MATERIALIZED (
+    SELECT c.id FROM ${t.campaigns} c WHERE c.id = ANY($1::bigint[]) ORDER BY c.id FOR NO KEY UPDATE
+  ),
+  lead AS MATERIALIZED (
+    SELECT l.id FROM ${t.leads} l WHERE l.id = ANY($2::bigint[]) AND (SELECT count(*) FROM camp) >= 0
+    ORDER BY l.id FOR NO KEY UPDATE
+  ),
+  box AS MATERIALIZED (
+    SELECT d.mailbox_id FROM ${t.mailboxDays} d
+    WHERE (d.mailbox_id, d.day_key) IN (SELECT * FROM unnest($3::bigint[], $4::text[]))
+      AND (SELECT count(*) FROM lead) >= 0
+    ORDER BY d.mailbox_id, d.day_key FOR NO KEY UPDATE
+  )
+  SELECT count(*)::int AS locked FROM box`
+}
+
+/**
  * Completes a batch in one transaction: one commit for the batch rather than one per email, which
- * is what bounds throughput (a commit waits for the disk). The batch's campaigns are locked first,
- * all at once in id order, as every multi-campaign statement takes them: a refund later in the
- * batch locks a mailbox's count, and a reservation holds its campaign while it claims a count, so
- * a batch that locked a campaign after a refund could close a cycle with it.
+ * is what bounds throughput (a commit waits for the disk). The transaction first takes every lock
+ * the batch needs, in the order every writer uses ({@link lockCompletionRowsSql}); the completions
+ * then run in campaign and item order.
  */
 export async function completeSends(
   s: Session,
@@ -238,14 +264,11 @@ export async function completeSends(
   if (fitsSentBatch(completions)) return completeSentBatch(s, t, completions, now)
   const sql = completionSql(t)
   const ids = completions.map((c) => c.itemId).filter(isId)
-  const campaignOf = new Map(
-    (
-      await s.query<{ id: string; campaign_id: string }>(
-        `SELECT id::text, campaign_id::text FROM ${t.items} WHERE id = ANY($1::bigint[])`,
-        [ids],
-      )
-    ).map((row) => [row.id, BigInt(row.campaign_id)]),
+  const rows = await s.query<{ id: string; campaign_id: string; lead_id: string }>(
+    `SELECT id::text, campaign_id::text, lead_id::text FROM ${t.items} WHERE id = ANY($1::bigint[])`,
+    [ids],
   )
+  const campaignOf = new Map(rows.map((row) => [row.id, BigInt(row.campaign_id)]))
   const order = completions
     .map((c, position) => ({
       c,
@@ -258,11 +281,17 @@ export async function completeSends(
     )
   const outcomes = new Array<CompletionOutcome>(completions.length)
   const campaignIds = [...new Set(order.map((o) => o.campaign))].filter((id) => id > 0n).map(String)
+  const leadIds = [...new Set(rows.map((row) => row.lead_id))]
+  const boxes = completions.flatMap((c) =>
+    c.refund !== undefined && isId(c.refund.mailboxId) ? [c.refund] : [],
+  )
   await s.transaction(async (tx) => {
-    await tx.query(
-      `SELECT 1 FROM ${t.campaigns} WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE`,
-      [campaignIds],
-    )
+    await tx.query(lockCompletionRowsSql(t), [
+      campaignIds,
+      leadIds,
+      boxes.map((r) => r.mailboxId),
+      boxes.map((r) => r.mailboxDayKey),
+    ])
     for (const { c, position } of order) outcomes[position] = await completeOne(tx, sql, c, now)
   })
   return outcomes
