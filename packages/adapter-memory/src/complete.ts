@@ -1,5 +1,5 @@
 import type { Completion, CompletionOutcome, RecoveredItem } from '@mailcadence/core'
-import { MailcadenceError } from '@mailcadence/core'
+import { MailcadenceError, requeueStopReason } from '@mailcadence/core'
 import {
   type CampaignRecord,
   cancelLeadPending,
@@ -15,17 +15,14 @@ import {
 } from './state.js'
 
 /**
- * Why an item that would go back to `pending` must not: its lead was stopped (replied,
- * unsubscribed, suppressed…) or its campaign ended while the send was in flight. `stopLead`,
- * `suppress` and `setCampaignStatus` only cancel `pending` items and a reservation does not look
- * at the lead, so without this check a retry would revive an item they meant to stop and send
- * it, breaking "stops hold".
+ * Why an item that would go back to `pending` must not (core's `requeueStopReason`): its lead was
+ * stopped (replied, unsubscribed, suppressed…) or its campaign ended while the send was in flight.
+ * `stopLead`, `suppress` and `setCampaignStatus` only cancel `pending` items and a reservation does
+ * not look at the lead, so without this check a retry would revive an item they meant to stop and
+ * send it, breaking "stops hold".
  */
 function stoppedReason(cs: CampaignRecord, item: ItemRecord): string | null {
-  if (item.lead.status !== 'active') return `lead ${item.lead.status}`
-  const status = cs.campaign.status
-  if (status === 'CANCELLED' || status === 'COMPLETED') return `campaign ${status.toLowerCase()}`
-  return null
+  return requeueStopReason(item.lead.status, cs.campaign.status)
 }
 
 /** Gives back the day counts of a reservation, but only the ones it actually counted. */

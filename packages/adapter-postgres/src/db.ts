@@ -66,9 +66,10 @@ let savepoints = 0
 
 /**
  * Times a statement, or a transaction of ours, that PostgreSQL aborted to break a deadlock or a
- * serialization conflict is run again. Two workers can close a lock cycle (a completion refunding a
- * mailbox's count while a reservation holding its campaign waits for that count, say): PostgreSQL
- * aborts one side, the other goes on, and the aborted one, rolled back whole, can simply run again.
+ * serialization conflict is run again. The store's own writers take their locks in one order (see
+ * the README, "Running several workers") and do not close cycles with each other; a host's own SQL
+ * on the same rows can: PostgreSQL aborts one side, the other goes on, and the aborted one, rolled
+ * back whole, can simply run again.
  */
 const CONFLICT_RETRIES = 4
 

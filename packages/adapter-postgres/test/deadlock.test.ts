@@ -1,9 +1,11 @@
 /**
- * Reservations never deadlock each other. Several pools reserve batches over overlapping campaigns
- * and shared mailboxes at once, as workers of one schema do; every statement PostgreSQL aborted with
- * `deadlock detected` (40P01) is counted on the connections themselves, so a deadlock the store
- * retried away still counts. The lock order these statements follow is written in
- * `src/sql/reserve-batch.ts`.
+ * The store's writers never deadlock each other. Several pools reserve batches over overlapping
+ * campaigns and shared mailboxes at once, then tick (reservations, completions with refunds,
+ * recovery, intake, replies, pauses) as workers of one schema do; every statement PostgreSQL
+ * aborted with `deadlock detected` (40P01) is counted on the connections themselves, so a deadlock
+ * the store retried away still counts. The lock order every writer follows is in the README
+ * ("Running several workers"). Before completion batches took their mailbox counts up front, the
+ * ticking test saw about 15 deadlocks per run (refunds against set-based reservations).
  */
 import { randomUUID } from 'node:crypto'
 import { createScheduler, type ReserveRequest, type Store } from '@mailcadence/core'
@@ -137,32 +139,85 @@ suite('reservations over overlapping campaigns', () => {
   it('never deadlock, tick against tick, from several pools', { timeout: 120_000 }, async () => {
     const schema = await freshSchema(pool, 'deadlock_ticks', schemas)
     const clock = createFakeClock(T0)
-    const setup = createScheduler({ store: createPostgresStore({ pool, schema }), transport: { send: async () => undefined }, clock })
+    const setup = createScheduler({
+      store: createPostgresStore({ pool, schema }),
+      transport: { send: async () => undefined },
+      clock,
+    })
     const boxes: string[] = []
-    for (let m = 0; m < 5; m++) boxes.push((await setup.createMailbox({ email: `rep${m}@sender.test`, dailyEmailLimit: 400 })).id)
+    for (let m = 0; m < 5; m++)
+      boxes.push((await setup.createMailbox({ email: `rep${m}@sender.test`, dailyEmailLimit: 400 })).id)
     for (let c = 0; c < 10; c++) {
       const created = await setup.createCampaign({
-        name: `t${c}`, startHour: 0, endHour: 24, allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
-        delayBetweenEmails: 0, maxEmailsPerDay: 150, mailboxIds: boxes,
-        steps: [{ subject: 'Hi', text: 'one' }, { delayDays: 0, text: 'two' }],
+        name: `t${c}`,
+        startHour: 0,
+        endHour: 24,
+        allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
+        delayBetweenEmails: 0,
+        maxEmailsPerDay: 150,
+        mailboxIds: boxes,
+        steps: [
+          { subject: 'Hi', text: 'one' },
+          { delayDays: 0, text: 'two' },
+        ],
       })
-      await setup.addLeads(created.id, Array.from({ length: 100 }, (_, i) => ({ email: `t${c}-${i}@example.com` })))
+      await setup.addLeads(
+        created.id,
+        Array.from({ length: 100 }, (_, i) => ({ email: `t${c}-${i}@example.com` })),
+      )
       await setup.startCampaign(created.id)
     }
     await setup.close()
     const counter = { deadlocks: 0 }
     const pools = Array.from({ length: POOLS }, () => countingPool(counter, 3))
     let n = 0
-    const schedulers = pools.map((p) => createScheduler({
-      store: createPostgresStore({ pool: p, schema }),
-      transport: { send: async () => { if (++n % 5 === 0) throw Object.assign(new Error('later'), { responseCode: 451 }) } },
-      clock, lookahead: 0, maxSendsPerCampaignPerTick: 5, concurrency: 10,
-    }))
+    const schedulers = pools.map((p) =>
+      createScheduler({
+        store: createPostgresStore({ pool: p, schema }),
+        transport: {
+          send: async () => {
+            if (++n % 5 === 0) throw Object.assign(new Error('later'), { responseCode: 451 })
+          },
+        },
+        clock,
+        lookahead: 0,
+        maxSendsPerCampaignPerTick: 5,
+        concurrency: 10,
+        leaseRecovery: 'retry',
+        lease: 60_000,
+      }),
+    )
     let sent = 0
     try {
+      const ids = (await pool.query(`SELECT id::text FROM "${schema}".campaigns ORDER BY id`)).rows.map(
+        (r) => r.id as string,
+      )
+      let leadNo = 0
       for (let round = 0; round < 60; round++) {
-        const results = await Promise.all(schedulers.map((s) => s.tick()))
+        const results = await Promise.all(
+          schedulers.map(async (s, i) => {
+            const id = ids[(round * 7 + i * 3) % ids.length]!
+            const roll = (round * 31 + i * 17) % 10
+            if (roll === 0)
+              await s.addLeads(id, [
+                { email: `x${leadNo++}@example.com` },
+                { email: `x${leadNo++}@example.com` },
+              ])
+            else if (roll === 1) await s.markReplied(id, `t${i}-${round}@example.com`)
+            else if (roll === 2) await s.pauseCampaign(id).catch(() => {})
+            else if (roll === 3) await s.resumeCampaign(id).catch(() => {})
+            else if (roll === 4) await s.updateCampaign(id, { maxEmailsPerDay: 150 + round })
+            return s.tick()
+          }),
+        )
         for (const r of results) sent += r.sent
+        if (round % 10 === 5) {
+          await pool.query(
+            `UPDATE "${schema}".queue_items SET status = 'sending', lease_token = 'dead', lease_until = $1
+             WHERE id IN (SELECT id FROM "${schema}".queue_items WHERE status = 'pending' ORDER BY id LIMIT 10)`,
+            [clock.now()],
+          )
+        }
         clock.advance(60_000)
       }
     } finally {

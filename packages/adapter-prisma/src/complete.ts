@@ -12,13 +12,18 @@
  * share a transaction (see batches.ts) may still deadlock with another such batch; the database
  * then rolls one back and it runs again.
  */
-import type { Completion, CompletionOutcome, RecoveredItem } from '@mailcadence/core'
+import {
+  type Completion,
+  type CompletionOutcome,
+  REQUEUE_ENDED_STATUSES,
+  type RecoveredItem,
+} from '@mailcadence/core'
 import type { CampaignRow, ItemRow, LeadRow, Models } from './client.js'
 import { releaseDay } from './counters.js'
 import { idOf, parseId } from './rows.js'
 
-/** Campaign statuses in which nothing may go back to the queue. */
-const ENDED = ['CANCELLED', 'COMPLETED']
+/** Campaign statuses in which an item taken back from a send is not revived (core's rule). */
+const ENDED = [...REQUEUE_ENDED_STATUSES]
 
 export async function completeOne(tx: Models, c: Completion, now: Date): Promise<CompletionOutcome> {
   const itemId = parseId(c.itemId)

@@ -191,7 +191,8 @@ export interface Store {
    *   `lastError` set; the lease is cleared. With `unassignMailbox` its `mailboxId` becomes null,
    *   so a first email that no mail thread ties to a mailbox can leave from another one. If the
    *   lead is no longer `active` or the campaign is `CANCELLED` or `COMPLETED` (a stop arrived
-   *   while it was in flight), the item becomes `cancelled` instead, so stops hold.
+   *   while it was in flight; `requeueStopReason` is this rule), the item becomes `cancelled`
+   *   instead, so stops hold.
    * - `failed`: the item becomes `failed` with `lastError`; with `leadStatus` an `active` lead
    *   takes that status and its other `pending` items are cancelled.
    * - `cancelled`: the item becomes `cancelled` with `lastError = reason`; the lead is unchanged
@@ -206,8 +207,8 @@ export interface Store {
    * Recovers `sending` items whose `leaseUntil` is at or before `now` (a worker died or stalled):
    * with `policy: 'fail'` they become `failed` with `lastError = 'interrupted'` (the mail may have
    * left, so it is never sent again); with `'retry'` they become `pending` at `now`, unless the
-   * lead is no longer `active` or the campaign is `CANCELLED`, in which case they fail as
-   * `interrupted` too. The lease is cleared either way, so a late completion of the old lease is
+   * lead is no longer `active` or the campaign is `CANCELLED` or `COMPLETED` (the rule of a `retry`
+   * completion: `requeueStopReason`), in which case they fail as `interrupted` too. The lease is cleared either way, so a late completion of the old lease is
    * refused. Returns what changed.
    */
   recoverExpiredLeases(now: Date, policy: 'fail' | 'retry'): Promise<RecoveredItem[]>

@@ -19,6 +19,7 @@ import type { Completion, CompletionOutcome } from '@mailcadence/core'
 import type { Session } from '../db.js'
 import { isId } from '../ids.js'
 import { completeSentBatch, fitsSentBatch } from './complete-batch.js'
+import { REQUEUE_ENDED_SQL } from './rows.js'
 import type { Tables } from './schema.js'
 
 /** The shared head of the statements: $1 item id, $2 lease token, $3 now. */
@@ -93,7 +94,7 @@ function retrySql(t: Tables): string {
   stop AS (
     SELECT CASE
       WHEN l.status <> 'active' THEN 'lead ' || l.status
-      WHEN c.status IN ('CANCELLED', 'COMPLETED') THEN 'campaign ' || lower(c.status)
+      WHEN c.status IN (${REQUEUE_ENDED_SQL}) THEN 'campaign ' || lower(c.status)
     END AS reason
     FROM lead l, camp c
   ),

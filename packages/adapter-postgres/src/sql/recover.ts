@@ -5,7 +5,7 @@
  */
 import type { RecoveredItem } from '@mailcadence/core'
 import type { Session } from '../db.js'
-import type { Row } from './rows.js'
+import { REQUEUE_ENDED_SQL, type Row } from './rows.js'
 import type { Tables } from './schema.js'
 
 const RECOVERED = `q.id::text AS item_id, q.campaign_id::text AS campaign_id, q.lead_id::text AS lead_id,
@@ -69,7 +69,7 @@ export async function recoverExpiredLeases(
          FOR UPDATE SKIP LOCKED
        ),
        decided AS (
-         SELECT e.id, (l.status = 'active' AND c.status NOT IN ('CANCELLED', 'COMPLETED')) AS revive
+         SELECT e.id, (l.status = 'active' AND c.status NOT IN (${REQUEUE_ENDED_SQL})) AS revive
          FROM expired e
          JOIN ${t.items} i ON i.id = e.id
          JOIN ${t.leads} l ON l.id = i.lead_id

@@ -3,6 +3,7 @@
  * never squeezed through a JavaScript number; instants arrive as `Date`s from pg's timestamptz
  * parser (strings are accepted too, in case the host changed pg's type parsers).
  */
+
 import type {
   Campaign,
   CampaignStatus,
@@ -14,8 +15,16 @@ import type {
   SendLogEntry,
   Step,
 } from '@mailcadence/core'
+import { REQUEUE_ENDED_STATUSES } from '@mailcadence/core'
 
 export type Row = Record<string, unknown>
+
+/**
+ * Core's `REQUEUE_ENDED_STATUSES` as an SQL list (`'CANCELLED', 'COMPLETED'`): the campaign statuses
+ * in which a retry or a recovered lease does not revive its item. Fixed strings from core, never
+ * input, so splicing them is safe.
+ */
+export const REQUEUE_ENDED_SQL = REQUEUE_ENDED_STATUSES.map((status) => `'${status}'`).join(', ')
 
 /** Prefixes each column of a list with a table alias and, optionally, its output name. */
 function columns(list: readonly string[], alias: string, prefix = ''): string {

@@ -351,5 +351,50 @@ export function completeContract(fixtures: Fixtures): void {
       expect(recovered).toEqual([expect.objectContaining({ itemId: old.item.id, status: 'failed' })])
       expect(await store.queueStats(campaign.id)).toMatchObject({ pending: 0, failed: 1 })
     })
+
+    // One rule for both ways back to the queue (core's requeueStopReason): a campaign ended
+    // (CANCELLED, or COMPLETED around an item in flight, by a status written directly) keeps its
+    // item out of the queue; a paused one gets it back, to send when it resumes.
+    for (const [status, revived] of [
+      ['COMPLETED', false],
+      ['CANCELLED', false],
+      ['PAUSED', true],
+    ] as const) {
+      it(`'retry' ${revived ? 'revives' : 'fails'} an expired item of a campaign made ${status} meanwhile, as a retry completion ${revived ? 'revives' : 'cancels'} one`, async () => {
+        const { store, campaign, old, fresh } = await twoSending()
+        const changed = await store.setCampaignStatus(
+          campaign.id,
+          { from: ['IN_PROGRESS'], to: status },
+          at(1),
+        )
+        expect(changed?.changed).toBe(true)
+        const recovered = await store.recoverExpiredLeases(at(6), 'retry')
+        expect(recovered).toEqual([
+          expect.objectContaining({ itemId: old.item.id, status: revived ? 'pending' : 'failed' }),
+        ])
+        expect((await store.listQueueItems(campaign.id))[0]).toMatchObject({
+          status: revived ? 'pending' : 'failed',
+          lastError: 'interrupted',
+          leaseToken: null,
+        })
+        const retried = await store.completeSends(
+          [
+            {
+              kind: 'retry',
+              itemId: fresh.item.id,
+              leaseToken: fresh.item.leaseToken!,
+              retryAt: at(6),
+              attempts: 1,
+              error: 'x',
+            },
+          ],
+          at(6),
+        )
+        expect(retried).toEqual(['ok'])
+        expect((await store.listQueueItems(campaign.id))[1]).toMatchObject({
+          status: revived ? 'pending' : 'cancelled',
+        })
+      })
+    }
   })
 }
