@@ -219,6 +219,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
         maxEmailsPerDay: input.maxEmailsPerDay,
         createdAt: copyDate(now),
         updatedAt: copyDate(now),
+        settingsVersion: 1,
         nextSlotAt: null,
         lastMailboxId: null,
         externalId,
@@ -250,6 +251,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       if (cs === undefined) return null
       applyCampaignPatch(cs.campaign, patch)
       cs.campaign.updatedAt = copyDate(now)
+      cs.campaign.settingsVersion += 1
       // New settings may open the window sooner: a deferral made under the old ones no longer holds.
       deferredUntil.delete(id)
       return copyCampaign(cs.campaign)
@@ -326,7 +328,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       for (const d of deferrals) {
         const cs = state.campaigns.get(d.campaignId)
         if (cs?.campaign.status !== 'IN_PROGRESS') continue
-        if (cs.campaign.updatedAt.getTime() !== d.updatedAt.getTime()) continue
+        if (cs.campaign.settingsVersion !== d.settingsVersion) continue
         const until = Math.max(d.until.getTime(), deferredUntil.get(d.campaignId) ?? Number.NEGATIVE_INFINITY)
         deferredUntil.set(d.campaignId, until)
       }

@@ -176,7 +176,9 @@ suite('reservations over overlapping campaigns', () => {
         store: createPostgresStore({ pool: p, schema }),
         transport: {
           send: async () => {
+            // Every fifth send fails softly: its item retries, and the reservation's counts are refunded.
             if (++n % 5 === 0) throw Object.assign(new Error('later'), { responseCode: 451 })
+            return undefined
           },
         },
         clock,

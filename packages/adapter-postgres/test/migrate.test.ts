@@ -42,6 +42,7 @@ suite('migrate', () => {
       { version: 1, name: '001_init' },
       { version: 2, name: '002_import' },
       { version: 3, name: '003_next_due' },
+      { version: 4, name: '004_settings_version' },
     ])
   })
 

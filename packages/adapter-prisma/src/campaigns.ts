@@ -77,7 +77,8 @@ export async function updateCampaign(
   if (id === undefined) return null
   const changed = await tx.mcCampaign.updateMany({
     where: { id },
-    data: { ...campaignSettings(patch), updatedAt: now },
+    // The version moves in the same write as the settings (see Campaign.settingsVersion).
+    data: { ...campaignSettings(patch), updatedAt: now, settingsVersion: { increment: 1 } },
   })
   return changed.count === 0 ? null : getCampaign(tx, idText)
 }

@@ -66,6 +66,20 @@ export interface ModelCalls {
 /** The models as the store calls them (internal). */
 export type Models = { [K in keyof MailcadenceModels]: ModelCalls }
 
+/**
+ * Whether the client's generated data model is known and lacks `model.field`: a client generated
+ * from an older mailcadence.prisma. Generated clients carry their data model (`_runtimeDataModel`,
+ * as `_activeProvider` carries the provider); a client that hides it (wrapped, extended) is not
+ * judged here.
+ */
+export function lacksField(prisma: object, model: string, field: string): boolean {
+  const dataModel = (prisma as { _runtimeDataModel?: { models?: Record<string, { fields?: unknown }> } })
+    ._runtimeDataModel
+  const fields = dataModel?.models?.[model]?.fields
+  if (!Array.isArray(fields)) return false
+  return !fields.some((f: { name?: unknown }) => f?.name === field)
+}
+
 /** The one place where the host's delegates are seen as `ModelCalls`. */
 export function asModels(client: MailcadenceModels): Models {
   return client as unknown as Models
@@ -104,6 +118,7 @@ export interface CampaignRow {
   nextSlotAt: Date | null
   lastMailboxId: bigint | null
   externalId: string | null
+  settingsVersion: number
   createdAt: Date
   updatedAt: Date
 }

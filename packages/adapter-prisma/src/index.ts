@@ -7,7 +7,7 @@
 import type { Store } from '@mailcadence/core'
 import * as batches from './batches.js'
 import * as campaigns from './campaigns.js'
-import type { PrismaClientLike } from './client.js'
+import { lacksField, type PrismaClientLike } from './client.js'
 import { invalidInput, toStoreError } from './errors.js'
 import * as leads from './leads.js'
 import * as mailboxes from './mailboxes.js'
@@ -73,6 +73,12 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
     throw invalidInput(
       'prisma',
       'its schema has an older mailcadence.prisma (no McExternalSend): copy the current one, generate again and migrate (migrations/<database>/002_import.sql)',
+    )
+  }
+  if (lacksField(prisma, 'McCampaign', 'settingsVersion')) {
+    throw invalidInput(
+      'prisma',
+      'its schema has an older mailcadence.prisma (no McCampaign.settingsVersion): copy the current one, generate again and migrate (migrations/<database>/003_settings_version.sql)',
     )
   }
   const maxAttempts = positiveInteger(options.maxAttempts ?? 8, 'maxAttempts')

@@ -77,6 +77,7 @@ export function toCampaign(row: CampaignRow): Campaign {
     variables: parseJson<string[]>(row.variables, 'a campaign variables'),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    settingsVersion: row.settingsVersion,
     nextSlotAt: row.nextSlotAt,
     lastMailboxId: row.lastMailboxId === null ? null : idOf(row.lastMailboxId),
     externalId: row.externalId,

@@ -492,6 +492,30 @@ describe('createPrismaStore and an older schema', () => {
       await db.drop()
     }
   })
+
+  it('refuses a client generated before McCampaign.settingsVersion, saying what to do', async () => {
+    const db = await createTestDatabase('sqlite')
+    try {
+      type DataModel = { models: Record<string, { fields: Array<{ name: string }> }> }
+      const current = (db.prisma as unknown as { _runtimeDataModel: DataModel })._runtimeDataModel
+      expect(current.models.McCampaign!.fields.map((f) => f.name)).toContain('settingsVersion')
+      const before: DataModel = {
+        models: {
+          ...current.models,
+          McCampaign: {
+            fields: current.models.McCampaign!.fields.filter((f) => f.name !== 'settingsVersion'),
+          },
+        },
+      }
+      const older = new Proxy(db.prisma, {
+        get: (target, key) => (key === '_runtimeDataModel' ? before : Reflect.get(target, key)),
+      })
+      expect(() => createPrismaStore(older)).toThrow(/003_settings_version\.sql/)
+      expect(() => createPrismaStore(db.prisma)).not.toThrow()
+    } finally {
+      await db.drop()
+    }
+  })
 })
 
 importSuite('sqlite')

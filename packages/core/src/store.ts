@@ -48,7 +48,10 @@ export interface Store {
   getCampaign(id: string): Promise<Campaign | null>
   /** The campaign created with this `externalId`, or null. */
   getCampaignByExternalId(externalId: string): Promise<Campaign | null>
-  /** Replaces the campaign's settings (not its status or pacing state). Null if it does not exist. */
+  /**
+   * Replaces the campaign's settings (not its status or pacing state) and, in the same atomic
+   * write, adds one to its `settingsVersion`. Null if it does not exist.
+   */
   updateCampaign(id: string, patch: CampaignPatch, now: Date): Promise<Campaign | null>
   /**
    * Compare-and-set on the status: moves the campaign to `to` only if its status is one of
@@ -90,10 +93,11 @@ export interface Store {
   /**
    * Optional, for stores with `listDueCampaigns`. Core found each of these running campaigns unable
    * to send before `until` whatever its queue holds (its sending window is closed until then), from
-   * the campaign as it was at `updatedAt`. A store may remember that: `listDueCampaigns` may then
-   * leave the campaign out while `until` is after `dueBefore` (counting `until` in `laterAt`), until
-   * `updateCampaign` changes the campaign. A deferral must be ignored if the campaign's `updatedAt`
-   * no longer equals the one given (it changed since core read it), or if the campaign has no pending
+   * the campaign's settings at `settingsVersion`. A store may remember that: `listDueCampaigns` may
+   * then leave the campaign out while `until` is after `dueBefore` (counting `until` in `laterAt`),
+   * until `updateCampaign` changes the campaign. A deferral must be ignored if the campaign's
+   * `settingsVersion` no longer equals the one given (its settings changed since core read them,
+   * however close in time), or if the campaign has no pending
    * item (a drained campaign is always listed). A store may forget a deferral when the campaign's
    * queue changes (listing a campaign is never wrong, only slower), and may skip campaigns another
    * call is writing at that moment.
@@ -311,11 +315,11 @@ export interface AddLeadsOutcome {
   suppressed: string[]
 }
 
-/** A campaign that cannot send before `until`, as core read it at `updatedAt` (see `deferCampaigns`). */
+/** A campaign that cannot send before `until`, under its settings at `settingsVersion` (see `deferCampaigns`). */
 export interface CampaignDeferral {
   campaignId: string
   until: Date
-  updatedAt: Date
+  settingsVersion: number
 }
 
 export interface RunnableCampaign {

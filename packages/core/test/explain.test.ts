@@ -21,6 +21,7 @@ function makeCampaign(overrides: Partial<Campaign> = {}): Campaign {
     variables: [],
     createdAt: T0,
     updatedAt: T0,
+    settingsVersion: 1,
     nextSlotAt: null,
     lastMailboxId: null,
     externalId: null,

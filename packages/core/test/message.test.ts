@@ -18,6 +18,7 @@ function makeCampaign(steps: Step[], overrides: Partial<Campaign> = {}): Campaig
     variables: ['plan'],
     createdAt: T0,
     updatedAt: T0,
+    settingsVersion: 1,
     nextSlotAt: null,
     lastMailboxId: null,
     externalId: null,

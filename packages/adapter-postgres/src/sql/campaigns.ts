@@ -117,7 +117,8 @@ export async function updateCampaign(
   if (!isId(id)) return null
   const values: unknown[] = [id, now]
   // New settings may open the window sooner: a deferral made under the old ones no longer holds.
-  const sets = ['updated_at = $2', 'deferred_until = NULL']
+  // The version moves in the same write as the settings: a deferral read before it no longer holds.
+  const sets = ['updated_at = $2', 'deferred_until = NULL', 'settings_version = c.settings_version + 1']
   for (const field of Object.keys(SETTINGS) as Setting[]) {
     const value = patch[field]
     if (value === undefined) continue
@@ -321,19 +322,19 @@ export async function raiseNextDue(s: Session, t: Tables, campaignIds: readonly 
 
 /**
  * Records core's deferrals (`Store.deferCampaigns`): `deferred_until` moves forward (never back) for
- * each running campaign still at the `updatedAt` core read, skipping rows another transaction holds
- * (it never waits). `updateCampaign` clears it.
+ * each running campaign still at the `settingsVersion` core read, skipping rows another transaction
+ * holds. `updateCampaign` clears it and moves the version on.
  */
 export async function deferCampaigns(
   s: Session,
   t: Tables,
   deferrals: readonly CampaignDeferral[],
 ): Promise<void> {
-  const valid = deferrals.filter((d) => isId(d.campaignId))
+  const valid = deferrals.filter((d) => isId(d.campaignId) && Number.isSafeInteger(d.settingsVersion))
   if (valid.length === 0) return
   await s.query(
     `WITH d AS (
-       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::timestamptz[]) AS d (id, until, stamp)
+       SELECT * FROM unnest($1::bigint[], $2::timestamptz[], $3::int[]) AS d (id, until, version)
      ),
      locked AS (
        SELECT c.id FROM ${t.campaigns} c
@@ -341,9 +342,9 @@ export async function deferCampaigns(
        ORDER BY c.id FOR NO KEY UPDATE SKIP LOCKED
      )
      UPDATE ${t.campaigns} AS c SET deferred_until = GREATEST(c.deferred_until, m.until)
-     FROM (SELECT d.id, max(d.until) AS until, d.stamp FROM d GROUP BY d.id, d.stamp) m
-     WHERE c.id = m.id AND c.id IN (SELECT l.id FROM locked l) AND c.updated_at = m.stamp`,
-    [valid.map((d) => d.campaignId), valid.map((d) => d.until), valid.map((d) => d.updatedAt)],
+     FROM (SELECT d.id, max(d.until) AS until, d.version FROM d GROUP BY d.id, d.version) m
+     WHERE c.id = m.id AND c.id IN (SELECT l.id FROM locked l) AND c.settings_version = m.version`,
+    [valid.map((d) => d.campaignId), valid.map((d) => d.until), valid.map((d) => d.settingsVersion)],
   )
 }
 

@@ -70,6 +70,7 @@ const CAMPAIGN = [
   'external_id',
   'created_at',
   'updated_at',
+  'settings_version',
 ] as const
 
 const LEAD = [
@@ -178,6 +179,7 @@ export function toCampaign(r: Row): Campaign {
     externalId: textOrNull(r.external_id),
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
+    settingsVersion: Number(r.settings_version),
   }
 }
 

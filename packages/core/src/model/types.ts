@@ -53,6 +53,12 @@ export interface Campaign extends CampaignSchedule {
   variables: string[]
   createdAt: Date
   updatedAt: Date
+  /**
+   * Version of the campaign's settings: 1 at creation, one more with each `updateCampaign`
+   * (atomically, in the same write). A deferral carries the version it was computed from, so one
+   * computed before a change is recognised even when both fall in the same millisecond.
+   */
+  settingsVersion: number
   /** Pacing: no send of this campaign may be reserved before this instant. Null before the first send. */
   nextSlotAt: Date | null
   /** Rotation cursor: the mailbox that took the campaign's last first-step send. */

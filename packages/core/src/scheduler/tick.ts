@@ -164,7 +164,11 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
               // From the settings and the clock alone, not the queue: an item added later changes nothing.
               const opens = nextWindowOpen(campaign, now)
               if (opens.getTime() > horizon)
-                deferrals.push({ campaignId: campaign.id, until: opens, updatedAt: stored.updatedAt })
+                deferrals.push({
+                  campaignId: campaign.id,
+                  until: opens,
+                  settingsVersion: stored.settingsVersion,
+                })
             }
             return
           }

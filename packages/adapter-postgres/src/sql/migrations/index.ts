@@ -6,6 +6,7 @@
 import init from './001_init.sql'
 import importing from './002_import.sql'
 import nextDue from './003_next_due.sql'
+import settingsVersion from './004_settings_version.sql'
 
 export interface Migration {
   version: number
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '001_init', sql: init },
   { version: 2, name: '002_import', sql: importing },
   { version: 3, name: '003_next_due', sql: nextDue },
+  { version: 4, name: '004_settings_version', sql: settingsVersion },
 ]

@@ -219,7 +219,7 @@ export function lifecycleContract(fixtures: Fixtures): void {
       const both = [campaign.id, empty.id].sort()
       const deferral = async (id: string, until: Date, shift = 0) => {
         const current = (await store.getCampaign(id))!
-        return { campaignId: id, until, updatedAt: new Date(current.updatedAt.getTime() + shift) }
+        return { campaignId: id, until, settingsVersion: current.settingsVersion + shift }
       }
       // Read before a change that core did not see: ignored.
       await store.deferCampaigns([await deferral(campaign.id, at(10), -1)], T0)
@@ -235,6 +235,41 @@ export function lifecycleContract(fixtures: Fixtures): void {
       // Its settings changed (another window, perhaps): listed again at once.
       await store.updateCampaign(campaign.id, { name: 'renamed' }, at(1))
       expect((await due(at(1))).ids).toEqual(both)
+    })
+
+    it('settingsVersion starts at 1 and each updateCampaign adds one, in the same millisecond too', async () => {
+      const { store, campaign } = await setup({ leads: ['a@x.test'] })
+      expect(campaign.settingsVersion).toBe(1)
+      expect((await store.updateCampaign(campaign.id, { name: 'one' }, at(1)))!.settingsVersion).toBe(2)
+      expect((await store.updateCampaign(campaign.id, { name: 'two' }, at(1)))!.settingsVersion).toBe(3)
+      expect(await store.getCampaign(campaign.id)).toMatchObject({ settingsVersion: 3, updatedAt: at(1) })
+      // Status changes are not settings.
+      await store.setCampaignStatus(campaign.id, { from: ['IN_PROGRESS'], to: 'PAUSED' }, at(2))
+      expect((await store.getCampaign(campaign.id))!.settingsVersion).toBe(3)
+    })
+
+    it('deferCampaigns ignores a deferral read between two updates of the same millisecond', async () => {
+      const { store, campaign } = await setup({ leads: ['a@x.test'] })
+      if (!store.listDueCampaigns || !store.deferCampaigns) return
+      const ids = async (dueBefore: Date) =>
+        (await store.listDueCampaigns!(at(1), { dueBefore })).campaigns.map((r) => r.campaign.id)
+      // A tick reads the campaign after a first change, a second change lands in the same
+      // millisecond (updatedAt is the same), then the tick's deferral arrives: it must not hold.
+      await store.updateCampaign(campaign.id, { name: 'first' }, at(1))
+      const read = (await store.getCampaign(campaign.id))!
+      const changed = (await store.updateCampaign(campaign.id, { name: 'second' }, at(1)))!
+      expect(changed.updatedAt).toEqual(read.updatedAt)
+      await store.deferCampaigns(
+        [{ campaignId: campaign.id, until: at(10), settingsVersion: read.settingsVersion }],
+        at(1),
+      )
+      expect(await ids(at(1))).toEqual([campaign.id])
+      // The same deferral from the current settings holds.
+      await store.deferCampaigns(
+        [{ campaignId: campaign.id, until: at(10), settingsVersion: changed.settingsVersion }],
+        at(1),
+      )
+      expect(await ids(at(1))).toEqual([])
     })
 
     it('queueStats counts per status with the next scheduled time', async () => {

@@ -1,0 +1,5 @@
+-- mailcadence (@mailcadence/adapter-prisma) for PostgreSQL, after 002_import.sql: a version of each
+-- campaign's settings, one more with every updateCampaign (existing campaigns start at 1).
+-- For hosts that do not run `prisma migrate`: run once, in the schema your Prisma Client uses.
+
+ALTER TABLE "mailcadence_campaigns" ADD COLUMN "settings_version" INTEGER NOT NULL DEFAULT 1;
