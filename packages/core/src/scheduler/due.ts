@@ -78,13 +78,10 @@ export function mailboxStanding(
   return sentToday < mailbox.dailyEmailLimit ? 'room' : 'full'
 }
 
-/** Due items held by the one mailbox they may leave from, and why it cannot take them now. */
+/** Due items tied to one mailbox that cannot take them now. */
 export interface HeldItems {
-  mailboxId: string
-  /** Undefined when no such mailbox exists. */
-  mailbox: Mailbox | undefined
+  mailbox: Mailbox
   count: number
-  standing: Exclude<MailboxStanding, 'room'>
 }
 
 export interface DueItemsVerdict {
@@ -92,8 +89,11 @@ export interface DueItemsVerdict {
   from: Mailbox[]
   /** Due items without a mailbox that no mailbox can take now (no candidate has room). */
   unassignedHeld: number
-  /** Due items tied to a mailbox that cannot take them now, per mailbox. */
-  held: HeldItems[]
+  /** Due items tied to a mailbox at its limit, or paused, per mailbox. */
+  full: HeldItems[]
+  paused: HeldItems[]
+  /** Due items tied to a mailbox that is not among the campaign's (`mailbox` undefined: none such exists). */
+  removed: Array<{ mailboxId: string; mailbox: Mailbox | undefined; count: number }>
 }
 
 /**
@@ -115,19 +115,21 @@ export function whereDueItemsLeave(input: {
   const standing = (id: string) => mailboxStanding(campaign, id, mailboxes.get(id), sent[id] ?? 0, now)
   const withRoom = campaign.mailboxIds.filter((id) => standing(id) === 'room')
   const leaveFrom = new Set<string>()
-  let unassignedHeld = 0
-  const held: HeldItems[] = []
+  const verdict: DueItemsVerdict = { from: [], unassignedHeld: 0, full: [], paused: [], removed: [] }
   for (const { mailboxId, count } of due) {
     if (count <= 0) continue
     if (mailboxId === null) {
-      if (withRoom.length === 0) unassignedHeld += count
+      if (withRoom.length === 0) verdict.unassignedHeld += count
       for (const id of withRoom) leaveFrom.add(id)
       continue
     }
+    const mailbox = mailboxes.get(mailboxId)
     const s = standing(mailboxId)
     if (s === 'room') leaveFrom.add(mailboxId)
-    else held.push({ mailboxId, mailbox: mailboxes.get(mailboxId), count, standing: s })
+    else if (s === 'not-in-campaign' || mailbox === undefined)
+      verdict.removed.push({ mailboxId, mailbox, count })
+    else verdict[s].push({ mailbox, count })
   }
-  const from = withRoom.filter((id) => leaveFrom.has(id)).map((id) => mailboxes.get(id)!)
-  return { from, unassignedHeld, held }
+  for (const id of withRoom) if (leaveFrom.has(id)) verdict.from.push(mailboxes.get(id)!)
+  return verdict
 }

@@ -11,7 +11,6 @@ import type { DayCounts, DueCount } from '../store.js'
 import {
   campaignLimitClears,
   type DueItemsVerdict,
-  type HeldItems,
   isPaused,
   mailboxLimitClears,
   whereDueItemsLeave,
@@ -195,49 +194,42 @@ function heldReasons(
   const { campaign, counts, now } = input
   const at = localTimeOf(campaign)
   const reasons: ExplainReason[] = []
-  const held = (standing: string) => verdict.held.filter((h) => h.standing === standing)
-  const waiting = (h: readonly HeldItems[]) => {
-    const n = h.reduce((total, x) => total + x.count, 0)
-    return n === 1 ? '1 due email waits' : `${n} due emails wait`
+  const waiting = (held: ReadonlyArray<{ count: number }>) => {
+    const n = held.reduce((total, h) => total + h.count, 0)
+    return `${n === 1 ? '1 due email waits' : `${n} due emails wait`} for the mailbox of their thread`
   }
-  const name = (h: HeldItems) => h.mailbox?.email ?? `mailbox ${h.mailboxId}`
-
-  const full = held('full')
+  const { full, paused, removed } = verdict
   if (verdict.unassignedHeld > 0) reasons.push(everyMailboxFull())
   else if (full.length > 0) {
     const until = mailboxLimitClears(
       campaign,
-      full.map((h) => h.mailbox!),
+      full.map((h) => h.mailbox),
       now,
     )
-    const which = full.map((h) => `${usage(h.mailbox!, counts)} (${h.count})`).join(', ')
+    const which = full.map((h) => `${usage(h.mailbox, counts)} (${h.count})`).join(', ')
     reasons.push({
       code: 'mailbox-limit',
-      message: `${waiting(full)} for the mailbox of their thread, at its dailyEmailLimit: ${which}; other mailboxes do not send them`,
+      message: `${waiting(full)}, at its dailyEmailLimit: ${which}; other mailboxes do not send them`,
       ...(until ? { until } : {}),
     })
   }
-  const paused = held('paused')
   if (paused.length > 0) {
-    const until = earliestPauseEnd(paused.map((h) => h.mailbox!))
-    const which = paused
-      .map(
-        (h) =>
-          `${name(h)} (${h.count}): ${h.mailbox!.pauseReason ?? 'paused'} until ${at(h.mailbox!.pausedUntil!)}`,
-      )
-      .join('; ')
+    const until = earliestPauseEnd(paused.map((h) => h.mailbox))
+    const which = paused.map(({ mailbox: m, count }) => {
+      const ends = m.pausedUntil ? ` until ${at(m.pausedUntil)}` : ''
+      return `${m.email} (${count}): ${m.pauseReason ?? 'paused'}${ends}`
+    })
     reasons.push({
       code: 'mailbox-paused',
-      message: `${waiting(paused)} for the mailbox of their thread, paused: ${which}`,
+      message: `${waiting(paused)}, paused: ${which.join('; ')}`,
       ...(until ? { until } : {}),
     })
   }
-  const removed = held('not-in-campaign')
   if (removed.length > 0) {
-    const which = removed.map((h) => `${name(h)} (${h.count})`).join(', ')
+    const which = removed.map((h) => `${h.mailbox?.email ?? `mailbox ${h.mailboxId}`} (${h.count})`)
     reasons.push({
       code: 'mailbox-removed',
-      message: `${waiting(removed)} for the mailbox of their thread, no longer among the campaign's mailboxIds: ${which}; they leave only if it is added back`,
+      message: `${waiting(removed)}, no longer among the campaign's mailboxIds: ${which.join(', ')}; they leave only if it is added back`,
     })
   }
   return reasons
