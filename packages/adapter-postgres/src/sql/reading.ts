@@ -42,8 +42,9 @@ export async function queueStats(s: Session, t: Tables, campaignId: string): Pro
 }
 
 /**
- * Due pending items by mailbox, through the partial index of pending items (`queue_items_pending`:
- * campaign, then `scheduled_at`): only the due part of the pending queue is read, never sent rows.
+ * Due pending items by mailbox, from the partial indexes of pending items (`queue_items_pending`
+ * or, index-only, `queue_items_pending_by_mailbox`): only the campaign's due pending entries are
+ * read, never sent rows.
  */
 export async function countDueByMailbox(
   s: Session,

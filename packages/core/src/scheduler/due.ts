@@ -13,10 +13,11 @@ const maxDate = (a: Date, b: Date | null) => (b && b.getTime() > a.getTime() ? b
 
 /**
  * The first instant at or after `now` when the campaign's window, pacing slot and earliest pending
- * item all allow a send (limits aside), and which of them holds it back now: `outside-window`
- * when the window is closed now, else the later of the pacing slot (`pacing`) and the earliest
- * item (`not-due`). `heldBy` is always a condition that holds at `now`, one `explain()` lists too,
- * even when another one (the window closing before the slot, say) sets `at`.
+ * item all allow a send (limits aside), and which of them holds it back: always a condition that
+ * holds at `now`, as `explain()` lists it. The pacing slot or the item when the later of them
+ * falls inside a window (`at` is then that instant), else the window if it is closed now; a window
+ * that is open now but closes before the slot or the item leaves `pacing` or `not-due`, with `at`
+ * the next opening after it.
  */
 export function campaignDueAt(
   campaign: Campaign,
@@ -27,7 +28,8 @@ export function campaignDueAt(
   const at = nextWindowOpen(campaign, earliest)
   const nowMs = now.getTime()
   if (at.getTime() <= nowMs) return { at: now, heldBy: null }
-  if (earliest.getTime() === nowMs || !isInWindow(campaign, now)) return { at, heldBy: 'outside-window' }
+  if (earliest.getTime() === nowMs || (at.getTime() !== earliest.getTime() && !isInWindow(campaign, now)))
+    return { at, heldBy: 'outside-window' }
   const slot = campaign.nextSlotAt
   return { at, heldBy: slot && slot.getTime() >= nextItemAt.getTime() ? 'pacing' : 'not-due' }
 }
