@@ -202,6 +202,30 @@ export function explainTests(env: EnvFn): void {
       tick: ['mailbox-limit'],
     },
     {
+      // The store checks the campaign's cap first; explain() lists both.
+      name: 'follow-ups waiting for their full mailbox while the campaign is at maxEmailsPerDay',
+      build: async (e) => (await followUpsDue(e, 'full', { overrides: { maxEmailsPerDay: 1 } })).id,
+      explain: ['campaign-limit', 'mailbox-limit'],
+      until: { 'campaign-limit': TUESDAY, 'mailbox-limit': TUESDAY },
+      tick: ['campaign-limit'],
+    },
+    {
+      name: 'a follow-up due tomorrow, after the window has closed today',
+      start: new Date('2026-01-05T16:00:00.000Z'),
+      build: async (e) => {
+        const c = await started(e, { followUpAfter: 18 * HOUR, overrides: { startHour: 8, endHour: 17 } })
+        await sendFirst(e, 1)
+        e.clock.set(new Date('2026-01-05T17:30:00.000Z'))
+        return c.id
+      },
+      explain: ['not-due', 'outside-window'],
+      until: {
+        'not-due': new Date('2026-01-06T10:00:00.000Z'),
+        'outside-window': new Date('2026-01-06T08:00:00.000Z'),
+      },
+      tick: [null, 'not-due', 'outside-window'],
+    },
+    {
       name: 'first emails due beside follow-ups waiting for their full mailbox',
       build: async (e) => {
         const c = await followUpsDue(e, 'full')
@@ -303,10 +327,15 @@ async function started(
 async function followUpsDue(
   e: Env,
   hold: 'full' | 'paused' | 'removed',
-  options: { leads?: number } = {},
+  options: { leads?: number; overrides?: Parameters<typeof campaign>[1] } = {},
 ): Promise<{ id: string; boxes: Mailbox[] }> {
   const count = options.leads ?? 1
-  const c = await started(e, { leads: count, limits: [2, 1000], followUpAfter: HOUR })
+  const c = await started(e, {
+    leads: count,
+    limits: [2, 1000],
+    followUpAfter: HOUR,
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+  })
   const [a, b] = c.boxes as [Mailbox, Mailbox]
   await sendFirst(e, count)
   expect(e.transport.sent.map((s) => s.mailboxId)).toEqual([a.id, b.id].slice(0, count))
