@@ -48,210 +48,211 @@ interface Case {
 const SOON = new Date(MONDAY.getTime() + HOUR)
 const TUESDAY = new Date('2026-01-06T00:00:00.000Z')
 
+/** The cases that hold a campaign back (and a few that do not), each built through the scheduler. */
+const CASES: Case[] = [
+  {
+    name: 'a campaign not started',
+    build: async (e) => (await started(e, { start: false })).id,
+    explain: ['not-running'],
+    tick: [null],
+  },
+  {
+    name: 'a paused campaign',
+    build: async (e) => {
+      const c = await started(e)
+      await e.scheduler.pauseCampaign(c.id)
+      return c.id
+    },
+    explain: ['not-running'],
+    tick: [null],
+  },
+  {
+    name: 'an empty queue',
+    build: async (e) => (await started(e, { leads: 0 })).id,
+    explain: ['queue-empty'],
+    tick: [null, 'queue-empty'],
+  },
+  {
+    name: 'a first email due',
+    build: async (e) => (await started(e)).id,
+    explain: [],
+    tick: [],
+  },
+  {
+    name: 'the next email not due yet',
+    build: async (e) => {
+      const c = await started(e, { followUpAfter: DAY })
+      await sendFirst(e, 1)
+      return c.id
+    },
+    explain: ['not-due'],
+    until: { 'not-due': new Date(MONDAY.getTime() + DAY) },
+    tick: [null, 'not-due'],
+  },
+  {
+    name: 'outside the window',
+    build: async (e) => (await started(e, { overrides: { startHour: 9, endHour: 17 } })).id,
+    explain: ['outside-window'],
+    until: { 'outside-window': new Date('2026-01-05T09:00:00.000Z') },
+    tick: ['outside-window'],
+  },
+  {
+    name: 'outside a window crossing midnight',
+    build: async (e) =>
+      (await started(e, { overrides: { startHour: 22, endHour: 2, allowedDays: 'MON' } })).id,
+    explain: ['outside-window'],
+    until: { 'outside-window': new Date('2026-01-05T22:00:00.000Z') },
+    tick: ['outside-window'],
+  },
+  {
+    name: 'inside a window crossing midnight, after midnight',
+    start: new Date('2026-01-06T01:00:00.000Z'),
+    build: async (e) =>
+      (await started(e, { overrides: { startHour: 22, endHour: 2, allowedDays: 'MON' } })).id,
+    explain: [],
+    tick: [],
+  },
+  {
+    name: 'pacing',
+    build: async (e) => {
+      const c = await started(e, { leads: 2, overrides: { delayBetweenEmails: 600 } })
+      await sendFirst(e, 1)
+      return c.id
+    },
+    explain: ['pacing'],
+    until: { pacing: new Date(MONDAY.getTime() + 10 * MINUTE) },
+    tick: ['pacing'],
+  },
+  {
+    // The tick used to report outside-window here, while the window was open.
+    name: 'pacing past the end of the window',
+    start: new Date('2026-01-05T16:55:00.000Z'),
+    build: async (e) => {
+      const c = await started(e, {
+        leads: 2,
+        overrides: { startHour: 8, endHour: 17, delayBetweenEmails: 600 },
+      })
+      await sendFirst(e, 1)
+      return c.id
+    },
+    explain: ['pacing'],
+    until: { pacing: new Date('2026-01-05T17:05:00.000Z') },
+    tick: ['pacing'],
+  },
+  {
+    name: 'the campaign at maxEmailsPerDay',
+    build: async (e) => {
+      const c = await started(e, { leads: 2, overrides: { maxEmailsPerDay: 1 } })
+      await sendFirst(e, 1)
+      return c.id
+    },
+    explain: ['campaign-limit'],
+    until: { 'campaign-limit': TUESDAY },
+    tick: ['campaign-limit'],
+  },
+  {
+    name: 'every mailbox at its dailyEmailLimit',
+    build: async (e) => {
+      const c = await started(e, { leads: 3, limits: [1, 1] })
+      await sendFirst(e, 2)
+      return c.id
+    },
+    explain: ['mailbox-limit'],
+    until: { 'mailbox-limit': TUESDAY },
+    tick: ['mailbox-limit'],
+  },
+  {
+    name: 'every mailbox paused',
+    build: async (e) => {
+      const c = await started(e, { limits: [100, 100] })
+      await e.scheduler.pauseMailbox(c.boxes[0]!.id, { until: new Date(MONDAY.getTime() + 2 * HOUR) })
+      await e.scheduler.pauseMailbox(c.boxes[1]!.id, { until: SOON, reason: 'throttled' })
+      return c.id
+    },
+    explain: ['mailbox-paused'],
+    until: { 'mailbox-paused': SOON },
+    tick: ['mailbox-paused'],
+  },
+  {
+    // The issue's case: the tick said mailbox-limit, explain() said sending.
+    name: "only follow-ups due, their thread's mailbox full, another mailbox with room",
+    build: async (e) => (await followUpsDue(e, 'full')).id,
+    explain: ['mailbox-limit'],
+    until: { 'mailbox-limit': TUESDAY },
+    messages: { 'mailbox-limit': ['1 due email waits for the mailbox of their thread', '2/2'] },
+    tick: ['mailbox-limit'],
+  },
+  {
+    name: "only follow-ups due, their thread's mailbox paused, another mailbox free",
+    build: async (e) => (await followUpsDue(e, 'paused')).id,
+    explain: ['mailbox-paused'],
+    until: { 'mailbox-paused': new Date(SOON.getTime() + HOUR) },
+    messages: { 'mailbox-paused': ['bounced off 421'] },
+    tick: ['mailbox-limit'],
+  },
+  {
+    name: "only follow-ups due, their thread's mailbox no longer the campaign's",
+    build: async (e) => (await followUpsDue(e, 'removed')).id,
+    explain: ['mailbox-removed'],
+    tick: ['mailbox-limit'],
+  },
+  {
+    // The store checks the campaign's cap first; explain() lists both.
+    name: 'follow-ups waiting for their full mailbox while the campaign is at maxEmailsPerDay',
+    build: async (e) => (await followUpsDue(e, 'full', { overrides: { maxEmailsPerDay: 1 } })).id,
+    explain: ['campaign-limit', 'mailbox-limit'],
+    until: { 'campaign-limit': TUESDAY, 'mailbox-limit': TUESDAY },
+    tick: ['campaign-limit'],
+  },
+  {
+    name: 'a follow-up due tomorrow, after the window has closed today',
+    start: new Date('2026-01-05T16:00:00.000Z'),
+    build: async (e) => {
+      const c = await started(e, { followUpAfter: 18 * HOUR, overrides: { startHour: 8, endHour: 17 } })
+      await sendFirst(e, 1)
+      e.clock.set(new Date('2026-01-05T17:30:00.000Z'))
+      return c.id
+    },
+    explain: ['not-due', 'outside-window'],
+    until: {
+      'not-due': new Date('2026-01-06T10:00:00.000Z'),
+      'outside-window': new Date('2026-01-06T08:00:00.000Z'),
+    },
+    tick: [null, 'not-due', 'outside-window'],
+  },
+  {
+    name: 'first emails due beside follow-ups waiting for their full mailbox',
+    build: async (e) => {
+      const c = await followUpsDue(e, 'full')
+      await e.scheduler.addLeads(c.id, leads(1, 'late'))
+      return c.id
+    },
+    explain: [],
+    tick: [],
+  },
+  {
+    name: 'follow-ups waiting for their full mailbox beside emails of stopped leads',
+    build: async (e) => {
+      const c = await followUpsDue(e, 'full', { leads: 2 })
+      // Lead 1's follow-up (on the mailbox with room) and a new lead's first email are cancelled.
+      await e.scheduler.markReplied(c.id, 'lead1@example.com')
+      await e.scheduler.addLeads(c.id, leads(1, 'late'))
+      await e.scheduler.suppress('late0@example.com', 'unsubscribed')
+      return c.id
+    },
+    explain: ['mailbox-limit'],
+    until: { 'mailbox-limit': TUESDAY },
+    tick: ['mailbox-limit'],
+  },
+]
+
 /**
  * explain() and tick() agree on every case below, on every store: when a tick sends nothing and
  * reports a reason, explain() (asked just before) said `sending: false` with that reason (see
  * {@link EXPLAINED_BY}); when a tick sends, explain() said `sending: true`.
  */
 export function explainTests(env: EnvFn): void {
-  const cases: Case[] = [
-    {
-      name: 'a campaign not started',
-      build: async (e) => (await started(e, { start: false })).id,
-      explain: ['not-running'],
-      tick: [null],
-    },
-    {
-      name: 'a paused campaign',
-      build: async (e) => {
-        const c = await started(e)
-        await e.scheduler.pauseCampaign(c.id)
-        return c.id
-      },
-      explain: ['not-running'],
-      tick: [null],
-    },
-    {
-      name: 'an empty queue',
-      build: async (e) => (await started(e, { leads: 0 })).id,
-      explain: ['queue-empty'],
-      tick: [null, 'queue-empty'],
-    },
-    {
-      name: 'a first email due',
-      build: async (e) => (await started(e)).id,
-      explain: [],
-      tick: [],
-    },
-    {
-      name: 'the next email not due yet',
-      build: async (e) => {
-        const c = await started(e, { followUpAfter: DAY })
-        await sendFirst(e, 1)
-        return c.id
-      },
-      explain: ['not-due'],
-      until: { 'not-due': new Date(MONDAY.getTime() + DAY) },
-      tick: [null, 'not-due'],
-    },
-    {
-      name: 'outside the window',
-      build: async (e) => (await started(e, { overrides: { startHour: 9, endHour: 17 } })).id,
-      explain: ['outside-window'],
-      until: { 'outside-window': new Date('2026-01-05T09:00:00.000Z') },
-      tick: ['outside-window'],
-    },
-    {
-      name: 'outside a window crossing midnight',
-      build: async (e) =>
-        (await started(e, { overrides: { startHour: 22, endHour: 2, allowedDays: 'MON' } })).id,
-      explain: ['outside-window'],
-      until: { 'outside-window': new Date('2026-01-05T22:00:00.000Z') },
-      tick: ['outside-window'],
-    },
-    {
-      name: 'inside a window crossing midnight, after midnight',
-      start: new Date('2026-01-06T01:00:00.000Z'),
-      build: async (e) =>
-        (await started(e, { overrides: { startHour: 22, endHour: 2, allowedDays: 'MON' } })).id,
-      explain: [],
-      tick: [],
-    },
-    {
-      name: 'pacing',
-      build: async (e) => {
-        const c = await started(e, { leads: 2, overrides: { delayBetweenEmails: 600 } })
-        await sendFirst(e, 1)
-        return c.id
-      },
-      explain: ['pacing'],
-      until: { pacing: new Date(MONDAY.getTime() + 10 * MINUTE) },
-      tick: ['pacing'],
-    },
-    {
-      // The tick used to report outside-window here, while the window was open.
-      name: 'pacing past the end of the window',
-      start: new Date('2026-01-05T16:55:00.000Z'),
-      build: async (e) => {
-        const c = await started(e, {
-          leads: 2,
-          overrides: { startHour: 8, endHour: 17, delayBetweenEmails: 600 },
-        })
-        await sendFirst(e, 1)
-        return c.id
-      },
-      explain: ['pacing'],
-      until: { pacing: new Date('2026-01-05T17:05:00.000Z') },
-      tick: ['pacing'],
-    },
-    {
-      name: 'the campaign at maxEmailsPerDay',
-      build: async (e) => {
-        const c = await started(e, { leads: 2, overrides: { maxEmailsPerDay: 1 } })
-        await sendFirst(e, 1)
-        return c.id
-      },
-      explain: ['campaign-limit'],
-      until: { 'campaign-limit': TUESDAY },
-      tick: ['campaign-limit'],
-    },
-    {
-      name: 'every mailbox at its dailyEmailLimit',
-      build: async (e) => {
-        const c = await started(e, { leads: 3, limits: [1, 1] })
-        await sendFirst(e, 2)
-        return c.id
-      },
-      explain: ['mailbox-limit'],
-      until: { 'mailbox-limit': TUESDAY },
-      tick: ['mailbox-limit'],
-    },
-    {
-      name: 'every mailbox paused',
-      build: async (e) => {
-        const c = await started(e, { limits: [100, 100] })
-        await e.scheduler.pauseMailbox(c.boxes[0]!.id, { until: new Date(MONDAY.getTime() + 2 * HOUR) })
-        await e.scheduler.pauseMailbox(c.boxes[1]!.id, { until: SOON, reason: 'throttled' })
-        return c.id
-      },
-      explain: ['mailbox-paused'],
-      until: { 'mailbox-paused': SOON },
-      tick: ['mailbox-paused'],
-    },
-    {
-      // The issue's case: the tick said mailbox-limit, explain() said sending.
-      name: "only follow-ups due, their thread's mailbox full, another mailbox with room",
-      build: async (e) => (await followUpsDue(e, 'full')).id,
-      explain: ['mailbox-limit'],
-      until: { 'mailbox-limit': TUESDAY },
-      messages: { 'mailbox-limit': ['1 due email waits for the mailbox of their thread', '2/2'] },
-      tick: ['mailbox-limit'],
-    },
-    {
-      name: "only follow-ups due, their thread's mailbox paused, another mailbox free",
-      build: async (e) => (await followUpsDue(e, 'paused')).id,
-      explain: ['mailbox-paused'],
-      until: { 'mailbox-paused': new Date(SOON.getTime() + HOUR) },
-      messages: { 'mailbox-paused': ['bounced off 421'] },
-      tick: ['mailbox-limit'],
-    },
-    {
-      name: "only follow-ups due, their thread's mailbox no longer the campaign's",
-      build: async (e) => (await followUpsDue(e, 'removed')).id,
-      explain: ['mailbox-removed'],
-      tick: ['mailbox-limit'],
-    },
-    {
-      // The store checks the campaign's cap first; explain() lists both.
-      name: 'follow-ups waiting for their full mailbox while the campaign is at maxEmailsPerDay',
-      build: async (e) => (await followUpsDue(e, 'full', { overrides: { maxEmailsPerDay: 1 } })).id,
-      explain: ['campaign-limit', 'mailbox-limit'],
-      until: { 'campaign-limit': TUESDAY, 'mailbox-limit': TUESDAY },
-      tick: ['campaign-limit'],
-    },
-    {
-      name: 'a follow-up due tomorrow, after the window has closed today',
-      start: new Date('2026-01-05T16:00:00.000Z'),
-      build: async (e) => {
-        const c = await started(e, { followUpAfter: 18 * HOUR, overrides: { startHour: 8, endHour: 17 } })
-        await sendFirst(e, 1)
-        e.clock.set(new Date('2026-01-05T17:30:00.000Z'))
-        return c.id
-      },
-      explain: ['not-due', 'outside-window'],
-      until: {
-        'not-due': new Date('2026-01-06T10:00:00.000Z'),
-        'outside-window': new Date('2026-01-06T08:00:00.000Z'),
-      },
-      tick: [null, 'not-due', 'outside-window'],
-    },
-    {
-      name: 'first emails due beside follow-ups waiting for their full mailbox',
-      build: async (e) => {
-        const c = await followUpsDue(e, 'full')
-        await e.scheduler.addLeads(c.id, leads(1, 'late'))
-        return c.id
-      },
-      explain: [],
-      tick: [],
-    },
-    {
-      name: 'follow-ups waiting for their full mailbox beside emails of stopped leads',
-      build: async (e) => {
-        const c = await followUpsDue(e, 'full', { leads: 2 })
-        // Lead 1's follow-up (on the mailbox with room) and a new lead's first email are cancelled.
-        await e.scheduler.markReplied(c.id, 'lead1@example.com')
-        await e.scheduler.addLeads(c.id, leads(1, 'late'))
-        await e.scheduler.suppress('late0@example.com', 'unsubscribed')
-        return c.id
-      },
-      explain: ['mailbox-limit'],
-      until: { 'mailbox-limit': TUESDAY },
-      tick: ['mailbox-limit'],
-    },
-  ]
-
-  it.each(cases)('$name', async (c) => {
+  it.each(CASES)('$name', async (c) => {
     const events: SchedulerEvent[] = []
     const e = await env({ onEvent: (event) => events.push(event), ...(c.start ? { start: c.start } : {}) })
     const campaignId = await c.build(e)
