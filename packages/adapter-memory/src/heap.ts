@@ -78,6 +78,25 @@ export class PendingHeap<T extends HeapItem> {
     this.put(i, last, at, num)
   }
 
+  /**
+   * How many pending items are due at `nowMs` (`scheduledAt <= nowMs`). Visits only the due
+   * entries and their children: below an entry not due, none is (the heap order).
+   */
+  countDue(nowMs: number): number {
+    const { items, ats } = this
+    let count = 0
+    const stack = items.length > 0 ? [0] : []
+    while (stack.length > 0) {
+      const i = stack.pop()!
+      if (ats[i]! > nowMs) continue
+      if (items[i]!.status === 'pending') count++
+      const l = 2 * i + 1
+      if (l < items.length) stack.push(l)
+      if (l + 1 < items.length) stack.push(l + 1)
+    }
+    return count
+  }
+
   /** Items still pending, in no particular order. */
   pending(): T[] {
     return this.items.filter((item) => item.status === 'pending')

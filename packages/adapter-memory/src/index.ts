@@ -7,6 +7,7 @@ import type {
   AddLeadsOutcome,
   Campaign,
   CampaignPatch,
+  DueCount,
   ImportLeadsOutcome,
   LeadStatus,
   Mailbox,
@@ -483,6 +484,20 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
       const earliest = earliestPending(cs)
       stats.nextScheduledAt = earliest === undefined ? null : new Date(earliest.scheduledAt)
       return stats
+    },
+
+    async countDueByMailbox(campaignId, now) {
+      const cs = state.campaigns.get(campaignId)
+      if (cs === undefined) return []
+      const nowMs = now.getTime()
+      const counts: DueCount[] = []
+      const unassigned = cs.unassigned.countDue(nowMs)
+      if (unassigned > 0) counts.push({ mailboxId: null, count: unassigned })
+      for (const [mailboxId, heap] of cs.byMailbox) {
+        const count = heap.countDue(nowMs)
+        if (count > 0) counts.push({ mailboxId, count })
+      }
+      return counts
     },
 
     async dayCounts(query) {

@@ -98,6 +98,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     recordExternalSends: (sends, now) => run((s) => importing.recordExternalSends(s, t, sends, now)),
 
     queueStats: (campaignId) => run((s) => reading.queueStats(s, t, campaignId)),
+    countDueByMailbox: (campaignId, now) => run((s) => reading.countDueByMailbox(s, t, campaignId, now)),
     dayCounts: (query) => run((s) => reading.dayCounts(s, t, query)),
     listQueueItems: (campaignId) => run((s) => reading.listQueueItems(s, t, campaignId)),
     listSendLog: (campaignId) => run((s) => reading.listSendLog(s, t, campaignId)),

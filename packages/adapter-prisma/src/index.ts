@@ -153,6 +153,8 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
 
     // -- reading ---------------------------------------------------------------------------------
     queueStats: (campaignId) => run.read('queueStats', (db) => read.queueStats(db, campaignId)),
+    countDueByMailbox: (campaignId, now) =>
+      run.read('countDueByMailbox', (db) => read.countDueByMailbox(db, campaignId, now)),
     dayCounts: (query) => run.read('dayCounts', (db) => read.dayCounts(db, query)),
     listQueueItems: (campaignId) => run.read('listQueueItems', (db) => read.listQueueItems(db, campaignId)),
     listSendLog: (campaignId) => run.read('listSendLog', (db) => read.listSendLog(db, campaignId)),

@@ -1,8 +1,15 @@
 /** The reading side: queue stats, day counts, and the inspection lists. */
-import type { DayCountQuery, DayCounts, QueueItem, QueueStats, SendLogEntry } from '@mailcadence/core'
+import type {
+  DayCountQuery,
+  DayCounts,
+  DueCount,
+  QueueItem,
+  QueueStats,
+  SendLogEntry,
+} from '@mailcadence/core'
 import type { ItemRow, Models, SendLogRow } from './client.js'
 import { readDays } from './counters.js'
-import { parseId, toItem, toSendLogEntry } from './rows.js'
+import { idOf, parseId, toItem, toSendLogEntry } from './rows.js'
 
 const STATUSES = ['pending', 'sending', 'sent', 'failed', 'cancelled'] as const
 
@@ -30,6 +37,21 @@ export async function queueStats(db: Models, campaignIdText: string): Promise<Qu
     if (status === 'pending') stats.nextScheduledAt = group._min.scheduledAt
   }
   return stats
+}
+
+/** Due pending items by mailbox: the index on (campaignId, status, scheduledAt) finds them. */
+export async function countDueByMailbox(db: Models, campaignIdText: string, now: Date): Promise<DueCount[]> {
+  const campaignId = parseId(campaignIdText)
+  if (campaignId === undefined) return []
+  const groups = (await db.mcQueueItem.groupBy({
+    by: ['mailboxId'],
+    where: { campaignId, status: 'pending', scheduledAt: { lte: now } },
+    _count: { _all: true },
+  })) as Array<{ mailboxId: bigint | null; _count: { _all: number } }>
+  return groups.map((g) => ({
+    mailboxId: g.mailboxId === null ? null : idOf(g.mailboxId),
+    count: g._count._all,
+  }))
 }
 
 export async function dayCounts(db: Models, query: DayCountQuery): Promise<DayCounts> {

@@ -232,6 +232,15 @@ export interface Store {
 
   queueStats(campaignId: string): Promise<QueueStats>
   /**
+   * The campaign's due `pending` items (`scheduledAt <= now`) counted by `mailboxId`: one entry per
+   * distinct `mailboxId` among them, with `mailboxId: null` for those without one (a first email,
+   * which may leave from any mailbox); in any order, no entry with a count of 0. Empty when nothing
+   * is due or the campaign does not exist. Items in any other status never count. For `explain()`,
+   * which needs to know whether a due item has a mailbox it can leave from: it reads the pending
+   * items only (through an index on them), never the sent history.
+   */
+  countDueByMailbox(campaignId: string, now: Date): Promise<DueCount[]>
+  /**
    * Sends counted for the campaign on `campaignDayKey` and for each mailbox on its `dayKey`. A
    * store must answer for the campaign's current day and any mailbox day; a campaign day already
    * over may read 0 (a store may keep the campaign's count for its current day only).
@@ -420,6 +429,12 @@ export interface RecoveredItem {
   leadId: string
   step: number
   status: 'failed' | 'pending'
+}
+
+/** Due pending items of a campaign tied to one mailbox, or (`mailboxId: null`) to none. */
+export interface DueCount {
+  mailboxId: string | null
+  count: number
 }
 
 export interface DayCountQuery {

@@ -2,8 +2,9 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Campaign, CampaignStatus, Mailbox, QueueStats } from '../src/model/types.js'
 import { CAMPAIGN_DEFAULTS } from '../src/model/validate.js'
+import { campaignDueAt } from '../src/scheduler/due.js'
 import { type ExplainCode, type Explanation, explainCampaign } from '../src/scheduler/explain.js'
-import type { DayCounts } from '../src/store.js'
+import type { DayCounts, DueCount } from '../src/store.js'
 
 const at = (iso: string) => new Date(iso)
 const T0 = at('2026-01-01T00:00:00Z')
@@ -56,21 +57,34 @@ function makeQueue(overrides: Partial<QueueStats> = {}): QueueStats {
   }
 }
 
+/**
+ * Explains with the given store reads. Unless `due` is given, the pending items, when due, are
+ * first emails (no mailbox yet).
+ */
 function explain(
   input: {
     campaign?: Partial<Campaign>
     mailboxes?: Mailbox[]
     queue?: Partial<QueueStats>
     counts?: Partial<DayCounts>
+    due?: DueCount[]
+    otherMailboxes?: Mailbox[]
     now?: Date
   } = {},
 ): Explanation {
+  const queue = makeQueue(input.queue)
+  const now = input.now ?? WED_NOON
+  const isDue = queue.pending > 0 && queue.nextScheduledAt !== null && queue.nextScheduledAt <= now
+  const mailboxes = input.mailboxes ?? [makeMailbox('mb-1')]
   return explainCampaign({
-    campaign: makeCampaign(input.campaign),
-    mailboxes: input.mailboxes ?? [makeMailbox('mb-1')],
-    queue: makeQueue(input.queue),
+    // The store reads the campaign's mailboxes: unless told, the campaign has those given.
+    campaign: makeCampaign({ mailboxIds: mailboxes.map((m) => m.id), ...input.campaign }),
+    mailboxes,
+    queue,
     counts: { campaign: 0, mailboxes: {}, ...input.counts },
-    now: input.now ?? WED_NOON,
+    due: input.due ?? (isDue ? [{ mailboxId: null, count: queue.pending }] : []),
+    ...(input.otherMailboxes ? { otherMailboxes: input.otherMailboxes } : {}),
+    now,
   })
 }
 
@@ -350,6 +364,138 @@ describe('explainCampaign', () => {
     })
   })
 
+  describe('due emails tied to a mailbox', () => {
+    const full = makeMailbox('mb-1', { dailyEmailLimit: 20 })
+    const free = makeMailbox('mb-2')
+    const counts = { mailboxes: { 'mb-1': 20, 'mb-2': 3 } }
+    const mailboxes = [full, free]
+    const campaign = {}
+
+    // The issue's case: tick() reported mailbox-limit while explain() said sending.
+    it('holds follow-ups whose mailbox is full while the others have room: mailbox-limit until its midnight', () => {
+      const explanation = explain({ campaign, mailboxes, counts, due: [{ mailboxId: 'mb-1', count: 3 }] })
+      expect(explanation.sending).toBe(false)
+      expect(brief(explanation)).toEqual([{ code: 'mailbox-limit', until: at('2026-01-08T09:00:00Z') }])
+      const message = reason(explanation, 'mailbox-limit')!.message
+      expect(message).toContain('3 due emails wait for the mailbox of their thread')
+      expect(message).toContain('mb-1@acme.test 20/20 (3)')
+      expect(message).not.toContain('mb-2@acme.test')
+    })
+
+    it("clears at the full mailbox's own local midnight, not another's", () => {
+      const tokyo = makeMailbox('mb-1', { dailyEmailLimit: 20, timezone: 'Asia/Tokyo' })
+      const explanation = explain({
+        campaign,
+        mailboxes: [tokyo, free],
+        counts,
+        due: [{ mailboxId: 'mb-1', count: 1 }],
+      })
+      expect(brief(explanation)).toEqual([{ code: 'mailbox-limit', until: at('2026-01-07T15:00:00Z') }])
+      expect(reason(explanation, 'mailbox-limit')!.message).toContain('1 due email waits')
+    })
+
+    it('sends when a first email is due beside them, or a follow-up of a mailbox with room', () => {
+      const mixed = explain({
+        campaign,
+        mailboxes,
+        counts,
+        due: [
+          { mailboxId: 'mb-1', count: 3 },
+          { mailboxId: null, count: 1 },
+        ],
+      })
+      expect(mixed.sending).toBe(true)
+      const ownRoom = explain({
+        campaign,
+        mailboxes,
+        counts,
+        due: [
+          { mailboxId: 'mb-1', count: 3 },
+          { mailboxId: 'mb-2', count: 1 },
+        ],
+      })
+      expect(ownRoom.sending).toBe(true)
+    })
+
+    it('holds follow-ups whose mailbox is paused while the others are free: mailbox-paused until it resumes', () => {
+      const paused = makeMailbox('mb-1', {
+        pausedUntil: at('2026-01-07T12:15:00Z'),
+        pauseReason: '421 4.7.0',
+      })
+      const explanation = explain({
+        campaign,
+        mailboxes: [paused, free],
+        due: [{ mailboxId: 'mb-1', count: 2 }],
+      })
+      expect(explanation.sending).toBe(false)
+      expect(brief(explanation)).toEqual([{ code: 'mailbox-paused', until: at('2026-01-07T12:15:00Z') }])
+      expect(reason(explanation, 'mailbox-paused')!.message).toMatch(
+        /2 due emails wait for the mailbox of their thread, paused: mb-1@acme\.test \(2\): 421 4\.7\.0 until Wed 2026-01-07 12:15/,
+      )
+    })
+
+    it('names each mailbox the due emails wait for, with one reason per kind', () => {
+      const paused = makeMailbox('mb-3', { pausedUntil: at('2026-01-07T18:00:00Z') })
+      const explanation = explain({
+        campaign: { mailboxIds: ['mb-1', 'mb-2', 'mb-3'] },
+        mailboxes: [full, free, paused],
+        counts,
+        due: [
+          { mailboxId: 'mb-3', count: 1 },
+          { mailboxId: 'mb-1', count: 2 },
+          { mailboxId: 'gone', count: 4 },
+        ],
+        otherMailboxes: [makeMailbox('gone', { email: 'old@acme.test' })],
+      })
+      expect(brief(explanation)).toEqual([
+        { code: 'mailbox-limit', until: at('2026-01-08T09:00:00Z') },
+        { code: 'mailbox-paused', until: at('2026-01-07T18:00:00Z') },
+        { code: 'mailbox-removed' },
+      ])
+      expect(reason(explanation, 'mailbox-removed')!.message).toContain(
+        "4 due emails wait for the mailbox of their thread, no longer among the campaign's mailboxIds: old@acme.test (4)",
+      )
+    })
+
+    it("holds follow-ups whose mailbox is no longer the campaign's, by id when it is unknown", () => {
+      const explanation = explain({
+        campaign: { mailboxIds: ['mb-2'] },
+        mailboxes: [free],
+        due: [{ mailboxId: 'mb-1', count: 1 }],
+      })
+      expect(brief(explanation)).toEqual([{ code: 'mailbox-removed' }])
+      expect(reason(explanation, 'mailbox-removed')!.message).toContain('mailbox mb-1 (1)')
+    })
+
+    it('reports every mailbox full when first emails are due, whatever follow-ups wait for', () => {
+      const explanation = explain({
+        campaign,
+        mailboxes: [full, makeMailbox('mb-2', { dailyEmailLimit: 3 })],
+        counts,
+        due: [
+          { mailboxId: null, count: 1 },
+          { mailboxId: 'mb-1', count: 1 },
+        ],
+      })
+      expect(codes(explanation)).toEqual(['mailbox-limit'])
+      expect(reason(explanation, 'mailbox-limit')!.message).toContain(
+        'every mailbox is at its dailyEmailLimit',
+      )
+    })
+
+    it('looks at the mailboxes alone when nothing is due, or the due read found nothing', () => {
+      const later = explain({
+        campaign,
+        mailboxes,
+        counts,
+        queue: { nextScheduledAt: at('2026-01-07T13:00:00Z') },
+        due: [],
+      })
+      expect(codes(later)).toEqual(['not-due'])
+      expect(explain({ campaign, mailboxes, counts, due: [] }).sending).toBe(true)
+    })
+  })
+
   it('lists every reason that holds at once, in a stable order', () => {
     const explanation = explain({
       campaign: { status: 'PAUSED', nextSlotAt: at('2026-01-10T12:00:00Z') },
@@ -408,7 +554,12 @@ describe('explainCampaign', () => {
     ]
     const statuses: CampaignStatus[] = ['DRAFT', 'IN_PROGRESS', 'PAUSED', 'COMPLETED', 'CANCELLED']
     const offsetMs = fc.constantFrom(-3_600_000, 0, 3_600_000)
-    const mailboxArb = fc.record({ pausedBy: fc.option(offsetMs), sent: fc.integer({ min: 0, max: 3 }) })
+    const mailboxArb = fc.record({
+      pausedBy: fc.option(offsetMs),
+      sent: fc.integer({ min: 0, max: 3 }),
+      /** Due emails tied to this mailbox. */
+      tied: fc.integer({ min: 0, max: 2 }),
+    })
     fc.assert(
       fc.property(
         fc.record({
@@ -419,6 +570,9 @@ describe('explainCampaign', () => {
           slotBy: fc.option(offsetMs),
           campaignSent: fc.integer({ min: 0, max: 3 }),
           mailboxes: fc.array(mailboxArb, { minLength: 0, maxLength: 3 }),
+          /** Due first emails, and due emails tied to a mailbox the campaign no longer has. */
+          unassigned: fc.integer({ min: 0, max: 2 }),
+          removed: fc.integer({ min: 0, max: 2 }),
         }),
         (c) => {
           const nowMs = c.when.now.getTime()
@@ -426,17 +580,35 @@ describe('explainCampaign', () => {
           const mailboxes = c.mailboxes.map((m, i) =>
             makeMailbox(`mb-${i}`, { dailyEmailLimit: 2, pausedUntil: shift(m.pausedBy) }),
           )
+          const itemsDue = c.pending > 0 && (c.dueBy === null || c.dueBy <= 0)
+          const due: DueCount[] = !itemsDue
+            ? []
+            : [
+                ...(c.unassigned > 0 ? [{ mailboxId: null, count: c.unassigned }] : []),
+                ...(c.removed > 0 ? [{ mailboxId: 'mb-gone', count: c.removed }] : []),
+                ...c.mailboxes.flatMap((m, i) =>
+                  m.tied > 0 ? [{ mailboxId: `mb-${i}`, count: m.tied }] : [],
+                ),
+              ]
           const explanation = explainCampaign({
-            campaign: makeCampaign({ status: c.status, nextSlotAt: shift(c.slotBy), maxEmailsPerDay: 2 }),
+            campaign: makeCampaign({
+              status: c.status,
+              nextSlotAt: shift(c.slotBy),
+              maxEmailsPerDay: 2,
+              mailboxIds: mailboxes.map((m) => m.id),
+            }),
             mailboxes,
             queue: makeQueue({ pending: c.pending, nextScheduledAt: c.pending ? shift(c.dueBy) : null }),
             counts: {
               campaign: c.campaignSent,
               mailboxes: Object.fromEntries(c.mailboxes.map((m, i) => [`mb-${i}`, m.sent])),
             },
+            due,
             now: c.when.now,
           })
-          const active = c.mailboxes.filter((m) => m.pausedBy === null || m.pausedBy <= 0)
+          const isActive = (m: { pausedBy: number | null }) => m.pausedBy === null || m.pausedBy <= 0
+          const active = c.mailboxes.filter(isActive)
+          const withRoom = active.filter((m) => m.sent < 2)
           const expected: ExplainCode[] = []
           if (c.status !== 'IN_PROGRESS') expected.push('not-running')
           if (c.pending === 0) expected.push('queue-empty')
@@ -445,7 +617,18 @@ describe('explainCampaign', () => {
           if (c.slotBy !== null && c.slotBy > 0) expected.push('pacing')
           if (c.campaignSent >= 2) expected.push('campaign-limit')
           if (active.length === 0) expected.push('mailbox-paused')
-          else if (active.every((m) => m.sent >= 2)) expected.push('mailbox-limit')
+          else if (due.length === 0) {
+            if (withRoom.length === 0) expected.push('mailbox-limit')
+          } else {
+            const leaves = (c.unassigned > 0 && withRoom.length > 0) || withRoom.some((m) => m.tied > 0)
+            const tiedTo = c.mailboxes.filter((m) => m.tied > 0)
+            if (!leaves) {
+              if (c.unassigned > 0 || tiedTo.some((m) => isActive(m) && m.sent >= 2))
+                expected.push('mailbox-limit')
+              if (tiedTo.some((m) => !isActive(m))) expected.push('mailbox-paused')
+              if (c.removed > 0) expected.push('mailbox-removed')
+            }
+          }
           expect(codes(explanation)).toEqual(expected)
           expect(explanation.sending).toBe(expected.length === 0)
           for (const r of explanation.reasons) {
@@ -453,7 +636,35 @@ describe('explainCampaign', () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 500 },
+    )
+  })
+
+  // The tick holds a campaign for one of these three reasons (campaignDueAt); explain() lists it.
+  it("lists the window, pacing or due reason the tick's campaignDueAt holds a campaign for (property)", () => {
+    const campaign = { startHour: 22, endHour: 2, allowedDays: 'MON,WED,THU' }
+    const base = at('2026-01-07T00:00:00Z').getTime()
+    const quarterHours = fc.integer({ min: 0, max: 4 * 24 * 3 }).map((q) => new Date(base + q * 900_000))
+    fc.assert(
+      fc.property(quarterHours, fc.option(quarterHours), quarterHours, (now, slot, nextItemAt) => {
+        const made = makeCampaign({ ...campaign, nextSlotAt: slot })
+        const { heldBy, at: dueAt } = campaignDueAt(made, nextItemAt, now)
+        const explanation = explain({
+          campaign: { ...campaign, nextSlotAt: slot },
+          queue: { nextScheduledAt: nextItemAt },
+          now,
+        })
+        const timeCodes = codes(explanation).filter((code) =>
+          ['outside-window', 'pacing', 'not-due'].includes(code),
+        )
+        if (heldBy === null) expect(timeCodes).toEqual([])
+        else expect(timeCodes).toContain(heldBy)
+        expect(dueAt.getTime()).toBeGreaterThanOrEqual(now.getTime())
+        // The tick's until is never earlier than when any reason explain() lists clears.
+        for (const r of explanation.reasons)
+          if (r.until) expect(dueAt.getTime()).toBeGreaterThanOrEqual(r.until.getTime())
+      }),
+      { numRuns: 500 },
     )
   })
 })

@@ -1,5 +1,12 @@
 /** Reads for `explain()`, `queueStats()` and tests; none of them runs on a tick's hot path. */
-import type { DayCountQuery, DayCounts, QueueItem, QueueStats, SendLogEntry } from '@mailcadence/core'
+import type {
+  DayCountQuery,
+  DayCounts,
+  DueCount,
+  QueueItem,
+  QueueStats,
+  SendLogEntry,
+} from '@mailcadence/core'
 import type { Session } from '../db.js'
 import { isId } from '../ids.js'
 import { dateOrNull, itemColumns, type Row, sendLogColumns, toItem, toSendLogEntry } from './rows.js'
@@ -32,6 +39,27 @@ export async function queueStats(s: Session, t: Tables, campaignId: string): Pro
     else stats[row.status] = row.n
   }
   return stats
+}
+
+/**
+ * Due pending items by mailbox, from the partial indexes of pending items (`queue_items_pending`
+ * or, index-only, `queue_items_pending_by_mailbox`): only the campaign's due pending entries are
+ * read, never sent rows.
+ */
+export async function countDueByMailbox(
+  s: Session,
+  t: Tables,
+  campaignId: string,
+  now: Date,
+): Promise<DueCount[]> {
+  if (!isId(campaignId)) return []
+  const rows = await s.query<{ mailbox_id: string | null; n: number }>(
+    `SELECT q.mailbox_id::text AS mailbox_id, count(*)::int AS n FROM ${t.items} q
+     WHERE q.campaign_id = $1 AND q.status = 'pending' AND q.scheduled_at <= $2
+     GROUP BY q.mailbox_id`,
+    [campaignId, now],
+  )
+  return rows.map((row) => ({ mailboxId: row.mailbox_id, count: row.n }))
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 import { classifySendError, type SendFailure } from '../policy/classify.js'
 import type { NewLead, SendLogEntry } from '../store.js'
 import type { TickResult } from './events.js'
-import { type Explanation, explainCampaign, explainDayKeys } from './explain.js'
+import { type Explanation, explainCampaign, explainDayKeys, otherDueMailboxIds } from './explain.js'
 import { createMigration, type ExternalSendInput } from './migration.js'
 import { resolveOptions, type SchedulerOptions } from './options.js'
 import { createTick } from './tick.js'
@@ -273,11 +273,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const campaign = await campaignOrThrow(campaignId)
       const now = clock.now()
       const mailboxes = await store.getMailboxes(campaign.mailboxIds)
-      const [queue, counts] = await Promise.all([
+      const [queue, counts, due] = await Promise.all([
         store.queueStats(campaignId),
         store.dayCounts(explainDayKeys(campaign, mailboxes, now)),
+        store.countDueByMailbox(campaignId, now),
       ])
-      return explainCampaign({ campaign, mailboxes, queue, counts, now })
+      const others = otherDueMailboxIds(campaign, due)
+      const otherMailboxes = others.length > 0 ? await store.getMailboxes(others) : []
+      return explainCampaign({ campaign, mailboxes, queue, counts, due, otherMailboxes, now })
     },
     async queueStats(campaignId) {
       await campaignOrThrow(campaignId)

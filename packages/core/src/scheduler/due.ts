@@ -1,9 +1,11 @@
 /**
- * When can a campaign send next? Pure functions of the campaign, its mailboxes and `now`: the tick
- * uses them to decide whether to reserve, wait or skip, and `explain()` to say until when.
+ * When can a campaign send next, and what holds it back? Pure functions of the campaign, its
+ * mailboxes and `now`: the tick uses them to decide whether to reserve, wait or skip, and
+ * `explain()` to say why and until when, so that both give the same answer.
  */
 import type { Campaign, Mailbox } from '../model/types.js'
-import { nextLocalMidnight, nextWindowDayOpen, nextWindowOpen } from '../policy/calendar.js'
+import { isInWindow, nextLocalMidnight, nextWindowDayOpen, nextWindowOpen } from '../policy/calendar.js'
+import type { DueCount } from '../store.js'
 
 // Dates are compared by getTime(): `>` on Dates converts both through valueOf, many times slower,
 // and these run for every send.
@@ -11,7 +13,11 @@ const maxDate = (a: Date, b: Date | null) => (b && b.getTime() > a.getTime() ? b
 
 /**
  * The first instant at or after `now` when the campaign's window, pacing slot and earliest pending
- * item all allow a send (limits aside), and which of them holds it back until then.
+ * item all allow a send (limits aside), and which of them holds it back: always a condition that
+ * holds at `now`, as `explain()` lists it. The pacing slot or the item when the later of them
+ * falls inside a window (`at` is then that instant), else the window if it is closed now; a window
+ * that is open now but closes before the slot or the item leaves `pacing` or `not-due`, with `at`
+ * the next opening after it.
  */
 export function campaignDueAt(
   campaign: Campaign,
@@ -20,8 +26,9 @@ export function campaignDueAt(
 ): { at: Date; heldBy: 'outside-window' | 'pacing' | 'not-due' | null } {
   const earliest = maxDate(maxDate(now, campaign.nextSlotAt), nextItemAt)
   const at = nextWindowOpen(campaign, earliest)
-  if (at.getTime() <= now.getTime()) return { at: now, heldBy: null }
-  if (at.getTime() !== earliest.getTime() || earliest.getTime() === now.getTime())
+  const nowMs = now.getTime()
+  if (at.getTime() <= nowMs) return { at: now, heldBy: null }
+  if (earliest.getTime() === nowMs || (at.getTime() !== earliest.getTime() && !isInWindow(campaign, now)))
     return { at, heldBy: 'outside-window' }
   const slot = campaign.nextSlotAt
   return { at, heldBy: slot && slot.getTime() >= nextItemAt.getTime() ? 'pacing' : 'not-due' }
@@ -52,4 +59,79 @@ export function mailboxLimitClears(
 /** Whether a mailbox is paused at `now`. */
 export function isPaused(mailbox: Mailbox, now: Date): boolean {
   return mailbox.pausedUntil !== null && mailbox.pausedUntil.getTime() > now.getTime()
+}
+
+/**
+ * Why a mailbox cannot take a due item of a campaign now, or `room` when it can: a tick offers the
+ * campaign's `mailboxIds` that exist and are not paused (`Store.reserveSends` gets them as
+ * candidates), and a candidate has room while its count for its day is below `dailyEmailLimit`.
+ */
+export type MailboxStanding = 'room' | 'full' | 'paused' | 'not-in-campaign'
+
+export function mailboxStanding(
+  campaign: Campaign,
+  mailboxId: string,
+  mailbox: Mailbox | undefined,
+  sentToday: number,
+  now: Date,
+): MailboxStanding {
+  if (mailbox === undefined || !campaign.mailboxIds.includes(mailboxId)) return 'not-in-campaign'
+  if (isPaused(mailbox, now)) return 'paused'
+  return sentToday < mailbox.dailyEmailLimit ? 'room' : 'full'
+}
+
+/** Due items tied to one mailbox that cannot take them now. */
+export interface HeldItems {
+  mailbox: Mailbox
+  count: number
+}
+
+export interface DueItemsVerdict {
+  /** The mailboxes, in campaign order, that some due item can leave from now; empty when none can. */
+  from: Mailbox[]
+  /** Due items without a mailbox that no mailbox can take now (no candidate has room). */
+  unassignedHeld: number
+  /** Due items tied to a mailbox at its limit, or paused, per mailbox. */
+  full: HeldItems[]
+  paused: HeldItems[]
+  /** Due items tied to a mailbox that is not among the campaign's (`mailbox` undefined: none such exists). */
+  removed: Array<{ mailboxId: string; mailbox: Mailbox | undefined; count: number }>
+}
+
+/**
+ * Whether any of a campaign's due items can leave now, and from where, by the rule of
+ * `Store.reserveSends` (step 2): an item tied to a mailbox leaves only from that mailbox, an
+ * unassigned one from any candidate; either needs the mailbox to stand at `room`
+ * ({@link mailboxStanding}). An item no mailbox can take is passed over, so the campaign sends as
+ * long as one due item can leave. `mailboxes` holds the campaign's mailboxes and those the due items
+ * are tied to (missing ones do not exist); `sent` their counts for their current day.
+ */
+export function whereDueItemsLeave(input: {
+  campaign: Campaign
+  due: readonly DueCount[]
+  mailboxes: ReadonlyMap<string, Mailbox>
+  sent: Readonly<Record<string, number>>
+  now: Date
+}): DueItemsVerdict {
+  const { campaign, due, mailboxes, sent, now } = input
+  const standing = (id: string) => mailboxStanding(campaign, id, mailboxes.get(id), sent[id] ?? 0, now)
+  const withRoom = campaign.mailboxIds.filter((id) => standing(id) === 'room')
+  const leaveFrom = new Set<string>()
+  const verdict: DueItemsVerdict = { from: [], unassignedHeld: 0, full: [], paused: [], removed: [] }
+  for (const { mailboxId, count } of due) {
+    if (count <= 0) continue
+    if (mailboxId === null) {
+      if (withRoom.length === 0) verdict.unassignedHeld += count
+      for (const id of withRoom) leaveFrom.add(id)
+      continue
+    }
+    const mailbox = mailboxes.get(mailboxId)
+    const s = standing(mailboxId)
+    if (s === 'room') leaveFrom.add(mailboxId)
+    else if (s === 'not-in-campaign' || mailbox === undefined)
+      verdict.removed.push({ mailboxId, mailbox, count })
+    else verdict[s].push({ mailbox, count })
+  }
+  for (const id of withRoom) if (leaveFrom.has(id)) verdict.from.push(mailboxes.get(id)!)
+  return verdict
 }

@@ -7,6 +7,7 @@
 import type { Store } from '../../../store.js'
 import { catalogContract } from './catalog.js'
 import { completeContract } from './complete.js'
+import { dueContract } from './due.js'
 import { createFixtures } from './fixtures.js'
 import { importContract } from './import.js'
 import { lifecycleContract } from './lifecycle.js'
@@ -19,5 +20,6 @@ export function contractTests(makeStore: () => Promise<Store>): void {
   reserveContract(fixtures)
   completeContract(fixtures)
   lifecycleContract(fixtures)
+  dueContract(fixtures)
   importContract(fixtures)
 }
