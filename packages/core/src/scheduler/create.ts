@@ -12,9 +12,12 @@ import type {
   MailboxInput,
   QueueStats,
 } from '../model/types.js'
+import { checkArray, checkDate, checkId, checkObject, checkText } from '../model/checks.js'
+import { INPUT_LIMITS, LATEST_PAUSE_MS } from '../model/limits.js'
 import {
   emailKey,
   emailProblem,
+  leadEmailOf,
   prepareLead,
   requiredVariables,
   validateCampaign,
@@ -119,6 +122,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (closed) throw new MailcadenceError('closed', 'the scheduler is closed')
   }
   const campaignOrThrow = async (id: string) => {
+    checkId('campaignId', id)
     const campaign = await store.getCampaign(id)
     if (!campaign)
       throw new MailcadenceError('not-found', `campaignId: no campaign with id "${id}"`, {
@@ -127,6 +131,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return campaign
   }
   const mailboxOrThrow = async (id: string) => {
+    checkId('mailboxId', id)
     const [mailbox] = await store.getMailboxes([id])
     if (!mailbox)
       throw new MailcadenceError('not-found', `mailboxId: no mailbox with id "${id}"`, { field: 'mailboxId' })
@@ -146,6 +151,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     cancelPending?: string,
   ) => {
     ensureOpen()
+    checkId('campaignId', id)
     const result = await store.setCampaignStatus(
       id,
       { from, to, ...(cancelPending ? { cancelPending } : {}) },
@@ -172,23 +178,26 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     async updateMailbox(id, patch) {
       ensureOpen()
+      checkObject('patch', patch)
       const current = await mailboxOrThrow(id)
       const next = validateMailbox({ ...current, ...patch })
       return (await store.updateMailbox(id, next, clock.now())) ?? mailboxOrThrow(id)
     },
     async pauseMailbox(id, opts = {}) {
       ensureOpen()
+      checkId('mailboxId', id)
+      checkObject('options', opts)
       // "Until resumed": the latest instant every supported database can store.
-      const until = opts.until ?? new Date('9999-12-31T00:00:00Z')
-      const mailbox = await store.updateMailbox(
-        id,
-        { pausedUntil: until, pauseReason: opts.reason ?? 'paused by host' },
-        clock.now(),
-      )
+      const until =
+        opts.until === undefined ? new Date(LATEST_PAUSE_MS) : checkDate('until', opts.until, LATEST_PAUSE_MS)
+      const reason =
+        opts.reason === undefined ? 'paused by host' : checkText('reason', opts.reason, INPUT_LIMITS.reasonLength)
+      const mailbox = await store.updateMailbox(id, { pausedUntil: until, pauseReason: reason }, clock.now())
       return mailbox ?? mailboxOrThrow(id)
     },
     async resumeMailbox(id) {
       ensureOpen()
+      checkId('mailboxId', id)
       const mailbox = await store.updateMailbox(id, { pausedUntil: null, pauseReason: null }, clock.now())
       return mailbox ?? mailboxOrThrow(id)
     },
@@ -217,6 +226,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     async updateCampaign(id, patch) {
       ensureOpen()
+      checkObject('patch', patch)
       const current = await campaignOrThrow(id)
       const next = validateCampaign({ ...current, ...patch })
       await checkMailboxesExist(next.mailboxIds)
@@ -225,7 +235,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     getCampaign: (id) => campaignOrThrow(id),
     async addLeads(campaignId, leads) {
       ensureOpen()
-      if (!Array.isArray(leads)) throw invalidInput('leads', 'must be an array')
+      checkArray('leads', leads, INPUT_LIMITS.leadsPerCall)
       const campaign = await campaignOrThrow(campaignId)
       if (campaign.status === 'CANCELLED')
         throw new MailcadenceError('invalid-state', `campaign ${campaignId} is CANCELLED`)
@@ -234,8 +244,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const valid: NewLead[] = []
       for (const input of leads) {
         const lead = prepareLead(input, required)
-        if ('reason' in lead)
-          invalid.push({ email: String((input as LeadInput | null)?.email ?? ''), reason: lead.reason })
+        if ('reason' in lead) invalid.push({ email: leadEmailOf(input), reason: lead.reason })
         else valid.push(lead)
       }
       const outcome = await store.addLeads(campaignId, valid, clock.now())
@@ -261,8 +270,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       ensureOpen()
       const problem = emailProblem(email)
       if (problem) throw invalidInput('email', problem)
-      if (typeof reason !== 'string' || reason.trim() === '')
-        throw invalidInput('reason', 'must be a non-empty string')
+      checkText('reason', reason, INPUT_LIMITS.reasonLength, { nonEmpty: true })
       return store.suppress(emailKey(email), reason, clock.now())
     },
     async tick() {
