@@ -172,7 +172,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   checkObject('options', options)
   if (options.store === undefined) throw invalidInput('store', 'is required (for example createMemoryStore())')
   const store = checkObject('store', options.store) as unknown as Store
-  const mode = oneOf('mode', options.mode ?? 'live', ['live', 'shadow'] as const)
+  const mode = oneOf('mode', options.mode === undefined ? 'live' : options.mode, ['live', 'shadow'] as const)
   if (mode === 'live' && options.transport === undefined)
     throw invalidInput('transport', "is required in mode 'live' (createSmtpTransport(…) or any { send })")
   const transport =
@@ -188,7 +188,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   const onEvent = functionOption<(event: SchedulerEvent) => void>('onEvent', options.onEvent)
   const random = functionOption<() => number>('random', options.random) ?? Math.random
   const unsubscribeUrl = functionOption<UnsubscribeUrl>('unsubscribeUrl', options.unsubscribeUrl)
-  const leaseRecovery = oneOf('leaseRecovery', options.leaseRecovery ?? 'fail', ['fail', 'retry'] as const)
+  const leaseRecovery = oneOf('leaseRecovery', options.leaseRecovery === undefined ? 'fail' : options.leaseRecovery, ['fail', 'retry'] as const)
   return {
     store,
     // Shadow mode swaps the transport for one that sends nothing: the rest of the engine is the same.
