@@ -79,14 +79,17 @@ export function checkObject(field: string, value: unknown): Record<string, unkno
   return value as Record<string, unknown>
 }
 
-/** An array of at most `maxLength` entries. */
-export function checkArray(field: string, value: unknown, maxLength: number): readonly unknown[] {
+/**
+ * An array of at most `maxLength` entries, copied without holes: a sparse array's holes become
+ * `undefined` entries, so every later `map` and `for … of` sees (and checks) the same entries.
+ */
+export function checkArray(field: string, value: unknown, maxLength: number): unknown[] {
   if (!Array.isArray(value)) throw invalidInput(field, `must be an array, got ${describeValue(value)}`)
   if (value.length > maxLength) throw invalidInput(field, `must hold at most ${maxLength} entries (${value.length})`)
-  return value
+  return Array.from(value)
 }
 
-/** A function (when `optional`, undefined passes as undefined). */
+/** A function. */
 export function checkFunction<F>(field: string, value: unknown): F {
   if (typeof value !== 'function') throw invalidInput(field, `must be a function, got ${describeValue(value)}`)
   return value as F

@@ -142,8 +142,9 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
   if (!Array.isArray(input.mailboxIds) || input.mailboxIds.length === 0) {
     throw invalidInput('mailboxIds', 'must list at least one mailbox id')
   }
-  checkArray('mailboxIds', input.mailboxIds, LIMITS.mailboxesPerCampaign)
-  const mailboxIds = input.mailboxIds.map((id, i) => checkId(`mailboxIds[${i}]`, id))
+  const mailboxIds = checkArray('mailboxIds', input.mailboxIds, LIMITS.mailboxesPerCampaign).map((id, i) =>
+    checkId(`mailboxIds[${i}]`, id),
+  )
   if (new Set(mailboxIds).size !== mailboxIds.length)
     throw invalidInput('mailboxIds', 'lists a mailbox twice')
 
@@ -170,8 +171,7 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 function checkVariableNames(value: unknown): string[] {
   if (!Array.isArray(value)) throw invalidInput('variables', 'must be an array of names')
-  checkArray('variables', value, LIMITS.variables)
-  return value.map((name, i) => {
+  return checkArray('variables', value, LIMITS.variables).map((name, i) => {
     if (typeof name !== 'string' || name.length > LIMITS.variableNameLength || !VARIABLE_NAME.test(name)) {
       throw invalidInput(`variables[${i}]`, `${describeValue(name)} is not a valid variable name`)
     }
@@ -182,8 +182,7 @@ function checkVariableNames(value: unknown): string[] {
 function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
   if (!Array.isArray(value) || value.length === 0)
     throw invalidInput('steps', 'must contain at least one step')
-  checkArray('steps', value, LIMITS.steps)
-  return value.map((raw: Step, i) => {
+  return (checkArray('steps', value, LIMITS.steps) as Step[]).map((raw, i) => {
     const at = `steps[${i}]`
     if (typeof raw !== 'object' || raw === null) throw invalidInput(at, `must be an object, got ${describeValue(raw)}`)
     const step: Step = {}
