@@ -1,6 +1,7 @@
 import { afterEach, describe } from 'vitest'
 import type { Store } from '../../store.js'
 import { contractTests } from './contract/index.js'
+import { extremeTests } from './extremes.js'
 import { failureTests } from './failures.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { invariantTests } from './invariants.js'
@@ -34,6 +35,7 @@ export function runStoreConformance(
     describe('failures and recovery', () => failureTests(harness.env))
     describe('lifecycle', () => lifecycleTests(harness.env))
     describe('a working week', () => weekTests(harness.env))
+    describe('accepted values at their maximums', () => extremeTests(harness.env))
   })
 }
 
