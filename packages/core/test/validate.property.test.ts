@@ -187,7 +187,7 @@ describe('validation holds for any value anywhere (property)', () => {
           }
           for (const [name, v] of Object.entries(lead.variables)) {
             expectNormalText(name, INPUT_LIMITS.variableNameLength)
-            expectNormalText(v, INPUT_LIMITS.variableValueLength)
+            expectNormalText(v, INPUT_LIMITS.leadVariablesLength)
           }
         },
       ),

@@ -29,10 +29,19 @@ export const INPUT_LIMITS = Object.freeze({
   nameLength: 500,
   /** Characters of a lead's `firstName`, `lastName`, `company`. */
   leadFieldLength: 500,
-  /** Characters of one lead variable's value. */
-  variableValueLength: 10_000,
+  /** Characters of a lead's variables, names and values together (MariaDB keeps them in 64 KB). */
+  leadVariablesLength: 10_000,
   /** Characters of a step's `text` or `html` body: about 1 MB. */
   bodyLength: 1_000_000,
+  /** Characters of a campaign's templates together, every subject and body of every step. */
+  templatesLength: 2_100_000,
+  /** `{{variable}}` uses in one template (so a rendered body stays a few MB at most). */
+  variableUsesPerTemplate: 1_000,
+  /**
+   * Characters of a subject once rendered, lead values filled in: longer ones are cut (a header
+   * line holds 998 characters, and MariaDB keeps a sent subject in 64 KB).
+   */
+  renderedSubjectLength: 998,
   /** Leads in one `addLeads`, `analyzeImport` or `importCampaign` call. */
   leadsPerCall: 100_000,
   /** Rows of one import's `sendLog`. */
@@ -40,13 +49,13 @@ export const INPUT_LIMITS = Object.freeze({
   /** Sends in one `recordExternalSends` call. */
   sendsPerCall: 100_000,
   /** Characters of an id given to the API: `externalId`, a send-log row id, an external send id. */
-  idLength: 255,
+  idLength: 200,
   /** Characters of a reason (`pauseMailbox`, `suppress`). */
   reasonLength: 1_000,
-  /** Characters of a Message-ID (a header line holds 998). */
-  messageIdLength: 998,
-  /** Message-IDs in an imported thread. */
-  threadLength: 1_000,
+  /** Characters of an imported Message-ID (`<…@…>`). */
+  messageIdLength: 250,
+  /** Message-IDs in an imported thread (a thread is kept in 64 KB on MariaDB). */
+  threadLength: 20,
   /**
    * Earliest and latest instants a date given to the API may hold (`sentAt` of an import or an
    * external send). The latest leaves room for the longest delays after it (a follow-up ten years

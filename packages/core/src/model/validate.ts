@@ -6,7 +6,7 @@
  * computes from it is valid.
  */
 import { invalidInput } from '../errors.js'
-import { BUILT_IN_VARIABLES, templateVariables } from '../message/template.js'
+import { BUILT_IN_VARIABLES, parseTemplate, type TemplatePart, templateVariables } from '../message/template.js'
 import { isValidTimeZone, parseAllowedDays, windowLengthMinutes } from '../policy/calendar.js'
 import type { NewCampaign, NewLead, NewMailbox } from '../store.js'
 import {
@@ -78,7 +78,7 @@ function checkHeaderText(field: string, value: unknown, { optional }: { optional
 }
 
 function checkTimeZone(field: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length > 100 || !isValidTimeZone(value)) {
+  if (typeof value !== 'string' || value.length > 64 || !isValidTimeZone(value)) {
     throw invalidInput(
       field,
       `unknown time zone ${describeValue(value)} (use an IANA name such as Europe/Warsaw)`,
@@ -90,7 +90,7 @@ function checkTimeZone(field: string, value: unknown): string {
 function checkAllowedDays(value: unknown): string {
   if (value === undefined) return CAMPAIGN_DEFAULTS.allowedDays
   // Only letters, commas and spaces: the calendar's own message then quotes a day name safely.
-  if (typeof value !== 'string' || value.length > 100 || !/^[A-Za-z, ]*$/.test(value))
+  if (typeof value !== 'string' || value.length > 64 || !/^[A-Za-z, ]*$/.test(value))
     throw invalidInput('allowedDays', `must be a string such as "MON,TUE,WED", got ${describeValue(value)}`)
   parseAllowedDays(value)
   return value
@@ -150,6 +150,12 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
 
   const variables = checkVariableNames(input.variables ?? [])
   const steps = validateSteps(input.steps, new Set([...BUILT_IN_VARIABLES, ...variables]))
+  const templates = steps.reduce(
+    (sum, s) => sum + (s.subject?.length ?? 0) + (s.text?.length ?? 0) + (s.html?.length ?? 0),
+    0,
+  )
+  if (templates > LIMITS.templatesLength)
+    throw invalidInput('steps', `templates hold ${templates} characters together, more than ${LIMITS.templatesLength}`)
   return {
     name,
     timezone,
@@ -208,12 +214,16 @@ function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
 }
 
 function checkTemplate(field: string, template: string, known: ReadonlySet<string>): string {
-  let used: Set<string>
+  let parts: TemplatePart[]
   try {
-    used = templateVariables(template).used
+    parts = parseTemplate(template)
   } catch (error) {
     throw invalidInput(field, `template ${(error as Error).message}`)
   }
+  const uses = parts.filter((part) => typeof part !== 'string')
+  if (uses.length > LIMITS.variableUsesPerTemplate)
+    throw invalidInput(field, `uses variables ${uses.length} times, more than ${LIMITS.variableUsesPerTemplate}`)
+  const used = new Set(uses.map((part) => part.name))
   for (const name of used) {
     if (!known.has(name)) {
       throw invalidInput(
@@ -302,15 +312,19 @@ function leadVariables(input: unknown): { values: Record<string, string> } | { r
   const entries = Object.entries(input)
   if (entries.length > LIMITS.variables)
     return { reason: `variables must hold at most ${LIMITS.variables} names (${entries.length})` }
+  let length = 0
   for (const [name, value] of entries) {
     const at = VARIABLE_NAME.test(name) && name.length <= LIMITS.variableNameLength ? `variables.${name}` : `variables[${quote(name)}]`
     const nameIssue = textProblem(name, LIMITS.variableNameLength)
     if (nameIssue) return { reason: `the name of ${at} ${nameIssue}` }
     if (typeof value !== 'string') return { reason: `${at} must be a string, got ${describeValue(value)}` }
     // Newlines are fine in a body; a subject gets them folded away when it is rendered.
-    const valueIssue = textProblem(value, LIMITS.variableValueLength)
+    const valueIssue = textProblem(value, LIMITS.leadVariablesLength)
     if (valueIssue) return { reason: `${at} ${valueIssue}` }
+    length += name.length + value.length
   }
+  if (length > LIMITS.leadVariablesLength)
+    return { reason: `variables hold ${length} characters together, more than ${LIMITS.leadVariablesLength}` }
   return { values: Object.fromEntries(entries) as Record<string, string> }
 }
 
