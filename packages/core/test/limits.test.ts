@@ -89,6 +89,31 @@ describe('documented maximums', () => {
     refused(() => validateCampaign(campaign({ mailboxIds: ['x'.repeat(INPUT_LIMITS.idLength + 1)] })), 'mailboxIds[0]')
   })
 
+  it('refuses a campaign whose templates together pass the maximum, or a template with too many variables', () => {
+    const body = 'x'.repeat(INPUT_LIMITS.bodyLength)
+    const steps = [
+      { subject: 'a', text: body, html: body },
+      { text: 'y'.repeat(INPUT_LIMITS.templatesLength - 2 * INPUT_LIMITS.bodyLength) },
+    ]
+    refused(() => validateCampaign(campaign({ steps })), 'steps')
+    const many = '{{firstName|x}}'.repeat(INPUT_LIMITS.variableUsesPerTemplate + 1)
+    refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', text: many }] })), 'steps[0].text')
+    const enough = '{{firstName|x}}'.repeat(INPUT_LIMITS.variableUsesPerTemplate)
+    expect(validateCampaign(campaign({ steps: [{ subject: 'a', text: enough }] })).steps[0]?.text).toBe(enough)
+  })
+
+  it('cuts a rendered subject at its maximum, never inside an emoji', async () => {
+    const { stepSubject } = await import('../src/message/build.js')
+    const steps = [{ subject: 'Hi {{plan}}', text: 'b' }]
+    const long = stepSubject(steps, { plan: '😀'.repeat(1000) }, 0, null)
+    expect(long.length).toBeLessThanOrEqual(INPUT_LIMITS.renderedSubjectLength)
+    expect(long.length).toBeGreaterThan(INPUT_LIMITS.renderedSubjectLength - 2)
+    expect(/[\ud800-\udbff]$/.test(long)).toBe(false)
+    const reply = stepSubject([...steps, { text: 'c' }], { plan: 'x'.repeat(5000) }, 1, null)
+    expect(reply).toHaveLength(INPUT_LIMITS.renderedSubjectLength)
+    expect(reply.startsWith('Re: Hi xxx')).toBe(true)
+  })
+
   it('refuses leads whose fields or variables pass the documented lengths', () => {
     const none = new Set<string>()
     expect(prepareLead({ email: 'a@b.test', firstName: 'x'.repeat(501) }, none)).toEqual({
@@ -96,6 +121,9 @@ describe('documented maximums', () => {
     })
     expect(prepareLead({ email: 'a@b.test', variables: { plan: 'x'.repeat(10_001) } }, none)).toEqual({
       reason: 'variables.plan is longer than 10000 characters (10001)',
+    })
+    expect(prepareLead({ email: 'a@b.test', variables: { a: 'x'.repeat(6000), b: 'y'.repeat(4000) } }, none)).toEqual({
+      reason: 'variables hold 10002 characters together, more than 10000',
     })
     const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`v${i}`, 'x']))
     expect(prepareLead({ email: 'a@b.test', variables: many }, none)).toEqual({

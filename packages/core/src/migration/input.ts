@@ -74,12 +74,12 @@ function normalizeProgress(value: unknown, at: string): LeadProgress {
   const normalized: LeadProgress = {
     step: progress.step,
     sentAt: sentAtOf(`${at}.sentAt`, progress.sentAt),
-    mailbox: checkText(`${at}.mailbox`, progress.mailbox, ADDRESS_LENGTH),
-    messageId: checkText(`${at}.messageId`, progress.messageId, L.messageIdLength),
+    mailbox: checkText(`${at}.mailbox`, progress.mailbox, ADDRESS_LENGTH, { singleLine: true }),
+    messageId: checkText(`${at}.messageId`, progress.messageId, L.messageIdLength, { singleLine: true }),
   }
   if (progress.thread != null) {
     normalized.thread = checkArray(`${at}.thread`, progress.thread, L.threadLength).map((id, i) =>
-      checkText(`${at}.thread[${i}]`, id, L.messageIdLength),
+      checkText(`${at}.thread[${i}]`, id, L.messageIdLength, { singleLine: true }),
     )
   }
   if (progress.threadSubject != null)
@@ -98,11 +98,11 @@ function normalizeRow(value: unknown, index: number): LegacySend {
   const row = checkObject(at, value)
   const normalized: LegacySend = {
     id: checkId(`${at}.id`, row.id),
-    to: checkText(`${at}.to`, row.to, ADDRESS_LENGTH),
+    to: checkText(`${at}.to`, row.to, ADDRESS_LENGTH, { singleLine: true }),
     sentAt: checkDate(`${at}.sentAt`, row.sentAt),
   }
   if (row.subject != null) normalized.subject = checkText(`${at}.subject`, row.subject, L.nameLength)
-  if (row.mailbox != null) normalized.mailbox = checkText(`${at}.mailbox`, row.mailbox, ADDRESS_LENGTH)
+  if (row.mailbox != null) normalized.mailbox = checkText(`${at}.mailbox`, row.mailbox, ADDRESS_LENGTH, { singleLine: true })
   if (row.step != null) normalized.step = checkInteger(`${at}.step`, row.step, 0, Number.MAX_SAFE_INTEGER)
   return normalized
 }
@@ -115,7 +115,7 @@ function normalizeSentToday(value: unknown): Record<string, number> {
     throw invalidInput('sentToday', `must hold at most ${L.mailboxesPerCampaign} mailboxes (${entries.length})`)
   for (const [address, count] of entries) {
     const at = `sentToday[${quote(address)}]`
-    checkText(at, address, ADDRESS_LENGTH)
+    checkText(at, address, ADDRESS_LENGTH, { singleLine: true })
     checkInteger(at, count, 0, L.dailyEmailLimit)
   }
   return Object.fromEntries(entries) as Record<string, number>

@@ -20,23 +20,30 @@ export function textProblem(value: string, maxLength: number): string | null {
   return null
 }
 
-/** A string in normal form of at most `maxLength` characters; `nonEmpty` refuses a blank one. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL = /[\u0000-\u001f\u007f]/
+
+/**
+ * A string in normal form of at most `maxLength` characters; `nonEmpty` refuses a blank one, and
+ * `singleLine` any control character (ids and addresses, which messages and reports quote).
+ */
 export function checkText(
   field: string,
   value: unknown,
   maxLength: number,
-  { nonEmpty = false }: { nonEmpty?: boolean } = {},
+  { nonEmpty = false, singleLine = false }: { nonEmpty?: boolean; singleLine?: boolean } = {},
 ): string {
   if (typeof value !== 'string') throw invalidInput(field, `must be a string, got ${describeValue(value)}`)
   const problem = textProblem(value, maxLength)
   if (problem) throw invalidInput(field, problem)
   if (nonEmpty && value.trim() === '') throw invalidInput(field, 'must not be empty')
+  if (singleLine && CONTROL.test(value)) throw invalidInput(field, 'must not contain control characters (CR, LF, tab, …)')
   return value
 }
 
-/** An id handed to the API: a non-empty string in normal form, at most `INPUT_LIMITS.idLength`. */
+/** An id handed to the API: a non-empty single-line string in normal form, at most `INPUT_LIMITS.idLength`. */
 export function checkId(field: string, value: unknown): string {
-  return checkText(field, value, INPUT_LIMITS.idLength, { nonEmpty: true })
+  return checkText(field, value, INPUT_LIMITS.idLength, { nonEmpty: true, singleLine: true })
 }
 
 /** An integer in [min, max]. */

@@ -13,6 +13,7 @@ import type {
   QueueStats,
 } from '../model/types.js'
 import { checkArray, checkDate, checkId, checkObject, checkText } from '../model/checks.js'
+import { quote } from '../model/describe.js'
 import { INPUT_LIMITS, LATEST_PAUSE_MS } from '../model/limits.js'
 import {
   emailKey,
@@ -125,7 +126,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     checkId('campaignId', id)
     const campaign = await store.getCampaign(id)
     if (!campaign)
-      throw new MailcadenceError('not-found', `campaignId: no campaign with id "${id}"`, {
+      throw new MailcadenceError('not-found', `campaignId: no campaign with id ${quote(id)}`, {
         field: 'campaignId',
       })
     return campaign
@@ -134,13 +135,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     checkId('mailboxId', id)
     const [mailbox] = await store.getMailboxes([id])
     if (!mailbox)
-      throw new MailcadenceError('not-found', `mailboxId: no mailbox with id "${id}"`, { field: 'mailboxId' })
+      throw new MailcadenceError('not-found', `mailboxId: no mailbox with id ${quote(id)}`, { field: 'mailboxId' })
     return mailbox
   }
   const checkMailboxesExist = async (ids: readonly string[], field = 'mailboxIds') => {
     const found = new Set((await store.getMailboxes(ids)).map((m) => m.id))
     ids.forEach((id, i) => {
-      if (!found.has(id)) throw invalidInput(`${field}[${i}]`, `no mailbox with id "${id}"`)
+      if (!found.has(id)) throw invalidInput(`${field}[${i}]`, `no mailbox with id ${quote(id)}`)
     })
   }
   const migration = createMigration(resolved, { campaignOrThrow, checkMailboxesExist })
@@ -158,7 +159,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       clock.now(),
     )
     if (!result)
-      throw new MailcadenceError('not-found', `campaignId: no campaign with id "${id}"`, {
+      throw new MailcadenceError('not-found', `campaignId: no campaign with id ${quote(id)}`, {
         field: 'campaignId',
       })
     if (!result.changed && result.campaign.status !== to) {
