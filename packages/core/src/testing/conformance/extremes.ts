@@ -106,4 +106,53 @@ export function extremeTests(env: EnvFn): void {
     await e.scheduler.suppress('second@example.com', text(L.reasonLength))
     await e.scheduler.tick()
   })
+
+  it('imports a lead whose progress is at the latest date, with the longest ids and thread', async () => {
+    const L = INPUT_LIMITS
+    const e = await env()
+    const box = await e.scheduler.createMailbox(mailbox({ dailyEmailLimit: L.dailyEmailLimit }))
+    const latest = new Date(L.latestDate)
+    const messageId = (i: number) => `<${String(i).padStart(L.messageIdLength - 20, 'm')}@ząb.example.com>`
+    const thread = Array.from({ length: L.threadLength }, (_, i) => messageId(i))
+    const input = {
+      externalId: 'e'.repeat(L.idLength),
+      campaign: campaign([box.id], {
+        steps: [
+          { subject: 'Hi {{constructor|there}}', text: 'a' },
+          { delayDays: L.delayDays, text: 'b' },
+        ],
+        variables: ['constructor'],
+      }),
+      leads: [
+        {
+          email: 'far@example.com',
+          progress: {
+            step: 0,
+            sentAt: latest,
+            mailbox: box.email,
+            messageId: thread[thread.length - 1]!,
+            thread,
+            threadSubject: text(L.nameLength),
+          },
+        },
+        { email: 'none@example.com', status: 'replied' as const, progress: null },
+      ],
+      sendLog: [
+        { id: 'r'.repeat(L.idLength), to: 'far@example.com', subject: text(L.nameLength), sentAt: latest, mailbox: box.email },
+      ],
+      sentToday: { [box.email]: 3 },
+      start: true,
+    }
+    const report = await e.scheduler.analyzeImport(input as never)
+    expect(report.leads).toMatchObject({ total: 2, imported: 2, refused: 0 })
+    const result = await e.scheduler.importCampaign(input as never)
+    expect(result.leads).toMatchObject({ imported: 2 })
+    const items = await e.store.listQueueItems(result.campaignId)
+    const next = items.find((i) => i.status === 'pending')!
+    expect(next.scheduledAt.getTime()).toBe(latest.getTime() + L.delayDays * DAY)
+    expect(next.references).toEqual(thread)
+    await e.scheduler.tick()
+    await e.scheduler.explain(result.campaignId)
+    expect(await e.scheduler.sendLog(result.campaignId)).toHaveLength(1)
+  })
 }
