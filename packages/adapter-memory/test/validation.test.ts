@@ -19,7 +19,13 @@ const NOW = new Date('2026-01-05T12:00:00Z')
 async function setUp() {
   const clock = createFakeClock(NOW)
   const transport = createRecordingTransport()
-  const scheduler = createScheduler({ store: createMemoryStore(), transport, clock, lookahead: 0, random: () => 0.5 })
+  const scheduler = createScheduler({
+    store: createMemoryStore(),
+    transport,
+    clock,
+    lookahead: 0,
+    random: () => 0.5,
+  })
   const anna = await scheduler.createMailbox({ email: 'anna@acme.test', dailyEmailLimit: 50 })
   return { clock, transport, scheduler, anna }
 }
@@ -35,7 +41,11 @@ async function refused(promise: Promise<unknown>, field: string): Promise<Mailca
   return error as MailcadenceError
 }
 
-function importInput(mailboxId: string, over: Record<string, unknown> = {}, lead: Record<string, unknown> = {}): ImportInput {
+function importInput(
+  mailboxId: string,
+  over: Record<string, unknown> = {},
+  lead: Record<string, unknown> = {},
+): ImportInput {
   return {
     externalId: 'legacy-1',
     campaign: {
@@ -45,12 +55,20 @@ function importInput(mailboxId: string, over: Record<string, unknown> = {}, lead
       allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
       delayBetweenEmails: 0,
       mailboxIds: [mailboxId],
-      steps: [{ subject: 'Hi', text: 'Hello' }, { delayDays: 2, text: 'Bump' }],
+      steps: [
+        { subject: 'Hi', text: 'Hello' },
+        { delayDays: 2, text: 'Bump' },
+      ],
     },
     leads: [
       {
         email: 'jan@x.test',
-        progress: { step: 0, sentAt: new Date('2026-01-04T10:00:00Z'), mailbox: 'anna@acme.test', messageId: '<j@acme.test>' },
+        progress: {
+          step: 0,
+          sentAt: new Date('2026-01-04T10:00:00Z'),
+          mailbox: 'anna@acme.test',
+          messageId: '<j@acme.test>',
+        },
         ...lead,
       },
     ],
@@ -75,14 +93,19 @@ describe('pauseMailbox', () => {
     const { scheduler, anna } = await setUp()
     await refused(scheduler.pauseMailbox(anna.id, { reason: 5 as never }), 'reason')
     await refused(scheduler.pauseMailbox(anna.id, { reason: 'a\0b' }), 'reason')
-    await refused(scheduler.pauseMailbox(anna.id, { reason: 'x'.repeat(INPUT_LIMITS.reasonLength + 1) }), 'reason')
+    await refused(
+      scheduler.pauseMailbox(anna.id, { reason: 'x'.repeat(INPUT_LIMITS.reasonLength + 1) }),
+      'reason',
+    )
     await refused(scheduler.pauseMailbox(anna.id, null as never), 'options')
   })
 
   it('pauses until a far date, and by default until 9999-12-31', async () => {
     const { scheduler, anna } = await setUp()
     const far = new Date(INPUT_LIMITS.latestPauseUntil)
-    expect((await scheduler.pauseMailbox(anna.id, { until: far, reason: 'vacation 🏖' })).pausedUntil).toEqual(far)
+    expect((await scheduler.pauseMailbox(anna.id, { until: far, reason: 'vacation 🏖' })).pausedUntil).toEqual(
+      far,
+    )
     expect((await scheduler.pauseMailbox(anna.id)).pausedUntil).toEqual(new Date('9999-12-31T00:00:00Z'))
   })
 })
@@ -111,17 +134,31 @@ describe('ids, patches and reasons', () => {
 
   it('refuses more leads in one call than documented', async () => {
     const { scheduler, anna } = await setUp()
-    const c = await scheduler.createCampaign({ name: 'c', mailboxIds: [anna.id], steps: [{ subject: 's', text: 't' }] })
+    const c = await scheduler.createCampaign({
+      name: 'c',
+      mailboxIds: [anna.id],
+      steps: [{ subject: 's', text: 't' }],
+    })
     const leads = Array.from({ length: INPUT_LIMITS.leadsPerCall + 1 }, (_, i) => ({ email: `l${i}@x.test` }))
     await refused(scheduler.addLeads(c.id, leads), 'leads')
   })
 
   it('reports a refused lead whose address is an object without a prototype', async () => {
     const { scheduler, anna } = await setUp()
-    const c = await scheduler.createCampaign({ name: 'c', mailboxIds: [anna.id], steps: [{ subject: 's', text: 't' }] })
-    const result = await scheduler.addLeads(c.id, [{ email: Object.create(null) }, { email: `${'x'.repeat(1000)}@x.test` }])
+    const c = await scheduler.createCampaign({
+      name: 'c',
+      mailboxIds: [anna.id],
+      steps: [{ subject: 's', text: 't' }],
+    })
+    const result = await scheduler.addLeads(c.id, [
+      { email: Object.create(null) },
+      { email: `${'x'.repeat(1000)}@x.test` },
+    ])
     expect(result.invalid).toHaveLength(2)
-    expect(result.invalid[0]).toEqual({ email: 'an object without a prototype', reason: 'email must be a string' })
+    expect(result.invalid[0]).toEqual({
+      email: 'an object without a prototype',
+      reason: 'email must be a string',
+    })
     expect(result.invalid[1]?.email.length).toBeLessThan(80)
   })
 })
@@ -149,7 +186,11 @@ describe('template variables named like Object.prototype members', () => {
       { email: 'b@x.test', variables: { toString: 'T2' } },
       { email: 'c@x.test' },
     ])
-    expect(result).toEqual({ added: 2, duplicates: 0, invalid: [{ email: 'c@x.test', reason: 'missing {{toString}}, used without a fallback' }] })
+    expect(result).toEqual({
+      added: 2,
+      duplicates: 0,
+      invalid: [{ email: 'c@x.test', reason: 'missing {{toString}}, used without a fallback' }],
+    })
     await scheduler.startCampaign(c.id)
     await scheduler.tick()
     await scheduler.tick()
@@ -206,7 +247,13 @@ describe('importCampaign and analyzeImport inputs', () => {
     ['leads[0].progress.threadSubject', { threadSubject: 'Hi\0' }],
   ])('refuses %s of %p', async (field, over) => {
     const { scheduler, anna } = await setUp()
-    const progress = { step: 0, sentAt: new Date('2026-01-04T10:00:00Z'), mailbox: 'anna@acme.test', messageId: '<j@acme.test>', ...over }
+    const progress = {
+      step: 0,
+      sentAt: new Date('2026-01-04T10:00:00Z'),
+      mailbox: 'anna@acme.test',
+      messageId: '<j@acme.test>',
+      ...over,
+    }
     await refused(scheduler.analyzeImport(importInput(anna.id, {}, { progress })), field)
     await refused(scheduler.importCampaign(importInput(anna.id, {}, { progress })), field)
   })
@@ -214,9 +261,18 @@ describe('importCampaign and analyzeImport inputs', () => {
   it('refuses an unknown lead status (Postgres would refuse it) and a progress that is not an object', async () => {
     const { scheduler, anna } = await setUp()
     await refused(scheduler.analyzeImport(importInput(anna.id, {}, { status: 'ACTIVE' })), 'leads[0].status')
-    await refused(scheduler.analyzeImport(importInput(anna.id, {}, { status: Object.create(null) })), 'leads[0].status')
-    await refused(scheduler.analyzeImport(importInput(anna.id, {}, { progress: 'step 0' })), 'leads[0].progress')
-    await refused(scheduler.analyzeImport(importInput(anna.id, {}, { email: Object.create(null) })), 'leads[0].email')
+    await refused(
+      scheduler.analyzeImport(importInput(anna.id, {}, { status: Object.create(null) })),
+      'leads[0].status',
+    )
+    await refused(
+      scheduler.analyzeImport(importInput(anna.id, {}, { progress: 'step 0' })),
+      'leads[0].progress',
+    )
+    await refused(
+      scheduler.analyzeImport(importInput(anna.id, {}, { email: Object.create(null) })),
+      'leads[0].email',
+    )
   })
 
   it.each<[string, Record<string, unknown>]>([
@@ -227,7 +283,14 @@ describe('importCampaign and analyzeImport inputs', () => {
     ['sendLog[0].id', { id: '\udc00' }],
   ])('refuses a send-log row with %s of %p', async (field, over) => {
     const { scheduler, anna } = await setUp()
-    const row = { id: 'r1', to: 'jan@x.test', subject: 'Hi', sentAt: new Date('2026-01-04T10:00:00Z'), mailbox: 'anna@acme.test', ...over }
+    const row = {
+      id: 'r1',
+      to: 'jan@x.test',
+      subject: 'Hi',
+      sentAt: new Date('2026-01-04T10:00:00Z'),
+      mailbox: 'anna@acme.test',
+      ...over,
+    }
     await refused(scheduler.analyzeImport(importInput(anna.id, { sendLog: [row] })), field)
   })
 
@@ -235,13 +298,19 @@ describe('importCampaign and analyzeImport inputs', () => {
     'refuses sentToday of %p at once (it never returned before)',
     async (count) => {
       const { scheduler, anna } = await setUp()
-      await refused(scheduler.analyzeImport(importInput(anna.id, { sentToday: { 'anna@acme.test': count } })), 'sentToday["anna@acme.test"]')
+      await refused(
+        scheduler.analyzeImport(importInput(anna.id, { sentToday: { 'anna@acme.test': count } })),
+        'sentToday["anna@acme.test"]',
+      )
     },
   )
 
   it('refuses a bad externalId, start, or input', async () => {
     const { scheduler, anna } = await setUp()
-    await refused(scheduler.analyzeImport(importInput(anna.id, { externalId: 'x'.repeat(INPUT_LIMITS.idLength + 1) })), 'externalId')
+    await refused(
+      scheduler.analyzeImport(importInput(anna.id, { externalId: 'x'.repeat(INPUT_LIMITS.idLength + 1) })),
+      'externalId',
+    )
     await refused(scheduler.analyzeImport(importInput(anna.id, { externalId: '\0' })), 'externalId')
     await refused(scheduler.importCampaign(importInput(anna.id, { start: 'yes' })), 'start')
     await refused(scheduler.analyzeImport(null as never), 'input')
@@ -250,7 +319,11 @@ describe('importCampaign and analyzeImport inputs', () => {
   it('still reports well-typed but wrong lead data as an issue on that lead', async () => {
     const { scheduler, anna } = await setUp()
     const report = await scheduler.analyzeImport(
-      importInput(anna.id, {}, { progress: { step: 0, sentAt: new Date(Number.NaN), mailbox: 'anna@acme.test', messageId: 'nope' } }),
+      importInput(
+        anna.id,
+        {},
+        { progress: { step: 0, sentAt: new Date(Number.NaN), mailbox: 'anna@acme.test', messageId: 'nope' } },
+      ),
     )
     expect(report.leads.refused).toBe(1)
     expect(report.issues[0]).toMatchObject({ code: 'invalid-lead', email: 'jan@x.test' })

@@ -10,7 +10,13 @@ import { INPUT_LIMITS } from '../src/index.js'
 import { renderTemplate } from '../src/message/template.js'
 import { describeValue } from '../src/model/describe.js'
 import type { CampaignInput, LeadInput, MailboxInput } from '../src/model/types.js'
-import { leadValues, prepareLead, requiredVariables, validateCampaign, validateMailbox } from '../src/model/validate.js'
+import {
+  leadValues,
+  prepareLead,
+  requiredVariables,
+  validateCampaign,
+  validateMailbox,
+} from '../src/model/validate.js'
 
 function refused(fn: () => unknown, field: string): MailcadenceError {
   let caught: unknown
@@ -19,9 +25,10 @@ function refused(fn: () => unknown, field: string): MailcadenceError {
   } catch (error) {
     caught = error
   }
-  expect(isMailcadenceError(caught, 'invalid-input'), `expected invalid-input on ${field}, got ${String(caught)}`).toBe(
-    true,
-  )
+  expect(
+    isMailcadenceError(caught, 'invalid-input'),
+    `expected invalid-input on ${field}, got ${String(caught)}`,
+  ).toBe(true)
   const error = caught as MailcadenceError
   expect(error.field).toBe(field)
   expect(error.message.startsWith(`${field}: `)).toBe(true)
@@ -32,7 +39,10 @@ function campaign(overrides: Partial<CampaignInput> = {}): CampaignInput {
   return {
     name: 'Q4',
     mailboxIds: ['mb-1'],
-    steps: [{ subject: 'Hi {{firstName|there}}', text: 'Hello' }, { delayDays: 3, text: 'Bump' }],
+    steps: [
+      { subject: 'Hi {{firstName|there}}', text: 'Hello' },
+      { delayDays: 3, text: 'Bump' },
+    ],
     ...overrides,
   }
 }
@@ -47,7 +57,18 @@ const LONE_LOW = 'Hi \ude00 there'
 
 describe('documented maximums', () => {
   it('refuses delays and limits no store can hold or the engine cannot add to a date, naming the field', () => {
-    refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', text: 'b' }, { delayDays: 1e9, text: 'c' }] })), 'steps[1].delayDays')
+    refused(
+      () =>
+        validateCampaign(
+          campaign({
+            steps: [
+              { subject: 'a', text: 'b' },
+              { delayDays: 1e9, text: 'c' },
+            ],
+          }),
+        ),
+      'steps[1].delayDays',
+    )
     refused(() => validateCampaign(campaign({ delayBetweenEmails: 1e13 })), 'delayBetweenEmails')
     refused(() => validateCampaign(campaign({ maxEmailsPerDay: 2 ** 31 })), 'maxEmailsPerDay')
     refused(() => validateMailbox(mailbox({ dailyEmailLimit: 2 ** 31 })), 'dailyEmailLimit')
@@ -66,16 +87,47 @@ describe('documented maximums', () => {
       }),
     )
     expect(max.steps[1]?.delayDays).toBe(3650)
-    expect(validateMailbox(mailbox({ dailyEmailLimit: INPUT_LIMITS.dailyEmailLimit })).dailyEmailLimit).toBe(1_000_000)
-    refused(() => validateCampaign(campaign({ maxEmailsPerDay: INPUT_LIMITS.maxEmailsPerDay + 1 })), 'maxEmailsPerDay')
-    refused(() => validateCampaign(campaign({ delayBetweenEmails: INPUT_LIMITS.delayBetweenEmails + 1 })), 'delayBetweenEmails')
+    expect(validateMailbox(mailbox({ dailyEmailLimit: INPUT_LIMITS.dailyEmailLimit })).dailyEmailLimit).toBe(
+      1_000_000,
+    )
     refused(
-      () => validateCampaign(campaign({ steps: [{ subject: 'a', text: 'b' }, { delayDays: 3650.5, text: 'c' }] })),
+      () => validateCampaign(campaign({ maxEmailsPerDay: INPUT_LIMITS.maxEmailsPerDay + 1 })),
+      'maxEmailsPerDay',
+    )
+    refused(
+      () => validateCampaign(campaign({ delayBetweenEmails: INPUT_LIMITS.delayBetweenEmails + 1 })),
+      'delayBetweenEmails',
+    )
+    refused(
+      () =>
+        validateCampaign(
+          campaign({
+            steps: [
+              { subject: 'a', text: 'b' },
+              { delayDays: 3650.5, text: 'c' },
+            ],
+          }),
+        ),
       'steps[1].delayDays',
     )
-    refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', text: 'x'.repeat(INPUT_LIMITS.bodyLength + 1) }] })), 'steps[0].text')
-    refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', html: 'x'.repeat(INPUT_LIMITS.bodyLength + 1) }] })), 'steps[0].html')
-    refused(() => validateMailbox(mailbox({ dailyEmailLimit: INPUT_LIMITS.dailyEmailLimit + 1 })), 'dailyEmailLimit')
+    refused(
+      () =>
+        validateCampaign(
+          campaign({ steps: [{ subject: 'a', text: 'x'.repeat(INPUT_LIMITS.bodyLength + 1) }] }),
+        ),
+      'steps[0].text',
+    )
+    refused(
+      () =>
+        validateCampaign(
+          campaign({ steps: [{ subject: 'a', html: 'x'.repeat(INPUT_LIMITS.bodyLength + 1) }] }),
+        ),
+      'steps[0].html',
+    )
+    refused(
+      () => validateMailbox(mailbox({ dailyEmailLimit: INPUT_LIMITS.dailyEmailLimit + 1 })),
+      'dailyEmailLimit',
+    )
   })
 
   it('refuses too many steps, variables or mailboxes', () => {
@@ -83,10 +135,16 @@ describe('documented maximums', () => {
     refused(() => validateCampaign(campaign({ steps })), 'steps')
     const variables = Array.from({ length: INPUT_LIMITS.variables + 1 }, (_, i) => `v${i}`)
     refused(() => validateCampaign(campaign({ variables })), 'variables')
-    refused(() => validateCampaign(campaign({ variables: [`v${'x'.repeat(INPUT_LIMITS.variableNameLength)}`] })), 'variables[0]')
+    refused(
+      () => validateCampaign(campaign({ variables: [`v${'x'.repeat(INPUT_LIMITS.variableNameLength)}`] })),
+      'variables[0]',
+    )
     const mailboxIds = Array.from({ length: INPUT_LIMITS.mailboxesPerCampaign + 1 }, (_, i) => `mb-${i}`)
     refused(() => validateCampaign(campaign({ mailboxIds })), 'mailboxIds')
-    refused(() => validateCampaign(campaign({ mailboxIds: ['x'.repeat(INPUT_LIMITS.idLength + 1)] })), 'mailboxIds[0]')
+    refused(
+      () => validateCampaign(campaign({ mailboxIds: ['x'.repeat(INPUT_LIMITS.idLength + 1)] })),
+      'mailboxIds[0]',
+    )
   })
 
   it('refuses a campaign whose templates together pass the maximum, or a template with too many variables', () => {
@@ -99,7 +157,9 @@ describe('documented maximums', () => {
     const many = '{{firstName|x}}'.repeat(INPUT_LIMITS.variableUsesPerTemplate + 1)
     refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', text: many }] })), 'steps[0].text')
     const enough = '{{firstName|x}}'.repeat(INPUT_LIMITS.variableUsesPerTemplate)
-    expect(validateCampaign(campaign({ steps: [{ subject: 'a', text: enough }] })).steps[0]?.text).toBe(enough)
+    expect(validateCampaign(campaign({ steps: [{ subject: 'a', text: enough }] })).steps[0]?.text).toBe(
+      enough,
+    )
   })
 
   it('cuts a rendered subject at its maximum, never inside an emoji', async () => {
@@ -122,7 +182,9 @@ describe('documented maximums', () => {
     expect(prepareLead({ email: 'a@b.test', variables: { plan: 'x'.repeat(10_001) } }, none)).toEqual({
       reason: 'variables.plan is longer than 10000 characters (10001)',
     })
-    expect(prepareLead({ email: 'a@b.test', variables: { a: 'x'.repeat(6000), b: 'y'.repeat(4000) } }, none)).toEqual({
+    expect(
+      prepareLead({ email: 'a@b.test', variables: { a: 'x'.repeat(6000), b: 'y'.repeat(4000) } }, none),
+    ).toEqual({
       reason: 'variables hold 10002 characters together, more than 10000',
     })
     const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`v${i}`, 'x']))
@@ -133,29 +195,36 @@ describe('documented maximums', () => {
 })
 
 describe('normal form of strings', () => {
-  it.each([LONE_HIGH, LONE_LOW, 'end \ud83d', '\ude00'])('refuses the lone surrogate in %j anywhere', (bad) => {
-    refused(() => validateCampaign(campaign({ name: bad })), 'name')
-    refused(() => validateCampaign(campaign({ steps: [{ subject: bad, text: 'b' }] })), 'steps[0].subject')
-    refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', text: bad }] })), 'steps[0].text')
-    refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', html: bad }] })), 'steps[0].html')
-    refused(() => validateMailbox(mailbox({ name: bad })), 'name')
-    const none = new Set<string>()
-    for (const key of ['firstName', 'lastName', 'company'] as const) {
-      expect(prepareLead({ email: 'a@b.test', [key]: bad }, none)).toMatchObject({ reason: expect.stringMatching(/well-formed/) })
-    }
-    expect(prepareLead({ email: 'a@b.test', variables: { plan: bad } }, none)).toMatchObject({
-      reason: expect.stringMatching(/^variables\.plan .*well-formed/),
-    })
-    expect(prepareLead({ email: 'a@b.test', variables: { [bad]: 'x' } }, none)).toMatchObject({
-      reason: expect.stringMatching(/well-formed/),
-    })
-  })
+  it.each([LONE_HIGH, LONE_LOW, 'end \ud83d', '\ude00'])(
+    'refuses the lone surrogate in %j anywhere',
+    (bad) => {
+      refused(() => validateCampaign(campaign({ name: bad })), 'name')
+      refused(() => validateCampaign(campaign({ steps: [{ subject: bad, text: 'b' }] })), 'steps[0].subject')
+      refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', text: bad }] })), 'steps[0].text')
+      refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', html: bad }] })), 'steps[0].html')
+      refused(() => validateMailbox(mailbox({ name: bad })), 'name')
+      const none = new Set<string>()
+      for (const key of ['firstName', 'lastName', 'company'] as const) {
+        expect(prepareLead({ email: 'a@b.test', [key]: bad }, none)).toMatchObject({
+          reason: expect.stringMatching(/well-formed/),
+        })
+      }
+      expect(prepareLead({ email: 'a@b.test', variables: { plan: bad } }, none)).toMatchObject({
+        reason: expect.stringMatching(/^variables\.plan .*well-formed/),
+      })
+      expect(prepareLead({ email: 'a@b.test', variables: { [bad]: 'x' } }, none)).toMatchObject({
+        reason: expect.stringMatching(/well-formed/),
+      })
+    },
+  )
 
   it('keeps surrogate pairs (emoji) and non-ASCII text', () => {
     const text = 'Cześć 😀 — ☃ 日本'
     const c = validateCampaign(campaign({ name: text, steps: [{ subject: text, text, html: text }] }))
     expect(c.steps[0]).toEqual({ subject: text, text, html: text })
-    expect(prepareLead({ email: 'a@b.test', firstName: text, variables: { x: text } }, new Set())).toMatchObject({
+    expect(
+      prepareLead({ email: 'a@b.test', firstName: text, variables: { x: text } }, new Set()),
+    ).toMatchObject({
       firstName: text,
       variables: { x: text },
     })
@@ -163,7 +232,10 @@ describe('normal form of strings', () => {
 
   it('refuses NUL in a body and in a lead variable or its name (Postgres refuses NUL in text)', () => {
     refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', text: 'b\0c' }] })), 'steps[0].text')
-    refused(() => validateCampaign(campaign({ steps: [{ subject: 'a', html: '<p>\0</p>' }] })), 'steps[0].html')
+    refused(
+      () => validateCampaign(campaign({ steps: [{ subject: 'a', html: '<p>\0</p>' }] })),
+      'steps[0].html',
+    )
     expect(prepareLead({ email: 'a@b.test', variables: { x: 'a\0' } }, new Set())).toEqual({
       reason: 'variables.x must not contain NUL',
     })
@@ -198,11 +270,19 @@ describe('variables named like Object.prototype members', () => {
   })
 
   it.each(names)('refuses a lead missing a required %s, and falls back without it', (name) => {
-    const c = validateCampaign(campaign({ variables: [name], steps: [{ subject: `Hi {{${name}}}`, text: 'b' }] }))
+    const c = validateCampaign(
+      campaign({ variables: [name], steps: [{ subject: `Hi {{${name}}}`, text: 'b' }] }),
+    )
     expect(prepareLead({ email: 'a@b.test' }, requiredVariables(c))).toEqual({
       reason: `missing {{${name}}}, used without a fallback`,
     })
-    const values = leadValues({ email: 'a@b.test', firstName: null, lastName: null, company: null, variables: {} })
+    const values = leadValues({
+      email: 'a@b.test',
+      firstName: null,
+      lastName: null,
+      company: null,
+      variables: {},
+    })
     expect(renderTemplate(`A {{${name}|x}} B`, values)).toBe('A x B')
     expect(renderTemplate(`A {{${name}}} B`, {})).toBe('A  B')
   })
@@ -220,7 +300,14 @@ describe('error messages', () => {
   })
 
   it('never crash on values without a prototype, Symbols, BigInts or functions', () => {
-    for (const value of [Object.create(null), Symbol('s'), 10n ** 100n, () => 1, new Date(Number.NaN), [1, 2]]) {
+    for (const value of [
+      Object.create(null),
+      Symbol('s'),
+      10n ** 100n,
+      () => 1,
+      new Date(Number.NaN),
+      [1, 2],
+    ]) {
       refused(() => validateCampaign(campaign({ name: value })), 'name')
       refused(() => validateCampaign(campaign({ jitter: value })), 'jitter')
       refused(() => validateCampaign(campaign({ timezone: value })), 'timezone')

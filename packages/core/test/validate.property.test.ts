@@ -85,14 +85,19 @@ function clone(value: unknown): unknown {
 }
 
 const mutation = (paths: Path[]) =>
-  fc.record({ path: fc.constantFrom(...paths), value: weird, remove: fc.boolean().map((b) => b && Math.random() < 0.2) })
+  fc.record({
+    path: fc.constantFrom(...paths),
+    value: weird,
+    remove: fc.boolean().map((b) => b && Math.random() < 0.2),
+  })
 
 /** Runs `fn`; a throw must be an invalid-input error with a field. Returns the result or undefined. */
 function passOrRefuse<R>(fn: () => R): R | undefined {
   try {
     return fn()
   } catch (error) {
-    if (!isMailcadenceError(error, 'invalid-input') || typeof error.field !== 'string' || error.field === '') throw error
+    if (!isMailcadenceError(error, 'invalid-input') || typeof error.field !== 'string' || error.field === '')
+      throw error
     expect(error.message.length).toBeLessThan(400)
     expect(error.message).not.toMatch(/[\0\r\n]/)
     return undefined
@@ -160,22 +165,41 @@ describe('validation holds for any value anywhere (property)', () => {
   it('validateMailbox: within the maximums and in normal form, or invalid-input', () => {
     const base = { email: 'anna@acme.test', name: 'Anna', dailyEmailLimit: 50, timezone: 'UTC' }
     fc.assert(
-      fc.property(mutation([['email'], ['name'], ['dailyEmailLimit'], ['timezone']]), ({ path, value, remove }) => {
-        const m = passOrRefuse(() => validateMailbox(mutate(base, path, value, remove) as never))
-        if (!m) return
-        expect(Number.isInteger(m.dailyEmailLimit) && m.dailyEmailLimit <= INPUT_LIMITS.dailyEmailLimit).toBe(true)
-        if (m.name !== null) expectNormalText(m.name, INPUT_LIMITS.nameLength)
-      }),
+      fc.property(
+        mutation([['email'], ['name'], ['dailyEmailLimit'], ['timezone']]),
+        ({ path, value, remove }) => {
+          const m = passOrRefuse(() => validateMailbox(mutate(base, path, value, remove) as never))
+          if (!m) return
+          expect(
+            Number.isInteger(m.dailyEmailLimit) && m.dailyEmailLimit <= INPUT_LIMITS.dailyEmailLimit,
+          ).toBe(true)
+          if (m.name !== null) expectNormalText(m.name, INPUT_LIMITS.nameLength)
+        },
+      ),
       { numRuns: RUNS },
     )
   })
 
   it('prepareLead: a lead in normal form or a reason, never a throw', () => {
-    const base = { email: 'jan@x.test', firstName: 'Jan', company: 'Acme', variables: { plan: 'pro', constructor: 'c' } }
+    const base = {
+      email: 'jan@x.test',
+      firstName: 'Jan',
+      company: 'Acme',
+      variables: { plan: 'pro', constructor: 'c' },
+    }
     const required = requiredVariables(validateCampaign(CAMPAIGN as never))
     fc.assert(
       fc.property(
-        mutation([['email'], ['firstName'], ['lastName'], ['company'], ['variables'], ['variables', 'plan'], ['variables', '__proto__'], ['variables', 'toString']]),
+        mutation([
+          ['email'],
+          ['firstName'],
+          ['lastName'],
+          ['company'],
+          ['variables'],
+          ['variables', 'plan'],
+          ['variables', '__proto__'],
+          ['variables', 'toString'],
+        ]),
         ({ path, value, remove }) => {
           const lead = prepareLead(mutate(base, path, value, remove) as never, required)
           if ('reason' in lead) {
@@ -213,7 +237,16 @@ describe('validation holds for any value anywhere (property)', () => {
           },
         },
       ],
-      sendLog: [{ id: 'r1', to: 'jan@x.test', subject: 'Hi', sentAt: new Date('2026-01-02T10:00:00Z'), mailbox: 'anna@acme.test', step: 0 }],
+      sendLog: [
+        {
+          id: 'r1',
+          to: 'jan@x.test',
+          subject: 'Hi',
+          sentAt: new Date('2026-01-02T10:00:00Z'),
+          mailbox: 'anna@acme.test',
+          step: 0,
+        },
+      ],
       sentToday: { 'anna@acme.test': 3 },
       start: false,
     }
@@ -224,7 +257,12 @@ describe('validation holds for any value anywhere (property)', () => {
       ['leads', 0, 'email'],
       ['leads', 0, 'status'],
       ['leads', 0, 'progress'],
-      ...['step', 'sentAt', 'mailbox', 'messageId', 'thread', 'threadSubject'].map((k) => ['leads', 0, 'progress', k]),
+      ...['step', 'sentAt', 'mailbox', 'messageId', 'thread', 'threadSubject'].map((k) => [
+        'leads',
+        0,
+        'progress',
+        k,
+      ]),
       ['leads', 0, 'progress', 'thread', 0],
       ['sendLog'],
       ['sendLog', 0],
@@ -235,7 +273,17 @@ describe('validation holds for any value anywhere (property)', () => {
     ]
     const campaign = validateCampaign(CAMPAIGN as never)
     const mailboxes: Mailbox[] = [
-      { id: '1', email: 'anna@acme.test', name: null, dailyEmailLimit: 50, timezone: 'UTC', pausedUntil: null, pauseReason: null, createdAt: NOW, updatedAt: NOW },
+      {
+        id: '1',
+        email: 'anna@acme.test',
+        name: null,
+        dailyEmailLimit: 50,
+        timezone: 'UTC',
+        pausedUntil: null,
+        pauseReason: null,
+        createdAt: NOW,
+        updatedAt: NOW,
+      },
     ]
     fc.assert(
       fc.property(mutation(paths), ({ path, value, remove }) => {
@@ -244,8 +292,11 @@ describe('validation holds for any value anywhere (property)', () => {
         for (const row of input.sendLog ?? []) {
           expect(row.sentAt.getTime() >= EARLIEST_MS && row.sentAt.getTime() <= LATEST_MS).toBe(true)
         }
-        for (const count of Object.values(input.sentToday ?? {})) expect(count).toBeLessThanOrEqual(INPUT_LIMITS.dailyEmailLimit)
-        const plan = passOrRefuse(() => planImport(input, { campaign, mailboxes, existing: new Set(), now: NOW, random: () => 0.5 }))
+        for (const count of Object.values(input.sentToday ?? {}))
+          expect(count).toBeLessThanOrEqual(INPUT_LIMITS.dailyEmailLimit)
+        const plan = passOrRefuse(() =>
+          planImport(input, { campaign, mailboxes, existing: new Set(), now: NOW, random: () => 0.5 }),
+        )
         if (!plan) return
         for (const lead of plan.leads) {
           for (const h of lead.history) expect(Number.isNaN(h.sentAt.getTime())).toBe(false)
@@ -286,7 +337,9 @@ describe('validation holds for any value anywhere (property)', () => {
     ]
     fc.assert(
       fc.property(mutation(paths), ({ path, value, remove }) => {
-        const o = passOrRefuse(() => resolveOptions(mutate(base, path, value, remove) as unknown as SchedulerOptions))
+        const o = passOrRefuse(() =>
+          resolveOptions(mutate(base, path, value, remove) as unknown as SchedulerOptions),
+        )
         if (!o) return
         expect(o.lease).toBeLessThanOrEqual(INPUT_LIMITS.lease)
         expect(o.interval).toBeLessThanOrEqual(INPUT_LIMITS.interval)

@@ -631,7 +631,9 @@ describe('prepareLead', () => {
   })
 
   it('refuses a lead that is not an object', () => {
-    expect(prepareLead(null as unknown as LeadInput, none)).toEqual({ reason: 'lead must be an object, got null' })
+    expect(prepareLead(null as unknown as LeadInput, none)).toEqual({
+      reason: 'lead must be an object, got null',
+    })
   })
 
   it.each(['firstName', 'lastName', 'company'] as const)('refuses CR, LF or NUL in %s', (key) => {

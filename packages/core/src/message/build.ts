@@ -1,5 +1,5 @@
-import type { Campaign, Lead, Mailbox, QueueItem, Step } from '../model/types.js'
 import { INPUT_LIMITS } from '../model/limits.js'
+import type { Campaign, Lead, Mailbox, QueueItem, Step } from '../model/types.js'
 import { leadValues } from '../model/validate.js'
 import type { OutgoingMessage } from '../transport.js'
 import { renderTemplate } from './template.js'

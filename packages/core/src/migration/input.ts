@@ -102,7 +102,8 @@ function normalizeRow(value: unknown, index: number): LegacySend {
     sentAt: checkDate(`${at}.sentAt`, row.sentAt),
   }
   if (row.subject != null) normalized.subject = checkText(`${at}.subject`, row.subject, L.nameLength)
-  if (row.mailbox != null) normalized.mailbox = checkText(`${at}.mailbox`, row.mailbox, ADDRESS_LENGTH, { singleLine: true })
+  if (row.mailbox != null)
+    normalized.mailbox = checkText(`${at}.mailbox`, row.mailbox, ADDRESS_LENGTH, { singleLine: true })
   if (row.step != null) normalized.step = checkInteger(`${at}.step`, row.step, 0, Number.MAX_SAFE_INTEGER)
   return normalized
 }
@@ -112,7 +113,10 @@ function normalizeSentToday(value: unknown): Record<string, number> {
   const counts = checkObject('sentToday', value)
   const entries = Object.entries(counts)
   if (entries.length > L.mailboxesPerCampaign)
-    throw invalidInput('sentToday', `must hold at most ${L.mailboxesPerCampaign} mailboxes (${entries.length})`)
+    throw invalidInput(
+      'sentToday',
+      `must hold at most ${L.mailboxesPerCampaign} mailboxes (${entries.length})`,
+    )
   for (const [address, count] of entries) {
     const at = `sentToday[${quote(address)}]`
     checkText(at, address, ADDRESS_LENGTH, { singleLine: true })

@@ -37,7 +37,8 @@ export function checkText(
   const problem = textProblem(value, maxLength)
   if (problem) throw invalidInput(field, problem)
   if (nonEmpty && value.trim() === '') throw invalidInput(field, 'must not be empty')
-  if (singleLine && CONTROL.test(value)) throw invalidInput(field, 'must not contain control characters (CR, LF, tab, …)')
+  if (singleLine && CONTROL.test(value))
+    throw invalidInput(field, 'must not contain control characters (CR, LF, tab, …)')
   return value
 }
 
@@ -92,12 +93,14 @@ export function checkObject(field: string, value: unknown): Record<string, unkno
  */
 export function checkArray(field: string, value: unknown, maxLength: number): unknown[] {
   if (!Array.isArray(value)) throw invalidInput(field, `must be an array, got ${describeValue(value)}`)
-  if (value.length > maxLength) throw invalidInput(field, `must hold at most ${maxLength} entries (${value.length})`)
+  if (value.length > maxLength)
+    throw invalidInput(field, `must hold at most ${maxLength} entries (${value.length})`)
   return Array.from(value)
 }
 
 /** A function. */
 export function checkFunction<F>(field: string, value: unknown): F {
-  if (typeof value !== 'function') throw invalidInput(field, `must be a function, got ${describeValue(value)}`)
+  if (typeof value !== 'function')
+    throw invalidInput(field, `must be a function, got ${describeValue(value)}`)
   return value as F
 }

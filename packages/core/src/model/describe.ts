@@ -58,14 +58,25 @@ export function quote(value: string): string {
   return taken < value.length ? `"${shown}…" (${value.length} characters)` : `"${shown}"`
 }
 
-const ESCAPES: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\t': '\\t', '\0': '\\0', '"': '\\"', '\\': '\\\\' }
+const ESCAPES: Record<string, string> = {
+  '\r': '\\r',
+  '\n': '\\n',
+  '\t': '\\t',
+  '\0': '\\0',
+  '"': '\\"',
+  '\\': '\\\\',
+}
 
 function escapeChar(ch: string): string {
   const known = ESCAPES[ch]
   if (known !== undefined) return known
   const code = ch.codePointAt(0) ?? 0
   const unprintable =
-    code < 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x2028 || code === 0x2029 || (code >= 0xd800 && code <= 0xdfff)
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    (code >= 0xd800 && code <= 0xdfff)
   return unprintable ? `\\u${code.toString(16).padStart(4, '0')}` : ch
 }
 

@@ -6,7 +6,12 @@
  * computes from it is valid.
  */
 import { invalidInput } from '../errors.js'
-import { BUILT_IN_VARIABLES, parseTemplate, type TemplatePart, templateVariables } from '../message/template.js'
+import {
+  BUILT_IN_VARIABLES,
+  parseTemplate,
+  type TemplatePart,
+  templateVariables,
+} from '../message/template.js'
 import { isValidTimeZone, parseAllowedDays, windowLengthMinutes } from '../policy/calendar.js'
 import type { NewCampaign, NewLead, NewMailbox } from '../store.js'
 import {
@@ -155,7 +160,10 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
     0,
   )
   if (templates > LIMITS.templatesLength)
-    throw invalidInput('steps', `templates hold ${templates} characters together, more than ${LIMITS.templatesLength}`)
+    throw invalidInput(
+      'steps',
+      `templates hold ${templates} characters together, more than ${LIMITS.templatesLength}`,
+    )
   return {
     name,
     timezone,
@@ -190,7 +198,8 @@ function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
     throw invalidInput('steps', 'must contain at least one step')
   return (checkArray('steps', value, LIMITS.steps) as Step[]).map((raw, i) => {
     const at = `steps[${i}]`
-    if (typeof raw !== 'object' || raw === null) throw invalidInput(at, `must be an object, got ${describeValue(raw)}`)
+    if (typeof raw !== 'object' || raw === null)
+      throw invalidInput(at, `must be an object, got ${describeValue(raw)}`)
     const step: Step = {}
     if (raw.subject !== undefined) {
       const subject = checkHeaderText(`${at}.subject`, raw.subject, { optional: false }) as string
@@ -222,7 +231,10 @@ function checkTemplate(field: string, template: string, known: ReadonlySet<strin
   }
   const uses = parts.filter((part) => typeof part !== 'string')
   if (uses.length > LIMITS.variableUsesPerTemplate)
-    throw invalidInput(field, `uses variables ${uses.length} times, more than ${LIMITS.variableUsesPerTemplate}`)
+    throw invalidInput(
+      field,
+      `uses variables ${uses.length} times, more than ${LIMITS.variableUsesPerTemplate}`,
+    )
   const used = new Set(uses.map((part) => part.name))
   for (const name of used) {
     if (!known.has(name)) {
@@ -314,7 +326,10 @@ function leadVariables(input: unknown): { values: Record<string, string> } | { r
     return { reason: `variables must hold at most ${LIMITS.variables} names (${entries.length})` }
   let length = 0
   for (const [name, value] of entries) {
-    const at = VARIABLE_NAME.test(name) && name.length <= LIMITS.variableNameLength ? `variables.${name}` : `variables[${quote(name)}]`
+    const at =
+      VARIABLE_NAME.test(name) && name.length <= LIMITS.variableNameLength
+        ? `variables.${name}`
+        : `variables[${quote(name)}]`
     const nameIssue = textProblem(name, LIMITS.variableNameLength)
     if (nameIssue) return { reason: `the name of ${at} ${nameIssue}` }
     if (typeof value !== 'string') return { reason: `${at} must be a string, got ${describeValue(value)}` }

@@ -1,5 +1,8 @@
 import { invalidInput, MailcadenceError } from '../errors.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
+import { checkArray, checkDate, checkId, checkObject, checkText } from '../model/checks.js'
+import { quote } from '../model/describe.js'
+import { INPUT_LIMITS, LATEST_PAUSE_MS } from '../model/limits.js'
 import type {
   AddLeadsResult,
   Campaign,
@@ -12,9 +15,6 @@ import type {
   MailboxInput,
   QueueStats,
 } from '../model/types.js'
-import { checkArray, checkDate, checkId, checkObject, checkText } from '../model/checks.js'
-import { quote } from '../model/describe.js'
-import { INPUT_LIMITS, LATEST_PAUSE_MS } from '../model/limits.js'
 import {
   emailKey,
   emailProblem,
@@ -135,7 +135,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     checkId('mailboxId', id)
     const [mailbox] = await store.getMailboxes([id])
     if (!mailbox)
-      throw new MailcadenceError('not-found', `mailboxId: no mailbox with id ${quote(id)}`, { field: 'mailboxId' })
+      throw new MailcadenceError('not-found', `mailboxId: no mailbox with id ${quote(id)}`, {
+        field: 'mailboxId',
+      })
     return mailbox
   }
   const checkMailboxesExist = async (ids: readonly string[], field = 'mailboxIds') => {
@@ -192,7 +194,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const until =
         opts.until === undefined ? new Date(LATEST_PAUSE_MS) : checkDate('until', opts.until, LATEST_PAUSE_MS)
       const reason =
-        opts.reason === undefined ? 'paused by host' : checkText('reason', opts.reason, INPUT_LIMITS.reasonLength)
+        opts.reason === undefined
+          ? 'paused by host'
+          : checkText('reason', opts.reason, INPUT_LIMITS.reasonLength)
       const mailbox = await store.updateMailbox(id, { pausedUntil: until, pauseReason: reason }, clock.now())
       return mailbox ?? mailboxOrThrow(id)
     },

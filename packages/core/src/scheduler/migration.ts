@@ -4,13 +4,13 @@
  * the pure `planImport` and `buildProgress`; this file reads and writes the store around them.
  */
 import { MailcadenceError } from '../errors.js'
-import { legacySendParts, planImport } from '../migration/plan.js'
 import { normalizeImportInput } from '../migration/input.js'
+import { legacySendParts, planImport } from '../migration/plan.js'
 import { buildProgress } from '../migration/progress.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
-import type { Campaign } from '../model/types.js'
 import { checkArray, checkDate, checkId, checkObject } from '../model/checks.js'
 import { INPUT_LIMITS } from '../model/limits.js'
+import type { Campaign } from '../model/types.js'
 import { emailKey, validateCampaign } from '../model/validate.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
@@ -185,6 +185,8 @@ function checkExternalSend(value: unknown, i: number): ExternalSendInput {
     id: checkId(`sends[${i}].id`, send.id),
     sentAt: checkDate(`sends[${i}].sentAt`, send.sentAt),
     ...(send.mailboxId === undefined ? {} : { mailboxId: checkId(`sends[${i}].mailboxId`, send.mailboxId) }),
-    ...(send.campaignId === undefined ? {} : { campaignId: checkId(`sends[${i}].campaignId`, send.campaignId) }),
+    ...(send.campaignId === undefined
+      ? {}
+      : { campaignId: checkId(`sends[${i}].campaignId`, send.campaignId) }),
   }
 }

@@ -137,7 +137,12 @@ function functionOption<F>(name: string, value: unknown): F | undefined {
 }
 
 /** An object whose listed members are functions (a store, a transport, a logger, a clock). */
-function objectWith<T>(name: string, value: unknown, methods: readonly string[], optional: readonly string[] = []): T {
+function objectWith<T>(
+  name: string,
+  value: unknown,
+  methods: readonly string[],
+  optional: readonly string[] = [],
+): T {
   const object = checkObject(name, value)
   for (const method of methods) checkFunction(`${name}.${method}`, object[method])
   for (const method of optional) functionOption(`${name}.${method}`, object[method])
@@ -146,15 +151,30 @@ function objectWith<T>(name: string, value: unknown, methods: readonly string[],
 
 function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
-  throw invalidInput(name, `must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describeValue(value)}`)
+  throw invalidInput(
+    name,
+    `must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describeValue(value)}`,
+  )
 }
 
 function checkRetry(value: unknown): RetryPolicy {
   if (value === undefined) return DEFAULT_RETRY
   const retry = checkObject('retry', value)
   const resolved: RetryPolicy = {
-    maxAttempts: intOption('retry.maxAttempts', retry.maxAttempts, DEFAULT_RETRY.maxAttempts, 1, L.retryAttempts),
-    baseDelayMs: intOption('retry.baseDelayMs', retry.baseDelayMs, DEFAULT_RETRY.baseDelayMs, 0, L.retryDelay),
+    maxAttempts: intOption(
+      'retry.maxAttempts',
+      retry.maxAttempts,
+      DEFAULT_RETRY.maxAttempts,
+      1,
+      L.retryAttempts,
+    ),
+    baseDelayMs: intOption(
+      'retry.baseDelayMs',
+      retry.baseDelayMs,
+      DEFAULT_RETRY.baseDelayMs,
+      0,
+      L.retryDelay,
+    ),
     maxDelayMs: intOption('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0, L.retryDelay),
   }
   return resolved
@@ -163,14 +183,17 @@ function checkRetry(value: unknown): RetryPolicy {
 function checkCampaignFilter(value: unknown): SchedulerOptions['campaignFilter'] {
   if (value === undefined || typeof value === 'function') return value as SchedulerOptions['campaignFilter']
   if (!Array.isArray(value))
-    throw invalidInput('campaignFilter', `must be an array of campaign ids or a function, got ${describeValue(value)}`)
-  value.forEach((id, i) => checkId(`campaignFilter[${i}]`, id))
-  return [...value]
+    throw invalidInput(
+      'campaignFilter',
+      `must be an array of campaign ids or a function, got ${describeValue(value)}`,
+    )
+  return Array.from(value, (id, i) => checkId(`campaignFilter[${i}]`, id))
 }
 
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   checkObject('options', options)
-  if (options.store === undefined) throw invalidInput('store', 'is required (for example createMemoryStore())')
+  if (options.store === undefined)
+    throw invalidInput('store', 'is required (for example createMemoryStore())')
   const store = checkObject('store', options.store) as unknown as Store
   const mode = oneOf('mode', options.mode === undefined ? 'live' : options.mode, ['live', 'shadow'] as const)
   if (mode === 'live' && options.transport === undefined)
@@ -180,7 +203,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       ? undefined
       : objectWith<Transport>('transport', options.transport, ['send'], ['verify', 'close'])
   const beforeSend = functionOption<SchedulerOptions['beforeSend']>('beforeSend', options.beforeSend)
-  const clock = options.clock === undefined ? systemClock : objectWith<Clock>('clock', options.clock, ['now'], ['sleep'])
+  const clock =
+    options.clock === undefined ? systemClock : objectWith<Clock>('clock', options.clock, ['now'], ['sleep'])
   const logger =
     options.logger === undefined
       ? silentLogger
@@ -188,7 +212,11 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   const onEvent = functionOption<(event: SchedulerEvent) => void>('onEvent', options.onEvent)
   const random = functionOption<() => number>('random', options.random) ?? Math.random
   const unsubscribeUrl = functionOption<UnsubscribeUrl>('unsubscribeUrl', options.unsubscribeUrl)
-  const leaseRecovery = oneOf('leaseRecovery', options.leaseRecovery === undefined ? 'fail' : options.leaseRecovery, ['fail', 'retry'] as const)
+  const leaseRecovery = oneOf(
+    'leaseRecovery',
+    options.leaseRecovery === undefined ? 'fail' : options.leaseRecovery,
+    ['fail', 'retry'] as const,
+  )
   return {
     store,
     // Shadow mode swaps the transport for one that sends nothing: the rest of the engine is the same.

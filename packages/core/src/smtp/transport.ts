@@ -120,7 +120,13 @@ function checkPool(value: unknown): Required<SmtpPoolOptions> | false {
   if (value === false) return false
   const pool = value === undefined ? {} : checkObject('pool', value)
   return {
-    maxConnections: optionalInt('pool.maxConnections', pool.maxConnections, 2, 1, INPUT_LIMITS.poolConnections),
+    maxConnections: optionalInt(
+      'pool.maxConnections',
+      pool.maxConnections,
+      2,
+      1,
+      INPUT_LIMITS.poolConnections,
+    ),
     maxMessages: optionalInt('pool.maxMessages', pool.maxMessages, 100, 1, INPUT_LIMITS.poolMessages),
     idleTimeout: optionalInt('pool.idleTimeout', pool.idleTimeout, 30_000, 0, INPUT_LIMITS.poolIdleTimeout),
   }

@@ -22,7 +22,11 @@ export function extremeTests(env: EnvFn): void {
     const L = INPUT_LIMITS
     const e = await env()
     const box = await e.scheduler.createMailbox(
-      mailbox({ name: text(L.nameLength), dailyEmailLimit: L.dailyEmailLimit, timezone: 'Pacific/Kiritimati' }),
+      mailbox({
+        name: text(L.nameLength),
+        dailyEmailLimit: L.dailyEmailLimit,
+        timezone: 'Pacific/Kiritimati',
+      }),
     )
     const spare = await e.scheduler.createMailbox(mailbox({ dailyEmailLimit: L.dailyEmailLimit }))
     const odd = ['constructor', 'toString', '__proto__', 'valueOf', 'hasOwnProperty']
@@ -56,7 +60,12 @@ export function extremeTests(env: EnvFn): void {
       ),
     ) as Record<string, string>
     const added = await e.scheduler.addLeads(created.id, [
-      { email: 'first@example.com', firstName: text(L.leadFieldLength), company: text(L.leadFieldLength), variables },
+      {
+        email: 'first@example.com',
+        firstName: text(L.leadFieldLength),
+        company: text(L.leadFieldLength),
+        variables,
+      },
       { email: 'second@example.com', variables: { toString: 'T2' } },
     ])
     expect(added).toEqual({ added: 2, duplicates: 0, invalid: [] })
@@ -100,7 +109,12 @@ export function extremeTests(env: EnvFn): void {
 
     // An external send at the latest date, with the longest id, counts (its pacing slot after it too).
     const recorded = await e.scheduler.recordExternalSends([
-      { id: 'x'.repeat(L.idLength), sentAt: new Date(L.latestDate), mailboxId: spare.id, campaignId: created.id },
+      {
+        id: 'x'.repeat(L.idLength),
+        sentAt: new Date(L.latestDate),
+        mailboxId: spare.id,
+        campaignId: created.id,
+      },
     ])
     expect(recorded.recorded).toBe(2)
     await e.scheduler.suppress('second@example.com', text(L.reasonLength))
@@ -138,7 +152,13 @@ export function extremeTests(env: EnvFn): void {
         { email: 'none@example.com', status: 'replied' as const, progress: null },
       ],
       sendLog: [
-        { id: 'r'.repeat(L.idLength), to: 'far@example.com', subject: text(L.nameLength), sentAt: latest, mailbox: box.email },
+        {
+          id: 'r'.repeat(L.idLength),
+          to: 'far@example.com',
+          subject: text(L.nameLength),
+          sentAt: latest,
+          mailbox: box.email,
+        },
       ],
       sentToday: { [box.email]: 3 },
       start: true,
