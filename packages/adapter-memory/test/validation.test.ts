@@ -200,6 +200,22 @@ describe('template variables named like Object.prototype members', () => {
   })
 })
 
+describe('exportProgress', () => {
+  it('refuses a timeoutMs that is not an integer in range (a string waited forever)', async () => {
+    const { scheduler, anna } = await setUp()
+    const c = await scheduler.createCampaign({
+      name: 'c',
+      mailboxIds: [anna.id],
+      steps: [{ subject: 's', text: 't' }],
+    })
+    for (const timeoutMs of ['1000', -1, Number.NaN, INPUT_LIMITS.lease + 1]) {
+      await refused(scheduler.exportProgress(c.id, { timeoutMs: timeoutMs as number }), 'timeoutMs')
+    }
+    await refused(scheduler.exportProgress(c.id, null as never), 'options')
+    expect((await scheduler.exportProgress(c.id, { timeoutMs: 0 })).leads).toEqual([])
+  })
+})
+
 describe('recordExternalSends', () => {
   it.each<[string, Record<string, unknown>]>([
     ['sends[0].id', { id: 5 }],

@@ -8,7 +8,7 @@ import { normalizeImportInput } from '../migration/input.js'
 import { legacySendParts, planImport } from '../migration/plan.js'
 import { buildProgress } from '../migration/progress.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
-import { checkArray, checkDate, checkId, checkObject } from '../model/checks.js'
+import { checkArray, checkDate, checkId, checkInteger, checkObject } from '../model/checks.js'
 import { INPUT_LIMITS } from '../model/limits.js'
 import type { Campaign } from '../model/types.js'
 import { emailKey, validateCampaign } from '../model/validate.js'
@@ -144,6 +144,11 @@ export function createMigration(
     },
 
     async exportProgress(campaignId: string, opts: { timeoutMs?: number } = {}): Promise<CampaignProgress> {
+      checkObject('options', opts)
+      const timeoutMs =
+        opts.timeoutMs === undefined
+          ? options.lease + EXPORT_POLL_MS
+          : checkInteger('timeoutMs', opts.timeoutMs, 0, INPUT_LIMITS.lease)
       const campaign = await lookup.campaignOrThrow(campaignId)
       if (campaign.status === 'IN_PROGRESS')
         throw new MailcadenceError(
@@ -151,7 +156,7 @@ export function createMigration(
           `campaign ${campaignId} is IN_PROGRESS: pause or stop it before exporting its progress`,
         )
       // Sends already reserved finish first (or their lease runs out and recovery decides).
-      const deadline = clock.now().getTime() + (opts.timeoutMs ?? options.lease + EXPORT_POLL_MS)
+      const deadline = clock.now().getTime() + timeoutMs
       for (;;) {
         await store.recoverExpiredLeases(clock.now(), options.leaseRecovery)
         const { sending } = await store.queueStats(campaignId)
