@@ -9,7 +9,7 @@ export function openCampaign(mailboxIds: string[], name: string): CampaignInput 
     allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
     delayBetweenEmails: 0,
     jitter: 0,
-    maxEmailsPerDay: 10_000_000,
+    maxEmailsPerDay: 1_000_000, // INPUT_LIMITS.maxEmailsPerDay
     mailboxIds,
     steps: [{ subject: 'Hello {{firstName|there}}', text: 'A short note.' }],
   }
@@ -18,7 +18,7 @@ export function openCampaign(mailboxIds: string[], name: string): CampaignInput 
 export async function createMailboxes(scheduler: Scheduler, count: number): Promise<string[]> {
   const ids: string[] = []
   for (let i = 0; i < count; i++) {
-    ids.push((await scheduler.createMailbox({ email: `rep${i}@acme.test`, dailyEmailLimit: 10_000_000 })).id)
+    ids.push((await scheduler.createMailbox({ email: `rep${i}@acme.test`, dailyEmailLimit: 1_000_000 })).id)
   }
   return ids
 }

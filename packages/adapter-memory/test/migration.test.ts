@@ -362,7 +362,9 @@ describe('shadow mode', () => {
       clock: createFakeClock(NOW),
     })
     expect(await scheduler.tick()).toMatchObject({ sent: 0 })
-    expect(() => createScheduler({ store: createMemoryStore() })).toThrow('`transport` is required')
+    expect(() => createScheduler({ store: createMemoryStore() })).toThrow(
+      /^transport: is required in mode 'live'/,
+    )
   })
 })
 

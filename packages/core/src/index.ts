@@ -16,6 +16,7 @@ export {
   type DiscrepancyKind,
 } from './migration/compare.js'
 export type * from './migration/types.js'
+export { INPUT_LIMITS, type InputLimits } from './model/limits.js'
 export type * from './model/types.js'
 export { emailKey } from './model/validate.js'
 export type { RetryPolicy } from './policy/backoff.js'

@@ -631,7 +631,9 @@ describe('prepareLead', () => {
   })
 
   it('refuses a lead that is not an object', () => {
-    expect(prepareLead(null as unknown as LeadInput, none)).toEqual({ reason: 'lead must be an object' })
+    expect(prepareLead(null as unknown as LeadInput, none)).toEqual({
+      reason: 'lead must be an object, got null',
+    })
   })
 
   it.each(['firstName', 'lastName', 'company'] as const)('refuses CR, LF or NUL in %s', (key) => {
@@ -652,15 +654,15 @@ describe('prepareLead', () => {
 
   it('refuses non-string names and variables', () => {
     expect(prepareLead({ email: 'a@b.test', company: 5 as unknown as string }, none)).toEqual({
-      reason: 'company must be a string',
+      reason: 'company must be a string, got 5',
     })
     expect(prepareLead({ email: 'a@b.test', variables: { plan: 3 as unknown as string } }, none)).toEqual({
-      reason: 'variables.plan must be a string',
+      reason: 'variables.plan must be a string, got 3',
     })
     expect(
       prepareLead({ email: 'a@b.test', variables: 'x' as unknown as Record<string, string> }, none),
     ).toEqual({
-      reason: 'variables must be an object of strings',
+      reason: 'variables must be an object of strings, got "x"',
     })
   })
 

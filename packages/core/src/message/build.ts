@@ -1,3 +1,4 @@
+import { INPUT_LIMITS } from '../model/limits.js'
 import type { Campaign, Lead, Mailbox, QueueItem, Step } from '../model/types.js'
 import { leadValues } from '../model/validate.js'
 import type { OutgoingMessage } from '../transport.js'
@@ -47,9 +48,16 @@ export function stepSubject(
   threadSubject: string | null,
 ): string {
   const own = steps[step]?.subject
-  if (own !== undefined) return headerSafe(renderTemplate(own, values))
+  if (own !== undefined) return clampSubject(headerSafe(renderTemplate(own, values)))
   const base = headerSafe(threadSubject ?? renderTemplate(steps[0]?.subject ?? '', values))
-  return /^re:/i.test(base) ? base : `Re: ${base}`
+  return clampSubject(/^re:/i.test(base) ? base : `Re: ${base}`)
+}
+
+/** A rendered subject cut to `INPUT_LIMITS.renderedSubjectLength`, never inside a surrogate pair. */
+function clampSubject(subject: string): string {
+  if (subject.length <= INPUT_LIMITS.renderedSubjectLength) return subject
+  const cut = subject.slice(0, INPUT_LIMITS.renderedSubjectLength)
+  return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut
 }
 
 /** Builds the email one queue item sends: rendered templates, From, threading headers, unsubscribe. */

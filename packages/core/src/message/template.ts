@@ -4,6 +4,8 @@
  * variable is refused then, never at send time.
  */
 
+import { quote } from '../model/describe.js'
+
 export const BUILT_IN_VARIABLES = ['email', 'firstName', 'lastName', 'company'] as const
 
 export type TemplatePart = string | { name: string; fallback: string | undefined }
@@ -30,7 +32,7 @@ export function parseTemplate(template: string): TemplatePart[] {
     if (inner.includes('{{')) throw new Error('has "{{" inside a variable')
     const bar = inner.indexOf('|')
     const name = (bar === -1 ? inner : inner.slice(0, bar)).trim()
-    if (!NAME.test(name)) throw new Error(`has an invalid variable name "{{${inner}}}"`)
+    if (!NAME.test(name)) throw new Error(`has an invalid variable name ${quote(`{{${inner}}}`)}`)
     parts.push({ name, fallback: bar === -1 ? undefined : inner.slice(bar + 1).trim() })
     rest = rest.slice(close + 2)
   }
@@ -98,7 +100,8 @@ export function renderTemplate(
       out += part
       continue
     }
-    const value = values[part.name]
+    // Own values only: a variable named `constructor` is the lead's, not Object.prototype's.
+    const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined
     const text = value != null && value.trim() !== '' ? value : (part.fallback ?? '')
     out += options.html ? escapeHtml(text) : text
   }

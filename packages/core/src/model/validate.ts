@@ -1,13 +1,33 @@
 /**
  * Validation at the door: every value is checked when it enters (creating or updating a campaign
  * or mailbox, adding leads), so nothing can fail for a bad setting at send time. Errors name the
- * field, as a path (`steps[1].subject`).
+ * field, as a path (`steps[1].subject`). Every value that passes is within `INPUT_LIMITS` and in
+ * normal form (strings well-formed, no NUL), so every store holds it and every date the engine
+ * computes from it is valid.
  */
 import { invalidInput } from '../errors.js'
-import { BUILT_IN_VARIABLES, templateVariables } from '../message/template.js'
+import {
+  BUILT_IN_VARIABLES,
+  parseTemplate,
+  type TemplatePart,
+  templateVariables,
+} from '../message/template.js'
 import { isValidTimeZone, parseAllowedDays, windowLengthMinutes } from '../policy/calendar.js'
 import type { NewCampaign, NewLead, NewMailbox } from '../store.js'
+import {
+  checkArray,
+  checkId,
+  checkInteger,
+  checkNumber,
+  checkObject,
+  checkText,
+  textProblem,
+} from './checks.js'
+import { describeValue, quote } from './describe.js'
+import { INPUT_LIMITS } from './limits.js'
 import type { Campaign, CampaignInput, LeadInput, MailboxInput, Step } from './types.js'
+
+const LIMITS = INPUT_LIMITS
 
 /** Defaults of the in-house sender: 09:00–17:00 on weekdays, 90 s apart ±20%, 500 a day. */
 export const CAMPAIGN_DEFAULTS = {
@@ -38,20 +58,15 @@ export function emailProblem(email: unknown): string | null {
   const trimmed = email.trim()
   if (trimmed === '') return 'is empty'
   if (trimmed.length > 254) return 'is longer than 254 characters'
-  if (!EMAIL.test(trimmed)) return `"${printable(trimmed)}" is not an email address`
+  if (!EMAIL.test(trimmed)) return `${quote(trimmed)} is not an email address`
   const local = trimmed.slice(0, trimmed.lastIndexOf('@'))
   if (local.length > 64 || local.startsWith('.') || local.endsWith('.') || local.includes('..')) {
-    return `"${printable(trimmed)}" is not an email address`
+    return `${quote(trimmed)} is not an email address`
   }
   return null
 }
 
 const HEADER_UNSAFE = /[\r\n\0]/
-
-/** Makes control characters visible in an error message instead of letting them break it. */
-function printable(value: string): string {
-  return JSON.stringify(value).slice(1, -1)
-}
 
 function checkEmail(field: string, value: unknown): string {
   const problem = emailProblem(value)
@@ -61,40 +76,44 @@ function checkEmail(field: string, value: unknown): string {
 
 function checkHeaderText(field: string, value: unknown, { optional }: { optional: boolean }): string | null {
   if (value == null && optional) return null
-  if (typeof value !== 'string') throw invalidInput(field, 'must be a string')
+  if (typeof value !== 'string') throw invalidInput(field, `must be a string, got ${describeValue(value)}`)
   if (HEADER_UNSAFE.test(value))
     throw invalidInput(field, 'must not contain CR, LF or NUL (it becomes a mail header)')
-  if (value.length > 500) throw invalidInput(field, 'is longer than 500 characters')
-  return value
-}
-
-function checkInteger(field: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (typeof value !== 'number' || !Number.isInteger(value))
-    throw invalidInput(field, `must be an integer, got ${String(value)}`)
-  if (value < min || value > max) throw invalidInput(field, `must be between ${min} and ${max}, got ${value}`)
-  return value
+  return checkText(field, value, LIMITS.nameLength)
 }
 
 function checkTimeZone(field: string, value: unknown): string {
-  if (typeof value !== 'string' || !isValidTimeZone(value)) {
-    throw invalidInput(field, `unknown time zone "${String(value)}" (use an IANA name such as Europe/Warsaw)`)
+  if (typeof value !== 'string' || value.length > 64 || !isValidTimeZone(value)) {
+    throw invalidInput(
+      field,
+      `unknown time zone ${describeValue(value)} (use an IANA name such as Europe/Warsaw)`,
+    )
   }
   return value
 }
 
+function checkAllowedDays(value: unknown): string {
+  if (value === undefined) return CAMPAIGN_DEFAULTS.allowedDays
+  // Only letters, commas and spaces: the calendar's own message then quotes a day name safely.
+  if (typeof value !== 'string' || value.length > 64 || !/^[A-Za-z, ]*$/.test(value))
+    throw invalidInput('allowedDays', `must be a string such as "MON,TUE,WED", got ${describeValue(value)}`)
+  parseAllowedDays(value)
+  return value
+}
+
 export function validateMailbox(input: MailboxInput): NewMailbox {
-  if (typeof input !== 'object' || input === null) throw invalidInput('mailbox', 'must be an object')
+  checkObject('mailbox', input)
   return {
     email: checkEmail('email', input.email),
     name: checkHeaderText('name', input.name, { optional: true }),
-    dailyEmailLimit: checkInteger('dailyEmailLimit', input.dailyEmailLimit, 0),
+    dailyEmailLimit: checkInteger('dailyEmailLimit', input.dailyEmailLimit, 0, LIMITS.dailyEmailLimit),
     timezone: checkTimeZone('timezone', input.timezone ?? 'UTC'),
   }
 }
 
 /** Validates a whole campaign definition (defaults applied) and returns what the store keeps. */
 export function validateCampaign(input: CampaignInput): NewCampaign {
-  if (typeof input !== 'object' || input === null) throw invalidInput('campaign', 'must be an object')
+  checkObject('campaign', input)
   const d = CAMPAIGN_DEFAULTS
   const name = checkHeaderText('name', input.name, { optional: false }) as string
   if (name.trim() === '') throw invalidInput('name', 'must not be empty')
@@ -107,35 +126,44 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
   if (windowLengthMinutes({ startHour, startMinute, endHour, endMinute }) === 0) {
     throw invalidInput('endHour', 'the window from start to end has zero length')
   }
-  const allowedDays =
-    typeof input.allowedDays === 'string' || input.allowedDays === undefined
-      ? (input.allowedDays ?? d.allowedDays)
-      : null
-  if (allowedDays === null) throw invalidInput('allowedDays', 'must be a string such as "MON,TUE,WED"')
-  parseAllowedDays(allowedDays)
+  const allowedDays = checkAllowedDays(input.allowedDays)
   const delayBetweenEmails = checkInteger(
     'delayBetweenEmails',
     input.delayBetweenEmails ?? d.delayBetweenEmails,
     0,
+    LIMITS.delayBetweenEmails,
   )
   const jitter = input.jitter ?? d.jitter
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter < 1)) {
-    throw invalidInput('jitter', `must be a number in [0, 1), got ${String(jitter)}`)
+    throw invalidInput('jitter', `must be a number in [0, 1), got ${describeValue(jitter)}`)
   }
-  const maxEmailsPerDay = checkInteger('maxEmailsPerDay', input.maxEmailsPerDay ?? d.maxEmailsPerDay, 0)
+  const maxEmailsPerDay = checkInteger(
+    'maxEmailsPerDay',
+    input.maxEmailsPerDay ?? d.maxEmailsPerDay,
+    0,
+    LIMITS.maxEmailsPerDay,
+  )
 
   if (!Array.isArray(input.mailboxIds) || input.mailboxIds.length === 0) {
     throw invalidInput('mailboxIds', 'must list at least one mailbox id')
   }
-  const mailboxIds = input.mailboxIds.map((id, i) => {
-    if (typeof id !== 'string' || id === '') throw invalidInput(`mailboxIds[${i}]`, 'must be a mailbox id')
-    return id
-  })
+  const mailboxIds = checkArray('mailboxIds', input.mailboxIds, LIMITS.mailboxesPerCampaign).map((id, i) =>
+    checkId(`mailboxIds[${i}]`, id),
+  )
   if (new Set(mailboxIds).size !== mailboxIds.length)
     throw invalidInput('mailboxIds', 'lists a mailbox twice')
 
   const variables = checkVariableNames(input.variables ?? [])
   const steps = validateSteps(input.steps, new Set([...BUILT_IN_VARIABLES, ...variables]))
+  const templates = steps.reduce(
+    (sum, s) => sum + (s.subject?.length ?? 0) + (s.text?.length ?? 0) + (s.html?.length ?? 0),
+    0,
+  )
+  if (templates > LIMITS.templatesLength)
+    throw invalidInput(
+      'steps',
+      `templates hold ${templates} characters together, more than ${LIMITS.templatesLength}`,
+    )
   return {
     name,
     timezone,
@@ -153,11 +181,13 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
   }
 }
 
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
 function checkVariableNames(value: unknown): string[] {
   if (!Array.isArray(value)) throw invalidInput('variables', 'must be an array of names')
-  return value.map((name, i) => {
-    if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      throw invalidInput(`variables[${i}]`, `"${String(name)}" is not a valid variable name`)
+  return checkArray('variables', value, LIMITS.variables).map((name, i) => {
+    if (typeof name !== 'string' || name.length > LIMITS.variableNameLength || !VARIABLE_NAME.test(name)) {
+      throw invalidInput(`variables[${i}]`, `${describeValue(name)} is not a valid variable name`)
     }
     return name
   })
@@ -166,9 +196,10 @@ function checkVariableNames(value: unknown): string[] {
 function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
   if (!Array.isArray(value) || value.length === 0)
     throw invalidInput('steps', 'must contain at least one step')
-  return value.map((raw: Step, i) => {
+  return (checkArray('steps', value, LIMITS.steps) as Step[]).map((raw, i) => {
     const at = `steps[${i}]`
-    if (typeof raw !== 'object' || raw === null) throw invalidInput(at, 'must be an object')
+    if (typeof raw !== 'object' || raw === null)
+      throw invalidInput(at, `must be an object, got ${describeValue(raw)}`)
     const step: Step = {}
     if (raw.subject !== undefined) {
       const subject = checkHeaderText(`${at}.subject`, raw.subject, { optional: false }) as string
@@ -179,28 +210,32 @@ function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
     }
     for (const key of ['text', 'html'] as const) {
       if (raw[key] === undefined) continue
-      if (typeof raw[key] !== 'string') throw invalidInput(`${at}.${key}`, 'must be a string')
-      step[key] = checkTemplate(`${at}.${key}`, raw[key], known)
+      const body = checkText(`${at}.${key}`, raw[key], LIMITS.bodyLength)
+      step[key] = checkTemplate(`${at}.${key}`, body, known)
     }
     if (step.text === undefined && step.html === undefined)
       throw invalidInput(at, 'needs a text or an html body')
     if (raw.delayDays !== undefined) {
-      if (typeof raw.delayDays !== 'number' || !Number.isFinite(raw.delayDays) || raw.delayDays < 0) {
-        throw invalidInput(`${at}.delayDays`, `must be a number of days >= 0, got ${String(raw.delayDays)}`)
-      }
-      step.delayDays = raw.delayDays
+      step.delayDays = checkNumber(`${at}.delayDays`, raw.delayDays, 0, LIMITS.delayDays)
     }
     return step
   })
 }
 
 function checkTemplate(field: string, template: string, known: ReadonlySet<string>): string {
-  let used: Set<string>
+  let parts: TemplatePart[]
   try {
-    used = templateVariables(template).used
+    parts = parseTemplate(template)
   } catch (error) {
     throw invalidInput(field, `template ${(error as Error).message}`)
   }
+  const uses = parts.filter((part) => typeof part !== 'string')
+  if (uses.length > LIMITS.variableUsesPerTemplate)
+    throw invalidInput(
+      field,
+      `uses variables ${uses.length} times, more than ${LIMITS.variableUsesPerTemplate}`,
+    )
+  const used = new Set(uses.map((part) => part.name))
   for (const name of used) {
     if (!known.has(name)) {
       throw invalidInput(
@@ -225,22 +260,27 @@ export function requiredVariables(campaign: Pick<Campaign, 'steps'>): Set<string
   return required
 }
 
-/** Template values of a lead: built-ins first, custom variables may not override them. */
+/**
+ * Template values of a lead: built-ins first, custom variables may not override them. An object
+ * without a prototype, so a variable named `constructor` or `toString` is only ever the lead's own
+ * value, never something inherited from `Object.prototype`.
+ */
 export function leadValues(
   lead: Pick<NewLead, 'email' | 'firstName' | 'lastName' | 'company' | 'variables'>,
 ): Record<string, string | null> {
-  return {
-    ...lead.variables,
-    email: lead.email,
-    firstName: lead.firstName,
-    lastName: lead.lastName,
-    company: lead.company,
-  }
+  const values: Record<string, string | null> = Object.create(null)
+  for (const [name, value] of Object.entries(lead.variables)) values[name] = value
+  values.email = lead.email
+  values.firstName = lead.firstName
+  values.lastName = lead.lastName
+  values.company = lead.company
+  return values
 }
 
 /** Turns one lead of `addLeads` into what the store keeps, or says why it is refused. */
 export function prepareLead(input: LeadInput, required: ReadonlySet<string>): NewLead | { reason: string } {
-  if (typeof input !== 'object' || input === null) return { reason: 'lead must be an object' }
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { reason: `lead must be an object, got ${describeValue(input)}` }
   const problem = emailProblem(input.email)
   if (problem) return { reason: `email ${problem}` }
   const lead: NewLead = {
@@ -252,20 +292,18 @@ export function prepareLead(input: LeadInput, required: ReadonlySet<string>): Ne
     variables: {},
   }
   for (const key of ['firstName', 'lastName', 'company'] as const) {
-    const value = input[key]
+    const value: unknown = input[key]
     if (value == null) continue
-    if (typeof value !== 'string') return { reason: `${key} must be a string` }
+    if (typeof value !== 'string') return { reason: `${key} must be a string, got ${describeValue(value)}` }
     if (HEADER_UNSAFE.test(value)) return { reason: `${key} must not contain CR, LF or NUL` }
+    const textIssue = textProblem(value, LIMITS.leadFieldLength)
+    if (textIssue) return { reason: `${key} ${textIssue}` }
     lead[key] = value.trim() === '' ? null : value
   }
   if (input.variables != null) {
-    if (typeof input.variables !== 'object') return { reason: 'variables must be an object of strings' }
-    for (const [name, value] of Object.entries(input.variables)) {
-      if (typeof value !== 'string') return { reason: `variables.${name} must be a string` }
-      // Newlines are fine in a body; a subject gets them folded away when it is rendered.
-      if (value.includes('\0')) return { reason: `variables.${name} must not contain NUL` }
-      lead.variables[name] = value
-    }
+    const variables = leadVariables(input.variables)
+    if ('reason' in variables) return variables
+    lead.variables = variables.values
   }
   const values = leadValues(lead)
   for (const name of required) {
@@ -274,4 +312,41 @@ export function prepareLead(input: LeadInput, required: ReadonlySet<string>): Ne
       return { reason: `missing {{${name}}}, used without a fallback` }
   }
   return lead
+}
+
+/**
+ * A lead's custom variables, checked name by name. Built with `Object.fromEntries`, which defines
+ * each name as an own property: a variable named `__proto__` stays a variable.
+ */
+function leadVariables(input: unknown): { values: Record<string, string> } | { reason: string } {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return { reason: `variables must be an object of strings, got ${describeValue(input)}` }
+  const entries = Object.entries(input)
+  if (entries.length > LIMITS.variables)
+    return { reason: `variables must hold at most ${LIMITS.variables} names (${entries.length})` }
+  let length = 0
+  for (const [name, value] of entries) {
+    const at =
+      VARIABLE_NAME.test(name) && name.length <= LIMITS.variableNameLength
+        ? `variables.${name}`
+        : `variables[${quote(name)}]`
+    const nameIssue = textProblem(name, LIMITS.variableNameLength)
+    if (nameIssue) return { reason: `the name of ${at} ${nameIssue}` }
+    if (typeof value !== 'string') return { reason: `${at} must be a string, got ${describeValue(value)}` }
+    // Newlines are fine in a body; a subject gets them folded away when it is rendered.
+    const valueIssue = textProblem(value, LIMITS.leadVariablesLength)
+    if (valueIssue) return { reason: `${at} ${valueIssue}` }
+    length += name.length + value.length
+  }
+  if (length > LIMITS.leadVariablesLength)
+    return { reason: `variables hold ${length} characters together, more than ${LIMITS.leadVariablesLength}` }
+  return { values: Object.fromEntries(entries) as Record<string, string> }
+}
+
+/** The address to report for a refused lead: what was given, or a short description of it. */
+export function leadEmailOf(input: unknown): string {
+  const email: unknown = typeof input === 'object' && input !== null ? (input as LeadInput).email : undefined
+  if (email == null) return ''
+  if (typeof email === 'string') return email.length <= 254 ? email : quote(email)
+  return describeValue(email)
 }

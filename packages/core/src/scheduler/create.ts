@@ -1,5 +1,8 @@
 import { invalidInput, MailcadenceError } from '../errors.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
+import { checkArray, checkDate, checkId, checkObject, checkText } from '../model/checks.js'
+import { quote } from '../model/describe.js'
+import { INPUT_LIMITS, LATEST_PAUSE_MS } from '../model/limits.js'
 import type {
   AddLeadsResult,
   Campaign,
@@ -15,6 +18,7 @@ import type {
 import {
   emailKey,
   emailProblem,
+  leadEmailOf,
   prepareLead,
   requiredVariables,
   validateCampaign,
@@ -119,23 +123,27 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     if (closed) throw new MailcadenceError('closed', 'the scheduler is closed')
   }
   const campaignOrThrow = async (id: string) => {
+    checkId('campaignId', id)
     const campaign = await store.getCampaign(id)
     if (!campaign)
-      throw new MailcadenceError('not-found', `campaignId: no campaign with id "${id}"`, {
+      throw new MailcadenceError('not-found', `campaignId: no campaign with id ${quote(id)}`, {
         field: 'campaignId',
       })
     return campaign
   }
   const mailboxOrThrow = async (id: string) => {
+    checkId('mailboxId', id)
     const [mailbox] = await store.getMailboxes([id])
     if (!mailbox)
-      throw new MailcadenceError('not-found', `mailboxId: no mailbox with id "${id}"`, { field: 'mailboxId' })
+      throw new MailcadenceError('not-found', `mailboxId: no mailbox with id ${quote(id)}`, {
+        field: 'mailboxId',
+      })
     return mailbox
   }
   const checkMailboxesExist = async (ids: readonly string[], field = 'mailboxIds') => {
     const found = new Set((await store.getMailboxes(ids)).map((m) => m.id))
     ids.forEach((id, i) => {
-      if (!found.has(id)) throw invalidInput(`${field}[${i}]`, `no mailbox with id "${id}"`)
+      if (!found.has(id)) throw invalidInput(`${field}[${i}]`, `no mailbox with id ${quote(id)}`)
     })
   }
   const migration = createMigration(resolved, { campaignOrThrow, checkMailboxesExist })
@@ -146,13 +154,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     cancelPending?: string,
   ) => {
     ensureOpen()
+    checkId('campaignId', id)
     const result = await store.setCampaignStatus(
       id,
       { from, to, ...(cancelPending ? { cancelPending } : {}) },
       clock.now(),
     )
     if (!result)
-      throw new MailcadenceError('not-found', `campaignId: no campaign with id "${id}"`, {
+      throw new MailcadenceError('not-found', `campaignId: no campaign with id ${quote(id)}`, {
         field: 'campaignId',
       })
     if (!result.changed && result.campaign.status !== to) {
@@ -172,23 +181,28 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     async updateMailbox(id, patch) {
       ensureOpen()
+      checkObject('patch', patch)
       const current = await mailboxOrThrow(id)
       const next = validateMailbox({ ...current, ...patch })
       return (await store.updateMailbox(id, next, clock.now())) ?? mailboxOrThrow(id)
     },
     async pauseMailbox(id, opts = {}) {
       ensureOpen()
+      checkId('mailboxId', id)
+      checkObject('options', opts)
       // "Until resumed": the latest instant every supported database can store.
-      const until = opts.until ?? new Date('9999-12-31T00:00:00Z')
-      const mailbox = await store.updateMailbox(
-        id,
-        { pausedUntil: until, pauseReason: opts.reason ?? 'paused by host' },
-        clock.now(),
-      )
+      const until =
+        opts.until === undefined ? new Date(LATEST_PAUSE_MS) : checkDate('until', opts.until, LATEST_PAUSE_MS)
+      const reason =
+        opts.reason === undefined
+          ? 'paused by host'
+          : checkText('reason', opts.reason, INPUT_LIMITS.reasonLength)
+      const mailbox = await store.updateMailbox(id, { pausedUntil: until, pauseReason: reason }, clock.now())
       return mailbox ?? mailboxOrThrow(id)
     },
     async resumeMailbox(id) {
       ensureOpen()
+      checkId('mailboxId', id)
       const mailbox = await store.updateMailbox(id, { pausedUntil: null, pauseReason: null }, clock.now())
       return mailbox ?? mailboxOrThrow(id)
     },
@@ -217,6 +231,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     async updateCampaign(id, patch) {
       ensureOpen()
+      checkObject('patch', patch)
       const current = await campaignOrThrow(id)
       const next = validateCampaign({ ...current, ...patch })
       await checkMailboxesExist(next.mailboxIds)
@@ -225,7 +240,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     getCampaign: (id) => campaignOrThrow(id),
     async addLeads(campaignId, leads) {
       ensureOpen()
-      if (!Array.isArray(leads)) throw invalidInput('leads', 'must be an array')
+      checkArray('leads', leads, INPUT_LIMITS.leadsPerCall)
       const campaign = await campaignOrThrow(campaignId)
       if (campaign.status === 'CANCELLED')
         throw new MailcadenceError('invalid-state', `campaign ${campaignId} is CANCELLED`)
@@ -234,8 +249,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const valid: NewLead[] = []
       for (const input of leads) {
         const lead = prepareLead(input, required)
-        if ('reason' in lead)
-          invalid.push({ email: String((input as LeadInput | null)?.email ?? ''), reason: lead.reason })
+        if ('reason' in lead) invalid.push({ email: leadEmailOf(input), reason: lead.reason })
         else valid.push(lead)
       }
       const outcome = await store.addLeads(campaignId, valid, clock.now())
@@ -261,8 +275,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       ensureOpen()
       const problem = emailProblem(email)
       if (problem) throw invalidInput('email', problem)
-      if (typeof reason !== 'string' || reason.trim() === '')
-        throw invalidInput('reason', 'must be a non-empty string')
+      checkText('reason', reason, INPUT_LIMITS.reasonLength, { nonEmpty: true })
       return store.suppress(emailKey(email), reason, clock.now())
     },
     async tick() {

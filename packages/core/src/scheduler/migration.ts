@@ -3,10 +3,13 @@
  * count that system's sends while both run, and export progress for a rollback. The decisions are
  * the pure `planImport` and `buildProgress`; this file reads and writes the store around them.
  */
-import { invalidInput, MailcadenceError } from '../errors.js'
+import { MailcadenceError } from '../errors.js'
+import { normalizeImportInput } from '../migration/input.js'
 import { legacySendParts, planImport } from '../migration/plan.js'
 import { buildProgress } from '../migration/progress.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
+import { checkArray, checkDate, checkId, checkInteger, checkObject } from '../model/checks.js'
+import { INPUT_LIMITS } from '../model/limits.js'
 import type { Campaign } from '../model/types.js'
 import { emailKey, validateCampaign } from '../model/validate.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
@@ -39,11 +42,8 @@ export function createMigration(
 ) {
   const { store, clock } = options
 
-  async function prepare(input: ImportInput) {
-    if (typeof input !== 'object' || input === null) throw invalidInput('input', 'must be an object')
-    if (typeof input.externalId !== 'string' || input.externalId.trim() === '')
-      throw invalidInput('externalId', 'must be a non-empty string')
-    if (!Array.isArray(input.leads)) throw invalidInput('leads', 'must be an array')
+  async function prepare(raw: ImportInput) {
+    const input = normalizeImportInput(raw)
     const settings = validateCampaign(input.campaign)
     await lookup.checkMailboxesExist(settings.mailboxIds, 'campaign.mailboxIds')
     const existing = await store.getCampaignByExternalId(input.externalId)
@@ -117,21 +117,17 @@ export function createMigration(
     },
 
     async recordExternalSends(sends: readonly ExternalSendInput[]): Promise<{ recorded: number }> {
-      if (!Array.isArray(sends)) throw invalidInput('sends', 'must be an array')
+      const checked = checkArray('sends', sends, INPUT_LIMITS.sendsPerCall).map(checkExternalSend)
       const campaigns = new Map<string, Campaign>()
       const mailboxIds = new Set<string>()
-      for (const [i, send] of sends.entries()) {
-        if (typeof send?.id !== 'string' || send.id === '')
-          throw invalidInput(`sends[${i}].id`, 'must be a non-empty string')
-        if (!(send.sentAt instanceof Date) || Number.isNaN(send.sentAt.getTime()))
-          throw invalidInput(`sends[${i}].sentAt`, 'must be a valid Date')
+      for (const send of checked) {
         if (send.mailboxId !== undefined) mailboxIds.add(send.mailboxId)
         if (send.campaignId !== undefined && !campaigns.has(send.campaignId))
           campaigns.set(send.campaignId, await lookup.campaignOrThrow(send.campaignId))
       }
       await lookup.checkMailboxesExist([...mailboxIds], 'sends.mailboxId')
       const mailboxes = new Map((await store.getMailboxes([...mailboxIds])).map((m) => [m.id, m]))
-      const external = sends.flatMap((send): ExternalSend[] => {
+      const external = checked.flatMap((send): ExternalSend[] => {
         const mailbox = send.mailboxId === undefined ? undefined : mailboxes.get(send.mailboxId)
         const campaign = send.campaignId === undefined ? undefined : campaigns.get(send.campaignId)
         return legacySendParts(
@@ -148,6 +144,11 @@ export function createMigration(
     },
 
     async exportProgress(campaignId: string, opts: { timeoutMs?: number } = {}): Promise<CampaignProgress> {
+      checkObject('options', opts)
+      const timeoutMs =
+        opts.timeoutMs === undefined
+          ? options.lease + EXPORT_POLL_MS
+          : checkInteger('timeoutMs', opts.timeoutMs, 0, INPUT_LIMITS.lease)
       const campaign = await lookup.campaignOrThrow(campaignId)
       if (campaign.status === 'IN_PROGRESS')
         throw new MailcadenceError(
@@ -155,7 +156,7 @@ export function createMigration(
           `campaign ${campaignId} is IN_PROGRESS: pause or stop it before exporting its progress`,
         )
       // Sends already reserved finish first (or their lease runs out and recovery decides).
-      const deadline = clock.now().getTime() + (opts.timeoutMs ?? options.lease + EXPORT_POLL_MS)
+      const deadline = clock.now().getTime() + timeoutMs
       for (;;) {
         await store.recoverExpiredLeases(clock.now(), options.leaseRecovery)
         const { sending } = await store.queueStats(campaignId)
@@ -179,5 +180,18 @@ export function createMigration(
       ])
       return buildProgress({ campaign, leads, items, log, mailboxes, now: clock.now() })
     },
+  }
+}
+
+/** One send of `recordExternalSends`, checked and copied. */
+function checkExternalSend(value: unknown, i: number): ExternalSendInput {
+  const send = checkObject(`sends[${i}]`, value)
+  return {
+    id: checkId(`sends[${i}].id`, send.id),
+    sentAt: checkDate(`sends[${i}].sentAt`, send.sentAt),
+    ...(send.mailboxId === undefined ? {} : { mailboxId: checkId(`sends[${i}].mailboxId`, send.mailboxId) }),
+    ...(send.campaignId === undefined
+      ? {}
+      : { campaignId: checkId(`sends[${i}].campaignId`, send.campaignId) }),
   }
 }

@@ -1,4 +1,8 @@
+import { invalidInput } from '../errors.js'
 import type { UnsubscribeUrl } from '../message/build.js'
+import { checkFunction, checkId, checkInteger, checkObject } from '../model/checks.js'
+import { describeValue } from '../model/describe.js'
+import { INPUT_LIMITS } from '../model/limits.js'
 import type { Campaign, Lead, Mailbox } from '../model/types.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../policy/backoff.js'
 import type { Store } from '../store.js'
@@ -120,49 +124,122 @@ const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 const systemClock: Clock = { now: () => new Date() }
 
-function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < min)
-    throw new TypeError(`${name} must be an integer >= ${min}, got ${value}`)
-  return value
+const L = INPUT_LIMITS
+
+/** An optional integer option in [min, max]; `fallback` when it is not given. */
+function intOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  return value === undefined ? fallback : checkInteger(name, value, min, max)
+}
+
+/** An optional function option. */
+function functionOption<F>(name: string, value: unknown): F | undefined {
+  return value === undefined ? undefined : checkFunction<F>(name, value)
+}
+
+/** An object whose listed members are functions (a store, a transport, a logger, a clock). */
+function objectWith<T>(
+  name: string,
+  value: unknown,
+  methods: readonly string[],
+  optional: readonly string[] = [],
+): T {
+  const object = checkObject(name, value)
+  for (const method of methods) checkFunction(`${name}.${method}`, object[method])
+  for (const method of optional) functionOption(`${name}.${method}`, object[method])
+  return value as T
+}
+
+function oneOf<T extends string>(name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T
+  throw invalidInput(
+    name,
+    `must be ${allowed.map((a) => `'${a}'`).join(' or ')}, got ${describeValue(value)}`,
+  )
+}
+
+function checkRetry(value: unknown): RetryPolicy {
+  if (value === undefined) return DEFAULT_RETRY
+  const retry = checkObject('retry', value)
+  const resolved: RetryPolicy = {
+    maxAttempts: intOption(
+      'retry.maxAttempts',
+      retry.maxAttempts,
+      DEFAULT_RETRY.maxAttempts,
+      1,
+      L.retryAttempts,
+    ),
+    baseDelayMs: intOption(
+      'retry.baseDelayMs',
+      retry.baseDelayMs,
+      DEFAULT_RETRY.baseDelayMs,
+      0,
+      L.retryDelay,
+    ),
+    maxDelayMs: intOption('retry.maxDelayMs', retry.maxDelayMs, DEFAULT_RETRY.maxDelayMs, 0, L.retryDelay),
+  }
+  return resolved
+}
+
+function checkCampaignFilter(value: unknown): SchedulerOptions['campaignFilter'] {
+  if (value === undefined || typeof value === 'function') return value as SchedulerOptions['campaignFilter']
+  if (!Array.isArray(value))
+    throw invalidInput(
+      'campaignFilter',
+      `must be an array of campaign ids or a function, got ${describeValue(value)}`,
+    )
+  return Array.from(value, (id, i) => checkId(`campaignFilter[${i}]`, id))
 }
 
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
-  if (!options?.store) throw new TypeError('createScheduler: `store` is required')
-  const mode = options.mode ?? 'live'
-  if (mode !== 'live' && mode !== 'shadow')
-    throw new TypeError(`createScheduler: \`mode\` must be 'live' or 'shadow', got ${String(mode)}`)
-  if (mode === 'live' && !options.transport) throw new TypeError('createScheduler: `transport` is required')
-  if (options.beforeSend !== undefined && typeof options.beforeSend !== 'function')
-    throw new TypeError('createScheduler: `beforeSend` must be a function')
-  const clock = options.clock ?? systemClock
-  const logger = options.logger ?? silentLogger
-  const onEvent = options.onEvent
-  const retry = { ...DEFAULT_RETRY, ...options.retry }
-  positiveInt('retry.maxAttempts', retry.maxAttempts, 1)
-  positiveInt('retry.baseDelayMs', retry.baseDelayMs, 0, 0)
-  positiveInt('retry.maxDelayMs', retry.maxDelayMs, 0, 0)
+  checkObject('options', options)
+  if (options.store === undefined)
+    throw invalidInput('store', 'is required (for example createMemoryStore())')
+  const store = checkObject('store', options.store) as unknown as Store
+  const mode = oneOf('mode', options.mode === undefined ? 'live' : options.mode, ['live', 'shadow'] as const)
+  if (mode === 'live' && options.transport === undefined)
+    throw invalidInput('transport', "is required in mode 'live' (createSmtpTransport(…) or any { send })")
+  const transport =
+    options.transport === undefined
+      ? undefined
+      : objectWith<Transport>('transport', options.transport, ['send'], ['verify', 'close'])
+  const beforeSend = functionOption<SchedulerOptions['beforeSend']>('beforeSend', options.beforeSend)
+  const clock =
+    options.clock === undefined ? systemClock : objectWith<Clock>('clock', options.clock, ['now'], ['sleep'])
+  const logger =
+    options.logger === undefined
+      ? silentLogger
+      : objectWith<Logger>('logger', options.logger, ['debug', 'info', 'warn', 'error'])
+  const onEvent = functionOption<(event: SchedulerEvent) => void>('onEvent', options.onEvent)
+  const random = functionOption<() => number>('random', options.random) ?? Math.random
+  const unsubscribeUrl = functionOption<UnsubscribeUrl>('unsubscribeUrl', options.unsubscribeUrl)
+  const leaseRecovery = oneOf(
+    'leaseRecovery',
+    options.leaseRecovery === undefined ? 'fail' : options.leaseRecovery,
+    ['fail', 'retry'] as const,
+  )
   return {
-    store: options.store,
+    store,
     // Shadow mode swaps the transport for one that sends nothing: the rest of the engine is the same.
-    transport: mode === 'shadow' || !options.transport ? shadowTransport : options.transport,
+    transport: mode === 'shadow' || !transport ? shadowTransport : transport,
     mode,
-    beforeSend: options.beforeSend,
+    beforeSend,
     clock: { now: () => clock.now(), sleep: clock.sleep ? (ms) => clock.sleep!(ms) : realSleep },
-    random: options.random ?? Math.random,
-    concurrency: positiveInt('concurrency', options.concurrency, 10),
-    maxSendsPerCampaignPerTick: positiveInt(
+    random,
+    concurrency: intOption('concurrency', options.concurrency, 10, 1, L.concurrency),
+    maxSendsPerCampaignPerTick: intOption(
       'maxSendsPerCampaignPerTick',
       options.maxSendsPerCampaignPerTick,
       1,
+      1,
+      L.maxSendsPerCampaignPerTick,
     ),
-    lookahead: positiveInt('lookahead', options.lookahead, 30_000, 0),
-    lease: positiveInt('lease', options.lease, 300_000),
-    leaseRecovery: options.leaseRecovery ?? 'fail',
-    retry,
-    campaignFilter: options.campaignFilter,
-    interval: positiveInt('interval', options.interval, 30_000),
-    unsubscribeUrl: options.unsubscribeUrl,
+    lookahead: intOption('lookahead', options.lookahead, 30_000, 0, L.lookahead),
+    lease: intOption('lease', options.lease, 300_000, 1, L.lease),
+    leaseRecovery,
+    retry: checkRetry(options.retry),
+    campaignFilter: checkCampaignFilter(options.campaignFilter),
+    interval: intOption('interval', options.interval, 30_000, 1, L.interval),
+    unsubscribeUrl,
     emit: onEvent
       ? (event) => {
           try {

@@ -9,6 +9,8 @@
 import { createHash } from 'node:crypto'
 import nodemailer from 'nodemailer'
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool'
+import { checkFunction, checkInteger, checkObject } from '../model/checks.js'
+import { INPUT_LIMITS } from '../model/limits.js'
 import type { Mailbox } from '../model/types.js'
 import type { OutgoingMessage, SendContext, SendResult, Transport, VerifyResult } from '../transport.js'
 
@@ -45,15 +47,10 @@ interface Entry {
 
 /** A transport that sends through each mailbox's own SMTP server. */
 export function createSmtpTransport(options: SmtpTransportOptions): Transport {
-  if (typeof options?.resolve !== 'function')
-    throw new TypeError('createSmtpTransport: `resolve` must be a function')
-  const sendTimeout = options.sendTimeout ?? 60_000
-  if (!Number.isInteger(sendTimeout) || sendTimeout < 1)
-    throw new TypeError('createSmtpTransport: `sendTimeout` must be a positive integer')
-  const pool =
-    options.pool === false
-      ? false
-      : { maxConnections: 2, maxMessages: 100, idleTimeout: 30_000, ...options.pool }
+  checkObject('options', options)
+  checkFunction('resolve', options.resolve)
+  const sendTimeout = optionalInt('sendTimeout', options.sendTimeout, 60_000, 1, INPUT_LIMITS.lease)
+  const pool = checkPool(options.pool)
   const transporters = new Map<string, Entry>()
   let closed = false
 
@@ -111,6 +108,27 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
       for (const { transporter } of transporters.values()) transporter.close()
       transporters.clear()
     },
+  }
+}
+
+function optionalInt(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  return value === undefined ? fallback : checkInteger(name, value, min, max)
+}
+
+/** The pool options, defaults applied, each within `INPUT_LIMITS`; `false` for no pooling. */
+function checkPool(value: unknown): Required<SmtpPoolOptions> | false {
+  if (value === false) return false
+  const pool = value === undefined ? {} : checkObject('pool', value)
+  return {
+    maxConnections: optionalInt(
+      'pool.maxConnections',
+      pool.maxConnections,
+      2,
+      1,
+      INPUT_LIMITS.poolConnections,
+    ),
+    maxMessages: optionalInt('pool.maxMessages', pool.maxMessages, 100, 1, INPUT_LIMITS.poolMessages),
+    idleTimeout: optionalInt('pool.idleTimeout', pool.idleTimeout, 30_000, 0, INPUT_LIMITS.poolIdleTimeout),
   }
 }
 

@@ -2,6 +2,7 @@ import { afterEach, describe } from 'vitest'
 import type { Store } from '../../store.js'
 import { contractTests } from './contract/index.js'
 import { explainTests } from './explain.js'
+import { extremeTests } from './extremes.js'
 import { failureTests } from './failures.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { invariantTests } from './invariants.js'
@@ -36,6 +37,7 @@ export function runStoreConformance(
     describe('lifecycle', () => lifecycleTests(harness.env))
     describe('a working week', () => weekTests(harness.env))
     describe('explain() agrees with tick()', () => explainTests(harness.env))
+    describe('accepted values at their maximums', () => extremeTests(harness.env))
   })
 }
 
