@@ -136,6 +136,7 @@ describe('importCampaign', () => {
       total: 4,
       imported: 4,
       existing: 0,
+      advanced: 0,
       refused: 0,
       due: 2,
       waiting: 1,
@@ -259,6 +260,69 @@ describe('parallel running', () => {
     expect((await scheduler.explain(campaignId)).mailboxes.find((m) => m.id === anna.id)).toMatchObject({
       currentDailySent: 2,
     })
+  })
+
+  it('vetoes spend no pacing slot: seven vetoes do not delay the first real send', async () => {
+    const vetoed = new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'].map((n) => `${n}@x.test`))
+    const { scheduler, events, anna, ben, runUntil, clock } = await setUp({
+      beforeSend: ({ to }) => !vetoed.has(to),
+    })
+    const leads = [...vetoed, 'real@x.test'].map((email) => ({ email, firstName: 'V' }))
+    await scheduler.importCampaign(legacyCampaign([anna.id, ben.id], { leads, sendLog: [], sentToday: {} }))
+    const start = clock.now().getTime()
+    // Ten minutes between emails: seven spent slots would hold the real send back 70 minutes.
+    await runUntil(new Date(start + 15 * 60_000))
+    expect(events.filter((e) => e.type === 'vetoed')).toHaveLength(7)
+    const sent = events.filter((e) => e.type === 'sent')
+    expect(sent.map((e) => e.type === 'sent' && e.to)).toEqual(['real@x.test'])
+    // One tick (30 s) per veto, then the real send at the next: no pacing wait in between.
+    expect(sent[0]!.at.getTime() - start).toBeLessThanOrEqual(8 * 30_000)
+  })
+
+  it('beforeSend may answer alreadySent: recorded as sent then, the sequence goes on in its thread', async () => {
+    const legacySentAt = at('2026-01-02T09:30:00Z')
+    const { scheduler, transport, events, store, anna, ben, runUntil } = await setUp({
+      beforeSend: ({ to, step }) =>
+        to === 'ola@x.test' && step === 0
+          ? { alreadySent: { sentAt: legacySentAt, messageId: '<legacy-ola@acme.test>', mailboxId: ben.id } }
+          : true,
+    })
+    const { campaignId } = await scheduler.importCampaign(legacyCampaign([anna.id, ben.id]))
+    await runUntil(at('2026-01-05T17:00:00Z'))
+    // Ola's step 0 never left here; her follow-up (due 3 days after the legacy send) left from Ben's
+    // mailbox, replying to the legacy message; Jan's follow-up is the only other email.
+    expect(transport.sent.map((s) => [s.to, s.from])).toEqual([
+      ['jan@x.test', 'ben@acme.test'],
+      ['ola@x.test', 'ben@acme.test'],
+    ])
+    expect(transport.sent[1]).toMatchObject({ inReplyTo: '<legacy-ola@acme.test>', subject: 'Re: Hi Ola' })
+    const log = await store.listSendLog(campaignId)
+    expect(log.find((e) => e.to === 'ola@x.test' && e.step === 0)).toMatchObject({
+      sentAt: legacySentAt,
+      mailboxId: ben.id,
+      messageId: '<legacy-ola@acme.test>',
+    })
+    expect(events.filter((e) => e.type === 'vetoed')).toEqual([
+      expect.objectContaining({ to: 'ola@x.test', reason: 'recorded-already-sent', sentAt: legacySentAt }),
+    ])
+    // A send of an earlier day is not counted today: Ben's count is Jan's and Ola's follow-ups.
+    expect((await scheduler.explain(campaignId)).mailboxes.find((m) => m.id === ben.id)).toMatchObject({
+      currentDailySent: 2,
+    })
+  })
+
+  it('an unusable beforeSend answer sends nothing and retries later', async () => {
+    let answer: unknown = { alreadySent: { sentAt: new Date('2030-01-01T00:00:00Z') } }
+    const { scheduler, transport, store, anna, ben, clock } = await setUp({
+      beforeSend: () => answer as boolean,
+    })
+    const { campaignId } = await scheduler.importCampaign(legacyCampaign([anna.id, ben.id]))
+    clock.set(PACED)
+    expect(await scheduler.tick()).toMatchObject({ sent: 0, retried: 1 })
+    const item = (await store.listQueueItems(campaignId)).find((i) => i.lastError?.includes('sentAt'))
+    expect(item).toMatchObject({ status: 'pending', attempts: 0 })
+    answer = true
+    expect(transport.sent).toEqual([])
   })
 
   it('a beforeSend that throws sends nothing and retries later without spending an attempt', async () => {
