@@ -209,6 +209,47 @@ describe('importCampaign', () => {
     expect(third.leads).toMatchObject({ imported: 1, existing: 4 })
   })
 
+  it('switching again after a rollback moves each lead forward to the legacy progress, mailing no one twice', async () => {
+    const { scheduler, transport, clock, anna, ben, runUntil } = await setUp()
+    const input = legacyCampaign([anna.id, ben.id])
+    const { campaignId } = await scheduler.importCampaign(input)
+    await runUntil(at('2026-01-05T12:20:00Z'))
+    expect(transport.sent.map((s) => s.to)).toEqual(['jan@x.test', 'ola@x.test'])
+    // Roll back: the legacy sender carries on from the export.
+    await scheduler.pauseCampaign(campaignId)
+    const exported = await scheduler.exportProgress(campaignId)
+    const ola = exported.leads.find((l) => l.email === 'ola@x.test')!
+    expect(ola.next).toMatchObject({ step: 1 })
+    // Three days later the legacy sender has sent Ola's follow-up, and Eva has replied.
+    clock.set(at('2026-01-08T14:00:00Z'))
+    const olaFollowUp = '<legacy-ola-1@acme.test>'
+    const legacyNow = exported.leads.map((lead) => {
+      if (lead.email === 'eva@x.test') return { ...lead, status: 'replied' as const }
+      if (lead.email !== 'ola@x.test') return lead
+      const progress = lead.progress!
+      return {
+        ...lead,
+        status: 'completed' as const,
+        progress: {
+          ...progress,
+          step: 1,
+          sentAt: ola.next!.dueAt,
+          messageId: olaFollowUp,
+          thread: [...progress.thread, olaFollowUp],
+        },
+      }
+    })
+    const again = await scheduler.importCampaign({ ...input, leads: legacyNow, sendLog: [], sentToday: {} })
+    expect(again.leads).toMatchObject({ imported: 0, existing: 2, advanced: 2 })
+    expect(again.advanced).toEqual([
+      expect.objectContaining({ email: 'eva@x.test', status: 'replied', sentSteps: [], next: null }),
+      expect.objectContaining({ email: 'ola@x.test', status: 'completed', sentSteps: [1], next: null }),
+    ])
+    await runUntil(at('2026-01-08T17:00:00Z'))
+    // Nothing more: Eva replied, Ola's follow-up left from the legacy sender.
+    expect(transport.sent.map((s) => s.to)).toEqual(['jan@x.test', 'ola@x.test'])
+  })
+
   it('refuses bad input at the door and reports suppressed leads', async () => {
     const { scheduler, anna } = await setUp()
     const input = legacyCampaign([anna.id])
