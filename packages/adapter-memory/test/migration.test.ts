@@ -4,6 +4,7 @@
  * sends, `campaignFilter` and rollback. The store-level guarantees are in the contract suite.
  */
 import {
+  compareWithLegacy,
   createScheduler,
   type ImportInput,
   isMailcadenceError,
@@ -458,6 +459,38 @@ describe('shadow mode', () => {
     expect(events.filter((e) => e.type === 'sent').every((e) => e.type === 'sent' && e.shadow === true)).toBe(
       true,
     )
+  })
+
+  it("README's shadow snippet as written: its own store's mailboxes, start: true, then compareWithLegacy", async () => {
+    // The live side's input, over the live store's mailboxes (README step 1).
+    const live = await setUp()
+    const input = legacyCampaign([live.anna.id, live.ben.id], { start: undefined })
+    // Step 4: a shadow with a store of its own, the same mailboxes created in it.
+    const clock = createFakeClock(NOW)
+    const shadow = createScheduler({ store: createMemoryStore(), mode: 'shadow', clock })
+    const mailboxes = [
+      await shadow.createMailbox({ email: 'anna@acme.test', dailyEmailLimit: 3, timezone: 'UTC' }),
+      await shadow.createMailbox({ email: 'ben@acme.test', dailyEmailLimit: 50, timezone: 'UTC' }),
+    ]
+    const importedAt = clock.now()
+    const shadowInput = { ...input, campaign: { ...input.campaign, mailboxIds: mailboxes.map((m) => m.id) } }
+    // Without `start: true` the campaign stays DRAFT and plans nothing (what the snippet did before).
+    const draft = await shadow.importCampaign(shadowInput)
+    expect((await shadow.getCampaign(draft.campaignId)).status).toBe('DRAFT')
+    const { campaignId } = await shadow.importCampaign({ ...shadowInput, start: true })
+    while (clock.now() < at('2026-01-08T17:00:00Z')) {
+      await shadow.tick()
+      clock.advance(30_000)
+    }
+    const report = compareWithLegacy({
+      campaign: await shadow.getCampaign(campaignId),
+      mailboxes,
+      planned: await shadow.sendLog(campaignId),
+      legacy: [],
+      since: importedAt,
+    })
+    expect(report.rows.length).toBe(4)
+    expect(report.discrepancies.filter((d) => d.kind !== 'extra')).toEqual([])
   })
 
   it('needs no transport', async () => {
