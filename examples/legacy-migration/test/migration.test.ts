@@ -308,7 +308,7 @@ describe('rollback', { timeout: 120_000 }, () => {
   })
 })
 
-describe('switching twice and rolling back twice', { timeout: 180_000 }, () => {
+describe('switching twice and rolling back twice', { timeout: 300_000 }, () => {
   it('mails no one twice and no one after a reply, with limits held, without beforeSend', async () => {
     const file = tempFile()
     const transport = createRecordingTransport()
@@ -338,23 +338,13 @@ describe('switching twice and rolling back twice', { timeout: 180_000 }, () => {
       // Rollback 1: the legacy sender carries on; two leads reply; it sends steps of its own.
       await world.migration.rollbackCampaign(world.live, A)
       await twoReply(A)
+      const repliedFirst = [...repliedAt.keys()].sort()
       const legacyBefore = transport.sent.filter((r) => system(r) === 'legacy').length
       await runUntil(world, SWITCH_2)
       expect(transport.sent.filter((r) => system(r) === 'legacy').length).toBeGreaterThan(legacyBefore)
 
       // Switch 2, same externalId, started: each lead moves forward to the legacy progress.
       const second = await world.migration.switchCampaign(world.live, A)
-      expect(second.campaignId).toBe(first.campaignId)
-      expect(second.leads.imported).toBe(0)
-      expect(second.leads.advanced).toBeGreaterThan(2)
-      expect(
-        second.advanced
-          .filter((a) => a.status === 'replied')
-          .map((a) => a.email)
-          .sort(),
-      ).toEqual([...repliedAt.keys()].sort())
-      expect(second.advanced.some((a) => a.sentSteps.length > 0)).toBe(true)
-      expect(second.issues.filter((i) => i.severity === 'error')).toEqual([])
       // Nothing of A is due here before Friday 10:00; mailcadence then sends until noon.
       await runUntil(world, warsaw('2026-01-09T12:00'))
       const byMailcadence = transport.sent.filter((r) => system(r) === 'mailcadence' && r.at >= SWITCH_2)
@@ -365,7 +355,6 @@ describe('switching twice and rolling back twice', { timeout: 180_000 }, () => {
       await twoReply(A)
       await runUntil(world, warsaw('2026-01-12T11:00'))
       const third = await world.migration.switchCampaign(world.live, A)
-      expect(third.leads.advanced).toBeGreaterThan(1)
       world.legacyOn = false
       await runUntil(world, warsaw('2026-01-20T17:00'))
 
@@ -376,6 +365,20 @@ describe('switching twice and rolling back twice', { timeout: 180_000 }, () => {
       }
       for (const date of new Set(sent.map(day))) await expectLimitsHeld(world.db, sent, date)
       expectThreadsKept(sent)
+      // What the second and third imports reported: each moved leads forward, the replied ones
+      // stopped.
+      expect(second.campaignId).toBe(first.campaignId)
+      expect(second.leads.imported).toBe(0)
+      expect(second.leads.advanced).toBeGreaterThan(2)
+      expect(
+        second.advanced
+          .filter((a) => a.status === 'replied')
+          .map((a) => a.email)
+          .sort(),
+      ).toEqual(repliedFirst)
+      expect(second.advanced.some((a) => a.sentSteps.length > 0)).toBe(true)
+      expect(second.issues.filter((i) => i.severity === 'error')).toEqual([])
+      expect(third.leads.advanced).toBeGreaterThan(1)
       // Every other lead of A got its whole sequence, each step once, from one system or the other.
       expect(repliedAt.size).toBe(4)
       for (const lead of await world.db.campaignLead.findMany({ where: { campaignId: A } })) {
