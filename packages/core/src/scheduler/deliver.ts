@@ -290,10 +290,10 @@ export async function deliver(input: {
 
 /** Why a `beforeSend` answer cannot be used, or null. */
 function verdictProblem(verdict: unknown, campaign: Campaign, now: Date): string | null {
-  if (verdict === undefined || typeof verdict === 'boolean') return null
-  const sent = (verdict as { alreadySent?: Partial<AlreadySent> } | null)?.alreadySent
-  if (typeof sent !== 'object' || sent === null)
-    return 'beforeSend answered neither a boolean nor { alreadySent }'
+  // Anything but an object keeps its old meaning: `false` vetoes, any other value sends.
+  if (typeof verdict !== 'object' || verdict === null) return null
+  const sent = (verdict as { alreadySent?: Partial<AlreadySent> }).alreadySent
+  if (typeof sent !== 'object' || sent === null) return 'beforeSend answered an object without alreadySent'
   if (!(sent.sentAt instanceof Date) || Number.isNaN(sent.sentAt.getTime()) || sent.sentAt > now)
     return 'beforeSend: alreadySent.sentAt must be a valid Date, not later than now'
   if (

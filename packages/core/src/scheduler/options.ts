@@ -75,8 +75,9 @@ export interface SchedulerOptions {
    *   that day, never more.)
    *
    * Neither kind of veto spends a pacing slot: the slot the reservation took is given back, so
-   * the next email may leave at once. If it throws or answers something else, nothing is sent and
-   * the email is retried later without spending an attempt.
+   * the next email may leave at once. If it throws, or answers an object without a usable
+   * `alreadySent` (a `sentAt` later than now, a `mailboxId` not of the campaign, a malformed
+   * `messageId`), nothing is sent and the email is retried later without spending an attempt.
    */
   beforeSend?: (send: BeforeSendContext) => BeforeSendVerdict | Promise<BeforeSendVerdict>
   /** Source of time. Default: the system clock. */
