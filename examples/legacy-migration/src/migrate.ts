@@ -239,7 +239,9 @@ export function createMigration({ db, clock, log = () => {} }: MigrationOptions)
         })
         return legacy?.useV2 === true
       },
-      // The seed's duplicate check: no send when `SendLog` has this (campaign, lead, step).
+      // The seed's duplicate check: no send when `SendLog` has this (campaign, lead, step). The
+      // email then counts as sent when the legacy sender sent it, from its mailbox, and the lead's
+      // sequence goes on from it in mailcadence, in the same thread.
       async beforeSend({ campaign, to, step }) {
         if (campaign.externalId === null) return true
         const campaignId = Number(campaign.externalId)
@@ -248,7 +250,16 @@ export function createMigration({ db, clock, log = () => {} }: MigrationOptions)
           select: { id: true },
         })
         if (!lead) return true
-        return (await db.sendLog.findFirst({ where: { campaignId, leadId: lead.id, step } })) === null
+        const row = await db.sendLog.findFirst({ where: { campaignId, leadId: lead.id, step } })
+        if (row === null) return true
+        const mailbox = await db.mailbox.findUnique({ where: { id: row.mailboxId } })
+        return {
+          alreadySent: {
+            sentAt: row.createdAt,
+            ...(row.messageId ? { messageId: row.messageId } : {}),
+            ...(mailbox?.v2MailboxId ? { mailboxId: mailbox.v2MailboxId } : {}),
+          },
+        }
       },
       // Synchronous: the write is tracked, and `settle()` waits for it.
       onEvent(event: SchedulerEvent) {
@@ -261,7 +272,9 @@ export function createMigration({ db, clock, log = () => {} }: MigrationOptions)
           void write.finally(() => writes.delete(write))
           log(`[V2] ${event.to} step ${event.step}: ${event.subject}`)
         } else if (event.type === 'vetoed') {
-          log(`[V2] ${event.to} step ${event.step}: already in the legacy SendLog, not sent`)
+          log(
+            `[V2] ${event.to} step ${event.step}: already in the legacy SendLog, not sent (${event.reason})`,
+          )
         }
       },
     } satisfies Pick<SchedulerOptions, 'campaignFilter' | 'beforeSend' | 'onEvent'>,
@@ -277,7 +290,8 @@ export function createMigration({ db, clock, log = () => {} }: MigrationOptions)
      * Switches a campaign to mailcadence: `useV2` first (the legacy sender leaves it alone from its
      * next run; an email it has in flight then is caught by `beforeSend`), then the import, started.
      * Importing again is harmless: the campaign is keyed by `externalId`, its leads by address and
-     * its sends by row id.
+     * its sends by row id. Switching again after a rollback is the same call: the import moves each
+     * lead mailcadence holds forward to where the legacy sender got since (replies, steps sent).
      *
      * Day counts on the switch day: the campaign's own `SendLog` rows of today count toward its
      * `maxEmailsPerDay` and their mailboxes' limits. On the first switch, each mailbox's
@@ -287,11 +301,6 @@ export function createMigration({ db, clock, log = () => {} }: MigrationOptions)
      */
     async switchCampaign(live: Scheduler, campaignId: number): Promise<ImportResult> {
       const legacy = await db.campaign.findUniqueOrThrow({ where: { id: campaignId } })
-      if (legacy.v2CampaignId !== null && !legacy.useV2) {
-        throw new Error(
-          `campaign ${campaignId} was rolled back: its leads in mailcadence are stale, import it under a new externalId`,
-        )
-      }
       const first = !(await running())
       await db.campaign.update({ where: { id: campaignId }, data: { useV2: true } })
       const mailboxes = await ensureMailboxes(live, true)
@@ -306,7 +315,7 @@ export function createMigration({ db, clock, log = () => {} }: MigrationOptions)
       // The import counted the campaign's other rows; on the first switch, `sentToday` the rest.
       await mark({ id: { lte: seen }, v2Counted: null, ...(first ? {} : { campaignId }) }, 'switch')
       log(
-        `[V2] switched "${legacy.name}": ${result.leads.imported} leads imported (${result.leads.due} due, ${result.leads.waiting} waiting, ${result.leads.finished} finished), ${result.counted.campaign} legacy sends counted today`,
+        `[V2] switched "${legacy.name}": ${result.leads.imported} leads imported (${result.leads.due} due, ${result.leads.waiting} waiting, ${result.leads.finished} finished), ${result.leads.advanced} moved forward, ${result.counted.campaign} legacy sends counted today`,
       )
       return result
     },

@@ -112,6 +112,8 @@ export function createWorld(options: {
   transport: Transport
   log?: (line: string) => void
   start?: Date
+  /** Whether the live scheduler checks the legacy `SendLog` before each send. Default true. */
+  beforeSend?: boolean
 }): World {
   const db = openDatabase(options.file)
   const clock = createFakeClock(options.start ?? MONDAY)
@@ -123,6 +125,7 @@ export function createWorld(options: {
     clock,
     random: createSeededRandom(2026),
     ...migration.hooks,
+    ...(options.beforeSend === false ? { beforeSend: undefined } : {}),
   })
   const legacy = createLegacySender({ db, transport: options.transport, clock, log })
   return { db, clock, legacy, migration, live, shadow: null, legacyOn: true }

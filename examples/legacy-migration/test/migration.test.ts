@@ -35,6 +35,8 @@ const warsaw = (iso: string) => new Date(`${iso}+01:00`)
 const SWITCH_A = warsaw('2026-01-07T11:30')
 const SWITCH_B = warsaw('2026-01-08T10:15')
 const ROLLBACK = warsaw('2026-01-07T13:00')
+/** The second switch of campaign A after its first rollback (the switching-twice test). */
+const SWITCH_2 = warsaw('2026-01-08T11:00')
 const BREACHES: DiscrepancyKind[] = [
   'duplicate',
   'outside-window',
@@ -306,6 +308,92 @@ describe('rollback', { timeout: 120_000 }, () => {
   })
 })
 
+describe('switching twice and rolling back twice', { timeout: 300_000 }, () => {
+  it('mails no one twice and no one after a reply, with limits held, without beforeSend', async () => {
+    const file = tempFile()
+    const transport = createRecordingTransport()
+    // No beforeSend: only the import's moving leads forward stands between a lead and a duplicate.
+    const world = createWorld({ file, transport, beforeSend: false })
+    /** When each lead replied (set in the legacy database, as the legacy app records a reply). */
+    const repliedAt = new Map<string, Date>()
+    /** Two leads of campaign A still in sequence, whatever their step, reply now. */
+    const twoReply = async (campaignId: number) => {
+      const open = await world.db.campaignLead.findMany({
+        where: { campaignId, status: { in: ['pending', 'sent'] }, currentStep: { gt: 0 } },
+        orderBy: { id: 'asc' },
+        take: 2,
+      })
+      expect(open).toHaveLength(2)
+      for (const lead of open) {
+        await world.db.campaignLead.update({ where: { id: lead.id }, data: { status: 'replied' } })
+        repliedAt.set(lead.email, world.clock.now())
+      }
+    }
+    try {
+      const [A] = (await seedLegacyApp(world.db)) as [number, number]
+      await runUntil(world, warsaw('2026-01-07T10:00'))
+      const first = await world.migration.switchCampaign(world.live, A)
+      await runUntil(world, warsaw('2026-01-07T12:00'))
+
+      // Rollback 1: the legacy sender carries on; two leads reply; it sends steps of its own.
+      await world.migration.rollbackCampaign(world.live, A)
+      await twoReply(A)
+      const repliedFirst = [...repliedAt.keys()].sort()
+      const legacyBefore = transport.sent.filter((r) => system(r) === 'legacy').length
+      await runUntil(world, SWITCH_2)
+      expect(transport.sent.filter((r) => system(r) === 'legacy').length).toBeGreaterThan(legacyBefore)
+
+      // Switch 2, same externalId, started: each lead moves forward to the legacy progress.
+      const second = await world.migration.switchCampaign(world.live, A)
+      // Nothing of A is due here before Friday 10:00; mailcadence then sends until noon.
+      await runUntil(world, warsaw('2026-01-09T12:00'))
+      const byMailcadence = transport.sent.filter((r) => system(r) === 'mailcadence' && r.at >= SWITCH_2)
+      expect(byMailcadence.length).toBeGreaterThan(0)
+
+      // Rollback 2, two more replies, the legacy sender goes on over the weekend; switch 3 Monday.
+      await world.migration.rollbackCampaign(world.live, A)
+      await twoReply(A)
+      await runUntil(world, warsaw('2026-01-12T11:00'))
+      const third = await world.migration.switchCampaign(world.live, A)
+      world.legacyOn = false
+      await runUntil(world, warsaw('2026-01-20T17:00'))
+
+      const sent = transport.sent
+      expectNoDuplicates(sent)
+      for (const [email, at] of repliedAt) {
+        expect(sent.filter((r) => r.to === email && r.at >= at)).toEqual([])
+      }
+      for (const date of new Set(sent.map(day))) await expectLimitsHeld(world.db, sent, date)
+      expectThreadsKept(sent)
+      // What the second and third imports reported: each moved leads forward, the replied ones
+      // stopped.
+      expect(second.campaignId).toBe(first.campaignId)
+      expect(second.leads.imported).toBe(0)
+      expect(second.leads.advanced).toBeGreaterThan(2)
+      expect(
+        second.advanced
+          .filter((a) => a.status === 'replied')
+          .map((a) => a.email)
+          .sort(),
+      ).toEqual(repliedFirst)
+      expect(second.advanced.some((a) => a.sentSteps.length > 0)).toBe(true)
+      expect(second.issues.filter((i) => i.severity === 'error')).toEqual([])
+      expect(third.leads.advanced).toBeGreaterThan(1)
+      // Every other lead of A got its whole sequence, each step once, from one system or the other.
+      expect(repliedAt.size).toBe(4)
+      for (const lead of await world.db.campaignLead.findMany({ where: { campaignId: A } })) {
+        if (repliedAt.has(lead.email)) continue
+        const steps = sent.filter((r) => r.to === lead.email).map((r) => r.step)
+        expect(steps.sort()).toEqual([0, 1, 2])
+      }
+    } finally {
+      await world.live.close()
+      await world.db.$disconnect()
+      removeFile(file)
+    }
+  })
+})
+
 describe("the live scheduler's hooks", { timeout: 60_000 }, () => {
   it('vetoes an email the legacy sender had in flight (another process) when the campaign was switched', async () => {
     const file = tempFile()
@@ -339,11 +427,21 @@ describe("the live scheduler's hooks", { timeout: 60_000 }, () => {
       const sent = transport.sent
       expectNoDuplicates(sent)
       expect(vetoed).toEqual([expect.stringContaining(`${inFlightSend.to} step ${inFlightSend.step}`)])
-      const cancelled = await world.db.mcQueueItem.findMany({ where: { status: 'cancelled' } })
-      expect(cancelled).toHaveLength(1)
-      expect(cancelled[0]!.lastError).toBe('skipped-already-sent')
-      // (The veto also ends that lead's sequence in mailcadence: its later steps are left to the
-      // host. See the README, "Known limits".)
+      // beforeSend answered `alreadySent`: the step is recorded as the legacy sender sent it, and
+      // the lead's sequence goes on in mailcadence from there, in the same thread.
+      expect(await world.db.mcQueueItem.count({ where: { status: 'cancelled' } })).toBe(0)
+      const item = await world.db.mcQueueItem.findFirstOrThrow({
+        where: { messageId: inFlightSend.messageId },
+      })
+      expect(item).toMatchObject({ status: 'sent', step: inFlightSend.step, sentAt: inFlightSend.at })
+      const next = await world.db.mcQueueItem.findFirstOrThrow({
+        where: { leadId: item.leadId, step: inFlightSend.step + 1 },
+      })
+      expect(next.status).toBe('pending')
+      expect(next.scheduledAt.getTime()).toBe(
+        inFlightSend.at.getTime() + STEP_DELAYS[inFlightSend.step + 1]! * DAY_MS,
+      )
+      expect(JSON.parse(next.references).at(-1)).toBe(inFlightSend.messageId)
     } finally {
       await world.live.close()
       await world.db.$disconnect()

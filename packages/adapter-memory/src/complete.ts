@@ -27,11 +27,21 @@ function stoppedReason(cs: CampaignRecord, item: ItemRecord): string | null {
 
 /** Gives back the day counts of a reservation, but only the ones it actually counted. */
 function refund(state: State, item: ItemRecord, r: NonNullable<Completion['refund']>): void {
-  if (r.campaignDayKey === item.resCampaignDayKey) {
+  if (r.campaignDayKey !== undefined && r.campaignDayKey === item.resCampaignDayKey) {
     decrement(state.campaignDayCounts, counterKey(item.campaignId, r.campaignDayKey))
   }
-  if (r.mailboxId === item.mailboxId && r.mailboxDayKey === item.resMailboxDayKey) {
+  if (
+    r.mailboxId !== undefined &&
+    r.mailboxDayKey !== undefined &&
+    r.mailboxId === item.mailboxId &&
+    r.mailboxDayKey === item.resMailboxDayKey
+  ) {
     decrement(state.mailboxDayCounts, counterKey(r.mailboxId, r.mailboxDayKey))
+  }
+  // The pacing slot, compare-and-set: a later reservation's (or external send's) slot is kept.
+  const campaign = state.campaigns.get(item.campaignId)!.campaign
+  if (r.nextSlotAt !== undefined && campaign.nextSlotAt?.getTime() === r.nextSlotAt.getTime()) {
+    campaign.nextSlotAt = null
   }
 }
 
@@ -63,8 +73,9 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
   switch (c.kind) {
     case 'sent': {
       setItemStatus(state, cs, item, 'sent')
-      item.sentAt = nowMs
+      item.sentAt = c.sentAt === undefined ? nowMs : c.sentAt.getTime()
       item.messageId = c.messageId
+      if (c.mailboxId !== undefined) item.mailboxId = c.mailboxId
       recordSent(cs, item, c.to, c.subject)
       const next = c.next
       if (next === undefined) {

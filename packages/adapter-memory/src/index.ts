@@ -18,6 +18,7 @@ import type {
   Store,
 } from '@mailcadence/core'
 import { MailcadenceError } from '@mailcadence/core'
+import { advanceLead } from './advance.js'
 import { completeOne, recoverExpired } from './complete.js'
 import { PendingHeap } from './heap.js'
 import { reserveOne } from './reserve.js'
@@ -369,11 +370,24 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async importLeads(campaignId, leads, now) {
       const cs = campaignOrThrow(campaignId)
-      const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [] }
+      const outcome: ImportLeadsOutcome = {
+        imported: [],
+        existing: [],
+        suppressed: [],
+        advanced: [],
+        stale: [],
+      }
       const nowMs = now.getTime()
       for (const input of leads) {
         const key = input.emailKey
-        if (cs.leads.has(key)) {
+        const present = cs.leads.get(key)
+        if (present !== undefined && input.advance !== undefined) {
+          const advance = input.advance
+          const moved = advanceLead(state, cs, present, { ...input, advance }, nowMs)
+          ;(moved ? outcome.advanced : outcome.stale).push(key)
+          continue
+        }
+        if (present !== undefined) {
           outcome.existing.push(key)
           continue
         }

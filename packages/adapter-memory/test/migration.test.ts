@@ -4,6 +4,7 @@
  * sends, `campaignFilter` and rollback. The store-level guarantees are in the contract suite.
  */
 import {
+  compareWithLegacy,
   createScheduler,
   type ImportInput,
   isMailcadenceError,
@@ -136,6 +137,7 @@ describe('importCampaign', () => {
       total: 4,
       imported: 4,
       existing: 0,
+      advanced: 0,
       refused: 0,
       due: 2,
       waiting: 1,
@@ -208,6 +210,47 @@ describe('importCampaign', () => {
     expect(third.leads).toMatchObject({ imported: 1, existing: 4 })
   })
 
+  it('switching again after a rollback moves each lead forward to the legacy progress, mailing no one twice', async () => {
+    const { scheduler, transport, clock, anna, ben, runUntil } = await setUp()
+    const input = legacyCampaign([anna.id, ben.id])
+    const { campaignId } = await scheduler.importCampaign(input)
+    await runUntil(at('2026-01-05T12:20:00Z'))
+    expect(transport.sent.map((s) => s.to)).toEqual(['jan@x.test', 'ola@x.test'])
+    // Roll back: the legacy sender carries on from the export.
+    await scheduler.pauseCampaign(campaignId)
+    const exported = await scheduler.exportProgress(campaignId)
+    const ola = exported.leads.find((l) => l.email === 'ola@x.test')!
+    expect(ola.next).toMatchObject({ step: 1 })
+    // Three days later the legacy sender has sent Ola's follow-up, and Eva has replied.
+    clock.set(at('2026-01-08T14:00:00Z'))
+    const olaFollowUp = '<legacy-ola-1@acme.test>'
+    const legacyNow = exported.leads.map((lead) => {
+      if (lead.email === 'eva@x.test') return { ...lead, status: 'replied' as const }
+      if (lead.email !== 'ola@x.test') return lead
+      const progress = lead.progress!
+      return {
+        ...lead,
+        status: 'completed' as const,
+        progress: {
+          ...progress,
+          step: 1,
+          sentAt: ola.next!.dueAt,
+          messageId: olaFollowUp,
+          thread: [...progress.thread, olaFollowUp],
+        },
+      }
+    })
+    const again = await scheduler.importCampaign({ ...input, leads: legacyNow, sendLog: [], sentToday: {} })
+    expect(again.leads).toMatchObject({ imported: 0, existing: 2, advanced: 2 })
+    expect(again.advanced).toEqual([
+      expect.objectContaining({ email: 'eva@x.test', status: 'replied', sentSteps: [], next: null }),
+      expect.objectContaining({ email: 'ola@x.test', status: 'completed', sentSteps: [1], next: null }),
+    ])
+    await runUntil(at('2026-01-08T17:00:00Z'))
+    // Nothing more: Eva replied, Ola's follow-up left from the legacy sender.
+    expect(transport.sent.map((s) => s.to)).toEqual(['jan@x.test', 'ola@x.test'])
+  })
+
   it('refuses bad input at the door and reports suppressed leads', async () => {
     const { scheduler, anna } = await setUp()
     const input = legacyCampaign([anna.id])
@@ -259,6 +302,69 @@ describe('parallel running', () => {
     expect((await scheduler.explain(campaignId)).mailboxes.find((m) => m.id === anna.id)).toMatchObject({
       currentDailySent: 2,
     })
+  })
+
+  it('vetoes spend no pacing slot: seven vetoes do not delay the first real send', async () => {
+    const vetoed = new Set(['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'].map((n) => `${n}@x.test`))
+    const { scheduler, events, anna, ben, runUntil, clock } = await setUp({
+      beforeSend: ({ to }) => !vetoed.has(to),
+    })
+    const leads = [...vetoed, 'real@x.test'].map((email) => ({ email, firstName: 'V' }))
+    await scheduler.importCampaign(legacyCampaign([anna.id, ben.id], { leads, sendLog: [], sentToday: {} }))
+    const start = clock.now().getTime()
+    // Ten minutes between emails: seven spent slots would hold the real send back 70 minutes.
+    await runUntil(new Date(start + 15 * 60_000))
+    expect(events.filter((e) => e.type === 'vetoed')).toHaveLength(7)
+    const sent = events.filter((e) => e.type === 'sent')
+    expect(sent.map((e) => e.type === 'sent' && e.to)).toEqual(['real@x.test'])
+    // One tick (30 s) per veto, then the real send at the next: no pacing wait in between.
+    expect(sent[0]!.at.getTime() - start).toBeLessThanOrEqual(8 * 30_000)
+  })
+
+  it('beforeSend may answer alreadySent: recorded as sent then, the sequence goes on in its thread', async () => {
+    const legacySentAt = at('2026-01-02T09:30:00Z')
+    const { scheduler, transport, events, store, anna, ben, runUntil } = await setUp({
+      beforeSend: ({ to, step }) =>
+        to === 'ola@x.test' && step === 0
+          ? { alreadySent: { sentAt: legacySentAt, messageId: '<legacy-ola@acme.test>', mailboxId: ben.id } }
+          : true,
+    })
+    const { campaignId } = await scheduler.importCampaign(legacyCampaign([anna.id, ben.id]))
+    await runUntil(at('2026-01-05T17:00:00Z'))
+    // Ola's step 0 never left here; her follow-up (due 3 days after the legacy send) left from Ben's
+    // mailbox, replying to the legacy message; Jan's follow-up is the only other email.
+    expect(transport.sent.map((s) => [s.to, s.from])).toEqual([
+      ['jan@x.test', 'ben@acme.test'],
+      ['ola@x.test', 'ben@acme.test'],
+    ])
+    expect(transport.sent[1]).toMatchObject({ inReplyTo: '<legacy-ola@acme.test>', subject: 'Re: Hi Ola' })
+    const log = await store.listSendLog(campaignId)
+    expect(log.find((e) => e.to === 'ola@x.test' && e.step === 0)).toMatchObject({
+      sentAt: legacySentAt,
+      mailboxId: ben.id,
+      messageId: '<legacy-ola@acme.test>',
+    })
+    expect(events.filter((e) => e.type === 'vetoed')).toEqual([
+      expect.objectContaining({ to: 'ola@x.test', reason: 'recorded-already-sent', sentAt: legacySentAt }),
+    ])
+    // A send of an earlier day is not counted today: Ben's count is Jan's and Ola's follow-ups.
+    expect((await scheduler.explain(campaignId)).mailboxes.find((m) => m.id === ben.id)).toMatchObject({
+      currentDailySent: 2,
+    })
+  })
+
+  it('an unusable beforeSend answer sends nothing and retries later', async () => {
+    let answer: unknown = { alreadySent: { sentAt: new Date('2030-01-01T00:00:00Z') } }
+    const { scheduler, transport, store, anna, ben, clock } = await setUp({
+      beforeSend: () => answer as boolean,
+    })
+    const { campaignId } = await scheduler.importCampaign(legacyCampaign([anna.id, ben.id]))
+    clock.set(PACED)
+    expect(await scheduler.tick()).toMatchObject({ sent: 0, retried: 1 })
+    const item = (await store.listQueueItems(campaignId)).find((i) => i.lastError?.includes('sentAt'))
+    expect(item).toMatchObject({ status: 'pending', attempts: 0 })
+    answer = true
+    expect(transport.sent).toEqual([])
   })
 
   it('a beforeSend that throws sends nothing and retries later without spending an attempt', async () => {
@@ -353,6 +459,38 @@ describe('shadow mode', () => {
     expect(events.filter((e) => e.type === 'sent').every((e) => e.type === 'sent' && e.shadow === true)).toBe(
       true,
     )
+  })
+
+  it("README's shadow snippet as written: its own store's mailboxes, start: true, then compareWithLegacy", async () => {
+    // The live side's input, over the live store's mailboxes (README step 1).
+    const live = await setUp()
+    const input = legacyCampaign([live.anna.id, live.ben.id], { start: undefined })
+    // Step 4: a shadow with a store of its own, the same mailboxes created in it.
+    const clock = createFakeClock(NOW)
+    const shadow = createScheduler({ store: createMemoryStore(), mode: 'shadow', clock })
+    const mailboxes = [
+      await shadow.createMailbox({ email: 'anna@acme.test', dailyEmailLimit: 3, timezone: 'UTC' }),
+      await shadow.createMailbox({ email: 'ben@acme.test', dailyEmailLimit: 50, timezone: 'UTC' }),
+    ]
+    const importedAt = clock.now()
+    const shadowInput = { ...input, campaign: { ...input.campaign, mailboxIds: mailboxes.map((m) => m.id) } }
+    // Without `start: true` the campaign stays DRAFT and plans nothing (what the snippet did before).
+    const draft = await shadow.importCampaign(shadowInput)
+    expect((await shadow.getCampaign(draft.campaignId)).status).toBe('DRAFT')
+    const { campaignId } = await shadow.importCampaign({ ...shadowInput, start: true })
+    while (clock.now() < at('2026-01-08T17:00:00Z')) {
+      await shadow.tick()
+      clock.advance(30_000)
+    }
+    const report = compareWithLegacy({
+      campaign: await shadow.getCampaign(campaignId),
+      mailboxes,
+      planned: await shadow.sendLog(campaignId),
+      legacy: [],
+      since: importedAt,
+    })
+    expect(report.rows.length).toBe(4)
+    expect(report.discrepancies.filter((d) => d.kind !== 'extra')).toEqual([])
   })
 
   it('needs no transport', async () => {

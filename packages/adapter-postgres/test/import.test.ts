@@ -218,6 +218,8 @@ suite('migrating from a legacy sender', () => {
         imported: [],
         existing: ['a@x.test', 'b@x.test', 'c@x.test', 'a@x.test'],
         suppressed: [],
+        advanced: [],
+        stale: [],
       })
       expect(await store.listQueueItems(campaign.id)).toEqual(items)
       expect(await store.listSendLog(campaign.id)).toEqual(log)

@@ -17,6 +17,7 @@ import type {
 import { completeOne, expiredLeases, recoverOne } from './complete.js'
 import { toStoreError } from './errors.js'
 import {
+  advanceLead,
   checkExternalSends,
   checkImportedLeads,
   EXTERNAL_SENDS_PER_TRANSACTION,
@@ -64,7 +65,7 @@ export async function importLeadsInSlices(
   now: Date,
 ): Promise<ImportLeadsOutcome> {
   checkImportedLeads(input)
-  const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [] }
+  const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [], advanced: [], stale: [] }
   const refused = new Set<string>()
   // At least one slice, even for no leads: a campaign that does not exist is reported all the same.
   for (let i = 0; i === 0 || i < input.length; i += IMPORT_LEADS_PER_TRANSACTION) {
@@ -74,6 +75,18 @@ export async function importLeadsInSlices(
     outcome.existing.push(...part.existing)
     outcome.suppressed.push(...part.suppressed)
     for (const key of part.suppressed) refused.add(key)
+  }
+  // Leads given with `advance` that are already here are moved forward, one transaction each.
+  const existing = new Set(outcome.existing)
+  for (const lead of input) {
+    const advance = lead.advance
+    if (advance === undefined || !existing.has(lead.emailKey)) continue
+    existing.delete(lead.emailKey)
+    outcome.existing.splice(outcome.existing.indexOf(lead.emailKey), 1)
+    const moved = await run.write('importLeads', (tx) =>
+      advanceLead(tx, campaignId, { ...lead, advance }, now),
+    )
+    ;(moved ? outcome.advanced : outcome.stale).push(lead.emailKey)
   }
   return outcome
 }

@@ -31,7 +31,7 @@ export async function completeOne(tx: Models, c: Completion, now: Date): Promise
   // Sent, failed and cancelled items reach their final state in the same compare-and-set.
   const final =
     c.kind === 'sent'
-      ? { status: 'sent', sentAt: now, messageId: c.messageId }
+      ? { status: 'sent', sentAt: c.sentAt ?? now, messageId: c.messageId }
       : c.kind === 'failed'
         ? { status: 'failed', attempts: c.attempts, lastError: c.error }
         : c.kind === 'cancelled'
@@ -47,17 +47,23 @@ export async function completeOne(tx: Models, c: Completion, now: Date): Promise
   switch (c.kind) {
     case 'sent': {
       const enqueue = c.next !== undefined && (await holdsOn(tx, item, ['CANCELLED']))
+      // Sent earlier from another mailbox (`beforeSend` said so): the thread goes on from that one.
+      // The refund below still looks at the reserved mailbox (`item`).
+      const from = c.mailboxId === undefined ? item : { ...item, mailboxId: parseId(c.mailboxId) ?? null }
+      if (from !== item) {
+        await tx.mcQueueItem.updateMany({ where: { id: itemId }, data: { mailboxId: from.mailboxId } })
+      }
       // Unique on (campaign, lead, step): a second row is a store-conflict, and rolls all of this back.
       await tx.mcSendLog.createMany({
         data: {
           campaignId: item.campaignId,
           leadId: item.leadId,
           step: item.step,
-          mailboxId: item.mailboxId ?? 0n,
+          mailboxId: from.mailboxId ?? 0n,
           messageId: c.messageId,
           to: c.to,
           subject: c.subject,
-          sentAt: now,
+          sentAt: c.sentAt ?? now,
         },
       })
       if (c.next === undefined) {
@@ -66,7 +72,7 @@ export async function completeOne(tx: Models, c: Completion, now: Date): Promise
           data: { status: 'completed', updatedAt: now },
         })
       } else if (enqueue) {
-        await enqueueNext(tx, item, c, c.next, now)
+        await enqueueNext(tx, from, c, c.next, now)
       }
       break
     }
@@ -121,12 +127,23 @@ export async function completeOne(tx: Models, c: Completion, now: Date): Promise
   // Gives back the day counts, but only those the reservation counted on (no mail left).
   const refund = c.refund
   if (refund !== undefined) {
-    if (refund.campaignDayKey === item.resCampaignDayKey) {
+    if (refund.campaignDayKey !== undefined && refund.campaignDayKey === item.resCampaignDayKey) {
       await releaseDay(tx, 'campaign', item.campaignId, refund.campaignDayKey)
     }
     const mailboxId = item.mailboxId === null ? null : idOf(item.mailboxId)
-    if (refund.mailboxId === mailboxId && refund.mailboxDayKey === item.resMailboxDayKey) {
+    if (
+      refund.mailboxDayKey !== undefined &&
+      refund.mailboxId === mailboxId &&
+      refund.mailboxDayKey === item.resMailboxDayKey
+    ) {
       await releaseDay(tx, 'mailbox', item.mailboxId!, refund.mailboxDayKey)
+    }
+    // The pacing slot, compare-and-set: a later reservation's (or external send's) slot is kept.
+    if (refund.nextSlotAt !== undefined) {
+      await tx.mcCampaign.updateMany({
+        where: { id: item.campaignId, nextSlotAt: refund.nextSlotAt },
+        data: { nextSlotAt: null },
+      })
     }
   }
   return 'ok'

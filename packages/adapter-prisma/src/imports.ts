@@ -10,12 +10,13 @@
  * did, so a key is counted once however often, and by however many processes, it is recorded.
  */
 import type { ExternalSend, ImportedLead, ImportLeadsOutcome, Lead } from '@mailcadence/core'
-import type { LeadRow, Models } from './client.js'
+import type { ItemRow, LeadRow, Models } from './client.js'
 import { addToDay } from './counters.js'
 import { invalidInput } from './errors.js'
 import { chunks, insertLeadRows, knownKeys, lockCampaign } from './leads.js'
 import { insertIfMissing, type Provider } from './provider.js'
 import { idOf, parseId, parseIds, toLead } from './rows.js'
+import { Rollback } from './runner.js'
 
 /** Leads per `importLeads` transaction (each brings several rows: its history and next step). */
 export const IMPORT_LEADS_PER_TRANSACTION = 1000
@@ -68,7 +69,7 @@ export async function importLeads(
   const campaignId = await lockCampaign(tx, campaignIdText)
   const { present, suppressed } = await knownKeys(tx, campaignId, leads)
 
-  const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [] }
+  const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [], advanced: [], stale: [] }
   const refusedNow = new Set(refused)
   const fresh: ImportedLead[] = []
   for (const lead of leads) {
@@ -249,4 +250,123 @@ class DayCounts {
   sorted(): Array<{ id: bigint; dayKey: string; sends: number }> {
     return [...this.days.values()].sort((a, b) => compare(a.id, b.id) || compare(a.dayKey, b.dayKey))
   }
+}
+
+/** Why a pending item the other system's progress replaced was cancelled. */
+const ADVANCED = 'advanced by import'
+
+/**
+ * Moves a lead already in the campaign forward (`Store.importLeads` with `advance`), in the
+ * caller's transaction, one per lead. The lead's row is locked first (a write bumping `revision`,
+ * as completions and stops take it), so what is read after it is what committed before; every
+ * item it changes is a compare-and-set on the status it read, so a reservation that took one
+ * meanwhile rolls this back (`Rollback(false)`: the lead is reported stale, nothing changed).
+ */
+export async function advanceLead(
+  tx: Models,
+  campaignIdText: string,
+  lead: ImportedLead & { advance: { lastSentStep: number | null } },
+  now: Date,
+): Promise<boolean> {
+  const campaignId = parseId(campaignIdText)
+  if (campaignId === undefined) return false
+  const row = (await tx.mcLead.findUnique({
+    where: { campaignId_emailKey: { campaignId, emailKey: lead.emailKey } },
+  })) as LeadRow | null
+  if (row === null) return false
+  const locked = await tx.mcLead.updateMany({
+    where: { id: row.id, status: 'active' },
+    data: { revision: { increment: 1 } },
+  })
+  if (locked.count === 0) return false
+  const items = (await tx.mcQueueItem.findMany({ where: { leadId: row.id } })) as ItemRow[]
+  const lastSent = items.reduce((max, i) => (i.status === 'sent' && i.step > max ? i.step : max), -1)
+  if (items.some((i) => i.status === 'sending') || lastSent !== (lead.advance.lastSentStep ?? -1))
+    return false
+  const changed = (count: number, expected: number) => {
+    if (count !== expected) throw new Rollback(false)
+  }
+
+  for (const sent of lead.history) {
+    const mailboxId = parseId(sent.mailboxId)!
+    const item = items.find((i) => i.step === sent.step)
+    const fields = {
+      status: 'sent',
+      sentAt: sent.sentAt,
+      mailboxId,
+      messageId: sent.messageId,
+      updatedAt: now,
+    }
+    if (item !== undefined) {
+      const done = await tx.mcQueueItem.updateMany({
+        where: { id: item.id, status: item.status },
+        data: { ...fields, lastError: null },
+      })
+      changed(done.count, 1)
+    } else {
+      await tx.mcQueueItem.createMany({
+        data: [
+          {
+            ...fields,
+            campaignId,
+            leadId: row.id,
+            step: sent.step,
+            scheduledAt: sent.sentAt,
+            attempts: 0,
+            references: '[]',
+            createdAt: now,
+          },
+        ],
+      })
+    }
+    await tx.mcSendLog.createMany({
+      data: [
+        {
+          campaignId,
+          leadId: row.id,
+          step: sent.step,
+          mailboxId,
+          messageId: sent.messageId,
+          to: lead.email,
+          subject: sent.subject,
+          sentAt: sent.sentAt,
+        },
+      ],
+    })
+  }
+  const next = lead.next
+  const replaced = new Set(lead.history.map((h) => h.step))
+  const toCancel = items.filter(
+    (i) => i.status === 'pending' && i.step !== next?.step && !replaced.has(i.step),
+  )
+  if (toCancel.length > 0) {
+    const cancelled = await tx.mcQueueItem.updateMany({
+      where: { id: { in: toCancel.map((i) => i.id) }, status: 'pending' },
+      data: { status: 'cancelled', lastError: ADVANCED, updatedAt: now },
+    })
+    changed(cancelled.count, toCancel.length)
+  }
+  if (next !== null && !items.some((i) => i.step === next.step) && !replaced.has(next.step)) {
+    await tx.mcQueueItem.createMany({
+      data: [
+        {
+          campaignId,
+          leadId: row.id,
+          step: next.step,
+          status: 'pending',
+          scheduledAt: next.scheduledAt,
+          attempts: 0,
+          mailboxId: next.mailboxId === null ? null : parseId(next.mailboxId)!,
+          references: JSON.stringify(next.references),
+          threadSubject: next.threadSubject,
+          createdAt: now,
+          updatedAt: now,
+        },
+      ],
+    })
+  }
+  if (lead.status !== 'active') {
+    await tx.mcLead.updateMany({ where: { id: row.id }, data: { status: lead.status, updatedAt: now } })
+  }
+  return true
 }

@@ -34,7 +34,14 @@ export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
 export type { ExternalSendInput } from './scheduler/migration.js'
-export type { BeforeSendContext, Clock, Logger, SchedulerOptions } from './scheduler/options.js'
+export type {
+  AlreadySent,
+  BeforeSendContext,
+  BeforeSendVerdict,
+  Clock,
+  Logger,
+  SchedulerOptions,
+} from './scheduler/options.js'
 export {
   createSmtpTransport,
   type SmtpConnectionOptions,

@@ -123,6 +123,17 @@ export interface Store {
    * `messageId`, `attempts` 0) and a send-log row, so the step can never be sent again; and `next`,
    * if given, is enqueued as `pending` with its `scheduledAt`, `mailboxId`, `references` and
    * `threadSubject`. Imported history does not touch day counts: `recordExternalSends` does.
+   *
+   * A lead given with `advance` that is already in the campaign is moved forward instead (a
+   * re-import after a rollback, the other system having gone on), compare-and-set against what
+   * core read: only while the lead is `active`, has no `sending` item and its highest `sent` step
+   * is `advance.lastSentStep` (null: none). Then, in one step: each `history` entry becomes `sent`
+   * with a send-log row (the lead's item of that step, if it has one, becomes it; otherwise one is
+   * inserted); every other `pending` item of the lead is cancelled (reason `advanced by import`);
+   * `next`, if given, is enqueued as above (the lead's item of that step, if not `sent`, becomes
+   * that `pending` item); the lead takes `status`. The key is returned in `advanced`. If the lead
+   * changed since core read it, nothing changes and the key is returned in `stale`. A lead given
+   * with `advance` that is not in the campaign is imported like any other.
    */
   importLeads(campaignId: string, leads: readonly ImportedLead[], now: Date): Promise<ImportLeadsOutcome>
   /** The lead of this campaign with this `emailKey`, or null. */
@@ -204,7 +215,9 @@ export interface Store {
    *
    * With `refund`, the campaign's and the mailbox's day counts taken by the reservation go down by
    * one, but only if they still count the reservation's day keys (no mail left, so the slot is
-   * given back).
+   * given back); with `refund.nextSlotAt`, the pacing slot too (see `Completion`). A `sent`
+   * completion with `mailboxId` first applies the refund (on the reserved mailbox), then moves
+   * the item to that mailbox.
    */
   completeSends(completions: readonly Completion[], now: Date): Promise<CompletionOutcome[]>
   /**
@@ -297,6 +310,12 @@ export interface ImportedLead extends NewLead {
     references: string[]
     threadSubject: string | null
   } | null
+  /**
+   * For a lead already in the campaign that the other system is ahead of: move it forward (see
+   * `Store.importLeads`) if its highest `sent` step here is still `lastSentStep` (null: none),
+   * it is `active` and nothing of it is `sending`. `history` then holds only the steps to add.
+   */
+  advance?: { lastSentStep: number | null }
 }
 
 export interface ImportLeadsOutcome {
@@ -305,6 +324,10 @@ export interface ImportLeadsOutcome {
   existing: string[]
   /** `emailKey`s refused because they are suppressed. */
   suppressed: string[]
+  /** `emailKey`s given with `advance` and moved forward. */
+  advanced: string[]
+  /** `emailKey`s given with `advance` whose lead changed since core read it: left as they were. */
+  stale: string[]
 }
 
 /** A send another system made; see `Store.recordExternalSends`. */
@@ -397,8 +420,15 @@ export interface ReservedSend {
 interface CompletionBase {
   itemId: string
   leaseToken: string
-  /** Give back the day counts taken by the reservation (no mail left). */
-  refund?: { campaignDayKey: string; mailboxId: string; mailboxDayKey: string }
+  /**
+   * Give back what the reservation took (no mail left now): the campaign's day count (with
+   * `campaignDayKey`), the mailbox's (with `mailboxId` and `mailboxDayKey`), and with
+   * `nextSlotAt` (the slot the reservation set) the pacing slot: the campaign's `nextSlotAt`
+   * becomes null, but only if it still equals `nextSlotAt` (compare-and-set: a later
+   * reservation's or a recorded external send's slot is kept). Null means "free now", which is
+   * what any value before it meant: a reservation succeeds only once the slot has passed.
+   */
+  refund?: { campaignDayKey?: string; mailboxId?: string; mailboxDayKey?: string; nextSlotAt?: Date }
 }
 
 export type Completion =
@@ -409,6 +439,13 @@ export type Completion =
       subject: string
       to: string
       next?: { step: number; scheduledAt: Date }
+      /**
+       * The email left earlier, from another system (`beforeSend` answered `alreadySent`): the item
+       * and its send-log row take this `sentAt` instead of `now` and, with `mailboxId`, that
+       * mailbox (the next step leaves from it). Default: sent now, from the reserved mailbox.
+       */
+      sentAt?: Date
+      mailboxId?: string
     })
   | (CompletionBase & {
       kind: 'retry'

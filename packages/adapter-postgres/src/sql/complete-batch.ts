@@ -80,6 +80,8 @@ export function fitsSentBatch(completions: readonly Completion[]): completions i
   const ids = new Set<string>()
   for (const c of completions) {
     if (c.kind !== 'sent' || c.refund !== undefined || !isId(c.itemId) || ids.has(c.itemId)) return false
+    // Sends recorded as made earlier elsewhere (`sentAt`, `mailboxId`) take the one-by-one path.
+    if (c.sentAt !== undefined || c.mailboxId !== undefined) return false
     ids.add(c.itemId)
   }
   return true

@@ -10,7 +10,8 @@
  * - `done` is the compare-and-set on the item (`status = 'sending' AND lease_token = $2`, re-checked
  *   on the latest row version): if recovery or another worker decided first it matches nothing,
  *   every other part depends on it, and the outcome is `lease-lost`;
- * - refunds give back the day counts only if the reservation counted on those day keys.
+ * - refunds give back the day counts only if the reservation counted on those day keys, and the
+ *   pacing slot only while the campaign still has the one the reservation set.
  *
  * Each completion commits on its own: no transaction spans the calls, and a batch's completions
  * never hold one another's locks.
@@ -37,15 +38,28 @@ function prelude(t: Tables): string {
   )`
 }
 
-/** Refund parts, with their three parameters numbered from `n`: campaign key, mailbox id, mailbox key. */
+/**
+ * Refund parts, with their four parameters numbered from `n`: campaign key, mailbox id, mailbox
+ * key, pacing slot. The campaign's count and its slot are one UPDATE (a row updated twice in one
+ * statement keeps only one of the changes); the slot is given back only while it is still the one
+ * the reservation set.
+ */
 function refunds(t: Tables, n: number): string {
-  const [campaignKey, mailboxId, mailboxKey] = [`$${n}::text`, `$${n + 1}::bigint`, `$${n + 2}::text`]
+  const [campaignKey, mailboxId, mailboxKey, slot] = [
+    `$${n}::text`,
+    `$${n + 1}::bigint`,
+    `$${n + 2}::text`,
+    `$${n + 3}::timestamptz`,
+  ]
+  const countBack = `${campaignKey} IS NOT NULL AND c.day_key = ${campaignKey}
+      AND it.res_campaign_day_key = ${campaignKey} AND c.day_sent > 0`
+  const slotBack = `${slot} IS NOT NULL AND c.next_slot_at = ${slot}`
   return `camp_refund AS (
-    UPDATE ${t.campaigns} AS c SET day_sent = c.day_sent - 1
+    UPDATE ${t.campaigns} AS c
+    SET day_sent = CASE WHEN ${countBack} THEN c.day_sent - 1 ELSE c.day_sent END,
+        next_slot_at = CASE WHEN ${slotBack} THEN NULL ELSE c.next_slot_at END
     FROM it
-    WHERE EXISTS (SELECT 1 FROM done) AND ${campaignKey} IS NOT NULL
-      AND c.id = it.campaign_id AND c.day_key = ${campaignKey} AND it.res_campaign_day_key = ${campaignKey}
-      AND c.day_sent > 0
+    WHERE EXISTS (SELECT 1 FROM done) AND c.id = it.campaign_id AND ((${countBack}) OR (${slotBack}))
   ),
   box_refund AS (
     UPDATE ${t.mailboxDays} AS m SET sent = m.sent - 1
@@ -56,19 +70,23 @@ function refunds(t: Tables, n: number): string {
   )`
 }
 
-/** $4 message id, $5 subject, $6 recipient, $7 next step, $8 next scheduledAt; refunds from $9. */
+/**
+ * $4 message id, $5 subject, $6 recipient, $7 next step, $8 next scheduledAt; refunds $9–$12; $13
+ * sentAt and $14 mailbox when the email left earlier elsewhere (else now, and the reserved one).
+ */
 function sentSql(t: Tables): string {
   return `WITH ${prelude(t)},
   done AS (
     UPDATE ${t.items} AS q
-    SET status = 'sent', sent_at = $3, message_id = $4, lease_token = NULL, lease_until = NULL, updated_at = $3
+    SET status = 'sent', sent_at = coalesce($13::timestamptz, $3), message_id = $4,
+        mailbox_id = coalesce($14::bigint, q.mailbox_id), lease_token = NULL, lease_until = NULL, updated_at = $3
     FROM lead
     WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
     RETURNING q.id, q.campaign_id, q.lead_id, q.step, q.mailbox_id, q.thread_refs, q.thread_subject
   ),
   logged AS (
     INSERT INTO ${t.sendLog} (campaign_id, lead_id, step, mailbox_id, message_id, recipient, subject, sent_at)
-    SELECT d.campaign_id, d.lead_id, d.step, d.mailbox_id, $4, $6, $5, $3 FROM done d
+    SELECT d.campaign_id, d.lead_id, d.step, d.mailbox_id, $4, $6, $5, coalesce($13::timestamptz, $3) FROM done d
   ),
   enqueued AS (
     INSERT INTO ${t.items}
@@ -88,7 +106,7 @@ function sentSql(t: Tables): string {
   SELECT count(*)::int AS done FROM done`
 }
 
-/** $4 retryAt, $5 attempts, $6 error, $7 unassign; refunds from $8. */
+/** $4 retryAt, $5 attempts, $6 error, $7 unassign; refunds from $8 (four). */
 function retrySql(t: Tables): string {
   return `WITH ${prelude(t)},
   stop AS (
@@ -171,8 +189,13 @@ export function completionSql(t: Tables): CompletionStatements {
 function refundValues(c: Completion): unknown[] {
   const r = c.refund
   return r === undefined
-    ? [null, null, null]
-    : [r.campaignDayKey, isId(r.mailboxId) ? r.mailboxId : null, r.mailboxDayKey]
+    ? [null, null, null, null]
+    : [
+        r.campaignDayKey ?? null,
+        r.mailboxId !== undefined && isId(r.mailboxId) ? r.mailboxId : null,
+        r.mailboxDayKey ?? null,
+        r.nextSlotAt ?? null,
+      ]
 }
 
 async function completeOne(
@@ -194,6 +217,8 @@ async function completeOne(
         c.next?.step ?? null,
         c.next?.scheduledAt ?? null,
         ...refundValues(c),
+        c.sentAt ?? null,
+        c.mailboxId !== undefined && isId(c.mailboxId) ? c.mailboxId : null,
       ])
       break
     case 'retry':

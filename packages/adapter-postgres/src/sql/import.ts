@@ -10,7 +10,9 @@
  * wait on another transaction's uncommitted lead (which, with inputs in different orders, could
  * deadlock). Concurrent imports of overlapping addresses therefore run one after the other, and the
  * later one finds the leads `existing`. Within the statement each lead, its history (sent items and
- * send-log rows) and its next step are inserted together, so no lead is ever half imported.
+ * send-log rows) and its next step are inserted together, so no lead is ever half imported. Leads
+ * given with `advance` that the statement finds already here are then moved forward one by one
+ * (advance.ts).
  *
  * `recordExternalSends` is one statement per chunk of sends. It locks the campaigns it counts for
  * first, in id order, as reservations and completions lock a campaign before a mailbox count; then
@@ -26,6 +28,7 @@ import {
 } from '@mailcadence/core'
 import type { Session } from '../db.js'
 import { isId } from '../ids.js'
+import { advanceLead } from './advance.js'
 import { BUCKETS } from './leads.js'
 import { leadColumns, type Row, toLead } from './rows.js'
 import { lockKey, type Tables } from './schema.js'
@@ -146,10 +149,10 @@ export async function importLeads(
   if (leads.length === 0) {
     const [campaign] = await s.query(`SELECT 1 FROM ${t.campaigns} WHERE id = $1`, [campaignId])
     if (!campaign) throw notFound()
-    return { imported: [], existing: [], suppressed: [] }
+    return { imported: [], existing: [], suppressed: [], advanced: [], stale: [] }
   }
   const sql = importSql(t)
-  const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [] }
+  const outcome: ImportLeadsOutcome = { imported: [], existing: [], suppressed: [], advanced: [], stale: [] }
   const suppressed = new Set<string>()
   // Each chunk commits on its own (every lead is atomic on its own, and later chunks see the
   // earlier ones: a repeat of an address imported by an earlier chunk is `existing`).
@@ -189,6 +192,16 @@ export async function importLeads(
       suppressed.add(key)
       outcome.suppressed.push(key)
     }
+  }
+  // Leads given with `advance` that are already here are moved forward, one transaction each.
+  const existing = new Set(outcome.existing)
+  for (const lead of leads) {
+    const advance = lead.advance
+    if (advance === undefined || !existing.has(lead.emailKey)) continue
+    existing.delete(lead.emailKey)
+    outcome.existing.splice(outcome.existing.indexOf(lead.emailKey), 1)
+    const moved = await advanceLead(s, t, campaignId, { ...lead, advance }, now)
+    ;(moved ? outcome.advanced : outcome.stale).push(lead.emailKey)
   }
   return outcome
 }

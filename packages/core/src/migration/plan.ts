@@ -9,12 +9,19 @@
  */
 import { invalidInput } from '../errors.js'
 import { headerSafe, stepSubject } from '../message/build.js'
-import type { Mailbox, Step } from '../model/types.js'
+import type { LeadStatus, Mailbox, Step } from '../model/types.js'
 import { emailKey, emailProblem, leadValues, prepareLead, requiredVariables } from '../model/validate.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
 import type { ImportedLead, NewCampaign, NewLead } from '../store.js'
-import type { ImportInput, ImportIssue, ImportLeadInput, ImportReport, LegacySend } from './types.js'
+import type {
+  AdvancedLead,
+  ImportInput,
+  ImportIssue,
+  ImportLeadInput,
+  ImportReport,
+  LegacySend,
+} from './types.js'
 
 const DAY_MS = 86_400_000
 
@@ -31,13 +38,20 @@ export interface ImportPlan {
   report: Omit<ImportReport, 'campaignId'>
 }
 
+/** A lead already in the campaign here, as a re-import compares it with the other system's. */
+export interface ExistingLead {
+  status: LeadStatus
+  /** The highest step sent here (its send log), or null. */
+  lastSentStep: number | null
+}
+
 export interface PlanContext {
   /** The validated campaign settings. */
   campaign: NewCampaign
   /** The campaign's mailboxes. */
   mailboxes: readonly Mailbox[]
-  /** `emailKey`s already in the campaign here. */
-  existing: ReadonlySet<string>
+  /** Leads already in the campaign here, by `emailKey`: where each stands. */
+  existing: ReadonlyMap<string, ExistingLead>
   now: Date
   random: () => number
 }
@@ -57,6 +71,7 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
       total: input.leads.length,
       imported: 0,
       existing: 0,
+      advanced: 0,
       refused: 0,
       due: 0,
       waiting: 0,
@@ -64,6 +79,7 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
     },
     counted: { campaign: 0, mailboxes: {} },
     nextSlotAt: null,
+    advanced: [],
     issues,
   }
 
@@ -80,8 +96,24 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
       continue
     }
     leadKeys.add(key)
-    if (ctx.existing.has(key)) {
-      report.leads.existing += 1
+    const here = ctx.existing.get(key)
+    if (here !== undefined) {
+      const mark = issues.length
+      const planned = planLead(leadInput, index, prepared, log.get(key) ?? [])
+      const advance = planned && planAdvance(planned, here)
+      if (advance) {
+        // Warnings about steps already sent here say nothing about this import.
+        const hereLast = here.lastSentStep ?? -1
+        const raised = issues.splice(mark)
+        issues.push(...raised.filter((i) => i.severity === 'error' || (i.step ?? hereLast + 1) > hereLast))
+        leads.push(advance)
+        report.leads.advanced += 1
+        report.advanced.push(advancedEntry(advance, here))
+      } else {
+        // Warnings about a lead left as it is say nothing about this import; errors stay.
+        if (planned !== null) issues.length = mark
+        report.leads.existing += 1
+      }
       continue
     }
     const planned = planLead(leadInput, index, prepared, log.get(key) ?? [])
@@ -390,4 +422,37 @@ function progressProblem(
   if (typeof progress.mailbox !== 'string')
     return { code: 'invalid-lead', message: 'mailbox: must be an address' }
   return null
+}
+
+/**
+ * The move forward of a lead already here, when the other system is ahead of it (a re-import after
+ * a rollback): it stopped the lead (replied, bounced, suppressed…) or sent steps this store has
+ * not. Never back: a lead here that stopped, or got further, is left as it is (null). The entry
+ * carries only the steps to add, and the step core read as last sent, for the store's
+ * compare-and-set.
+ */
+export function planAdvance(theirs: ImportedLead, here: ExistingLead): ImportedLead | null {
+  if (here.status !== 'active') return null
+  const hereLast = here.lastSentStep ?? -1
+  const history = theirs.history.filter((h) => h.step > hereLast)
+  // Replied, bounced, suppressed (unsubscribed), failed: nothing more is sent to it.
+  const stopped = theirs.status !== 'active' && theirs.status !== 'completed'
+  if (history.length === 0 && !stopped) return null
+  return {
+    ...theirs,
+    history,
+    // Not ahead in steps but stopped there: the sequence ends, whatever the other system planned.
+    next: history.length === 0 ? null : theirs.next,
+    advance: { lastSentStep: here.lastSentStep },
+  }
+}
+
+function advancedEntry(lead: ImportedLead, here: ExistingLead): AdvancedLead {
+  return {
+    email: lead.email,
+    from: { status: here.status, lastSentStep: here.lastSentStep },
+    status: lead.status,
+    sentSteps: lead.history.map((h) => h.step),
+    next: lead.next === null ? null : { step: lead.next.step, dueAt: lead.next.scheduledAt },
+  }
 }

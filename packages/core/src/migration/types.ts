@@ -9,7 +9,13 @@ import type { CampaignInput, LeadInput, LeadStatus } from '../model/types.js'
 export interface ImportInput {
   /**
    * The campaign's id in the other system. The campaign is created once per `externalId`:
-   * importing it again adds only leads that are not there yet, and counts only sends not counted.
+   * importing it again (a switch after a rollback) adds the leads that are not there yet, counts
+   * only sends not counted, and moves each lead already here forward to the other system's
+   * progress where that is ahead: a lead it stopped (`replied`, `bounced`, `suppressed`, …) is
+   * stopped here with its pending step cancelled; steps it sent are recorded as sent and the lead
+   * goes on from the last of them (next step due `delayDays` after it, in the same thread, from
+   * the thread's mailbox). Never back: a lead that got further here, or stopped here, is left as
+   * it is. See `ImportReport.advanced`.
    */
   externalId: string
   /**
@@ -95,6 +101,11 @@ export type ImportIssueCode =
   | 'log-ahead-of-progress'
   /** A send-log row whose recipient is not among the leads (counted toward today's limits). */
   | 'log-without-lead'
+  /**
+   * A lead to move forward changed here while importing (a send in flight, a reply): left as it
+   * is; import again once the campaign is paused.
+   */
+  | 'advance-conflict'
   /** A mailbox has sent more today than its `dailyEmailLimit`: it sends nothing more today. */
   | 'mailbox-over-limit'
   /** The campaign has sent more today than `maxEmailsPerDay`: it sends nothing more today. */
@@ -123,8 +134,10 @@ export interface ImportReport {
     total: number
     /** Brought in by this import (or that would be). */
     imported: number
-    /** Already here from an earlier import: left as they are. */
+    /** Already here from an earlier import, and not behind the other system: left as they are. */
     existing: number
+    /** Already here, and behind the other system: moved forward (or that would be; see `advanced`). */
+    advanced: number
     /** Left out: see `issues`. */
     refused: number
     /** Of the imported, those with a step due now, waiting for a later time, and with none left. */
@@ -139,7 +152,22 @@ export interface ImportReport {
   counted: { campaign: number; mailboxes: Record<string, number> }
   /** Pacing goes on from the other system's last send: the campaign's first slot here. */
   nextSlotAt: Date | null
+  /** The leads moved forward to the other system's progress, one entry each. */
+  advanced: AdvancedLead[]
   issues: ImportIssue[]
+}
+
+/** A lead already here that a re-import moved forward (see `ImportInput.externalId`). */
+export interface AdvancedLead {
+  email: string
+  /** Where it stood here before. */
+  from: { status: LeadStatus; lastSentStep: number | null }
+  /** Its status now (`replied`, … or still `active`, or `completed` when no step is left). */
+  status: LeadStatus
+  /** Steps the other system sent that are now recorded as sent here. */
+  sentSteps: number[]
+  /** The step due next here and when, or null when the sequence is over. */
+  next: { step: number; dueAt: Date } | null
 }
 
 /** What `importCampaign` did. */

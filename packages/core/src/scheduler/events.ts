@@ -21,8 +21,16 @@ interface SendEventBase {
 export type SchedulerEvent =
   /** Sent (in shadow mode: would have been sent; `shadow` is then true). */
   | (SendEventBase & { type: 'sent'; to: string; subject: string; shadow?: true })
-  /** `beforeSend` vetoed it: cancelled as `skipped-already-sent`. */
-  | (SendEventBase & { type: 'vetoed'; to: string; reason: typeof VETOED })
+  /**
+   * `beforeSend` vetoed it: cancelled as `skipped-already-sent`; or, answering `alreadySent`,
+   * recorded as sent at `sentAt` (reason `recorded-already-sent`).
+   */
+  | (SendEventBase & {
+      type: 'vetoed'
+      to: string
+      reason: typeof VETOED | typeof ALREADY_SENT
+      sentAt?: Date
+    })
   | (SendEventBase & { type: 'failed'; error: string; bounced: boolean })
   | (SendEventBase & { type: 'retried'; error: string; retryAt: Date; attempts: number })
   | { type: 'mailbox-paused'; at: Date; mailboxId: string; until: Date; reason: string }
@@ -34,6 +42,8 @@ export type SchedulerEvent =
 
 /** Why a vetoed email was cancelled. */
 export const VETOED = 'skipped-already-sent'
+/** A vetoed email `beforeSend` said had already left: recorded as sent, the sequence goes on. */
+export const ALREADY_SENT = 'recorded-already-sent'
 
 export interface TickResult {
   sent: number

@@ -5,7 +5,7 @@
  */
 import { MailcadenceError } from '../errors.js'
 import { normalizeImportInput } from '../migration/input.js'
-import { legacySendParts, planImport } from '../migration/plan.js'
+import { type ExistingLead, legacySendParts, planImport } from '../migration/plan.js'
 import { buildProgress } from '../migration/progress.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
 import { checkArray, checkDate, checkId, checkInteger, checkObject } from '../model/checks.js'
@@ -49,19 +49,24 @@ export function createMigration(
     const existing = await store.getCampaignByExternalId(input.externalId)
     // A campaign imported before keeps its settings: the plan follows what is stored.
     const campaign: NewCampaign = existing ?? settings
-    const [mailboxes, leads] = await Promise.all([
+    const [mailboxes, here] = await Promise.all([
       store.getMailboxes(campaign.mailboxIds),
-      existing ? store.listLeads(existing.id) : Promise.resolve([]),
+      existing ? existingLeads(existing.id) : Promise.resolve(new Map()),
     ])
     const now = clock.now()
-    const plan = planImport(input, {
-      campaign,
-      mailboxes,
-      existing: new Set(leads.map((l) => emailKey(l.email))),
-      now,
-      random: options.random,
-    })
+    const plan = planImport(input, { campaign, mailboxes, existing: here, now, random: options.random })
     return { existing, settings, plan, now }
+  }
+
+  /** Where each lead of a campaign stands here (status, highest step sent), for a re-import. */
+  async function existingLeads(campaignId: string): Promise<Map<string, ExistingLead>> {
+    const [leads, log] = await Promise.all([store.listLeads(campaignId), store.listSendLog(campaignId)])
+    const lastSent = new Map<string, number>()
+    for (const entry of log)
+      lastSent.set(entry.leadId, Math.max(lastSent.get(entry.leadId) ?? -1, entry.step))
+    return new Map(
+      leads.map((l) => [emailKey(l.email), { status: l.status, lastSentStep: lastSent.get(l.id) ?? null }]),
+    )
   }
 
   return {
@@ -79,7 +84,12 @@ export function createMigration(
           'invalid-state',
           `campaign ${campaign.id} (${input.externalId}) is CANCELLED`,
         )
-      const report = { ...plan.report, leads: { ...plan.report.leads }, issues: [...plan.report.issues] }
+      const report = {
+        ...plan.report,
+        leads: { ...plan.report.leads },
+        advanced: [...plan.report.advanced],
+        issues: [...plan.report.issues],
+      }
       // What the store found already there (a concurrent import) moves from imported to existing.
       for (let i = 0; i < plan.leads.length; i += IMPORT_CHUNK) {
         const chunk = plan.leads.slice(i, i + IMPORT_CHUNK)
@@ -87,6 +97,19 @@ export function createMigration(
         report.leads.imported -= outcome.existing.length + outcome.suppressed.length
         report.leads.existing += outcome.existing.length
         report.leads.refused += outcome.suppressed.length
+        // A lead that changed here since it was read (a send in flight, a reply) is left as it is.
+        report.leads.advanced -= outcome.stale.length
+        report.leads.existing += outcome.stale.length
+        const stale = new Set(outcome.stale)
+        report.advanced = report.advanced.filter((a) => !stale.has(emailKey(a.email)))
+        for (const key of outcome.stale) {
+          report.issues.push({
+            code: 'advance-conflict',
+            severity: 'warning',
+            message: `${key} changed here while importing (a send in flight or a stop): left as it is; import again once the campaign is paused`,
+            email: key,
+          })
+        }
         for (const key of outcome.suppressed) {
           report.issues.push({
             code: 'suppressed',

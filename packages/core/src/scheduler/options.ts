@@ -36,6 +36,18 @@ export interface BeforeSendContext {
   messageId: string
 }
 
+/** An email `beforeSend` says already left, from another system; see `SchedulerOptions.beforeSend`. */
+export interface AlreadySent {
+  sentAt: Date
+  /** Its Message-ID (`<…>`): the next step replies to it. Default: the one reserved here. */
+  messageId?: string
+  /** The mailbox (one of the campaign's) it left from: the thread goes on from it. Default: the reserved one. */
+  mailboxId?: string
+}
+
+/** What `beforeSend` answers: send (`true`/`undefined`), veto (`false`), or already sent. */
+export type BeforeSendVerdict = boolean | undefined | { alreadySent: AlreadySent }
+
 export interface SchedulerOptions {
   store: Store
   /** How mail leaves. Not used (and not needed) in `mode: 'shadow'`. */
@@ -50,13 +62,28 @@ export interface SchedulerOptions {
    */
   mode?: 'live' | 'shadow'
   /**
-   * Asked before each email leaves, after it is reserved and built: return `false` to veto it
-   * (for example when the legacy sender's send log already has this lead and step, as the seed
-   * checked `SendLog` before sending). A vetoed email ends `cancelled` with reason
-   * `skipped-already-sent`, not failed, and the lead's sequence goes no further here. If it
-   * throws, nothing is sent and the email is retried later without spending an attempt.
+   * Asked before each email leaves, after it is reserved and built (for example to look up the
+   * legacy sender's send log for this lead and step, as the seed checked `SendLog` before
+   * sending). Answers:
+   * - `true` or `undefined`: send it.
+   * - `false`: veto it. It ends `cancelled` with reason `skipped-already-sent`, not failed, and
+   *   the lead's sequence goes no further here.
+   * - `{ alreadySent: { sentAt, messageId?, mailboxId? } }`: it already left, from another
+   *   system, at `sentAt` (not later than now). It is recorded as sent then (`sentAt`, with
+   *   `messageId`, default the Message-ID reserved here; from `mailboxId`, one of the campaign's,
+   *   default the reserved mailbox) in the send log, and the sequence goes on from it: the next
+   *   step is due `delayDays` after `sentAt`, in the same thread, from that mailbox. It counts
+   *   toward the day's limits here only if `sentAt` falls on today (the campaign's day, and the
+   *   reserved mailbox's day for the mailbox): an earlier send is not counted again. (A send of
+   *   today that the host also records with `recordExternalSends` then counts twice: fewer sends
+   *   that day, never more.)
+   *
+   * Neither kind of veto spends a pacing slot: the slot the reservation took is given back, so
+   * the next email may leave at once. If it throws, or answers an object without a usable
+   * `alreadySent` (a `sentAt` later than now, a `mailboxId` not of the campaign, a malformed
+   * `messageId`), nothing is sent and the email is retried later without spending an attempt.
    */
-  beforeSend?: (send: BeforeSendContext) => boolean | undefined | Promise<boolean | undefined>
+  beforeSend?: (send: BeforeSendContext) => BeforeSendVerdict | Promise<BeforeSendVerdict>
   /** Source of time. Default: the system clock. */
   clock?: Clock
   /** Random numbers in [0, 1) for jitter and backoff. Default: `Math.random`. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { planImport } from '../../src/migration/plan.js'
+import { type ExistingLead, planImport } from '../../src/migration/plan.js'
 import type { ImportInput, LegacySend } from '../../src/migration/types.js'
 import type { Mailbox } from '../../src/model/types.js'
 import { validateCampaign } from '../../src/model/validate.js'
@@ -41,11 +41,13 @@ const input = (over: Partial<ImportInput> = {}): ImportInput => ({
   ...over,
 })
 
-const plan = (i: ImportInput, existing: string[] = []) =>
+const plan = (i: ImportInput, existing: string[] | Map<string, ExistingLead> = []) =>
   planImport(i, {
     campaign: validateCampaign(i.campaign),
     mailboxes: MAILBOXES,
-    existing: new Set(existing),
+    existing: Array.isArray(existing)
+      ? new Map(existing.map((k) => [k, { status: 'active' as const, lastSentStep: null }]))
+      : existing,
     now: NOW,
     random: () => 0.5,
   })
@@ -190,6 +192,85 @@ describe('planImport: leads', () => {
     ])
     expect(report.issues[3]!.message).toContain('zed@else.test')
     expect(report.leads).toMatchObject({ total: 7, imported: 1, refused: 6 })
+  })
+
+  it('moves a lead already here forward to the progress the other system is ahead with, never back', () => {
+    const here = (status: ExistingLead['status'], lastSentStep: number | null) => ({ status, lastSentStep })
+    const sent1 = ago(60)
+    const progress = (step: number, sentAt: Date) => ({
+      step,
+      sentAt,
+      mailbox: 'anna@acme.test',
+      messageId: `<m${step}@a>`,
+      thread: Array.from({ length: step + 1 }, (_, i) => `<m${i}@a>`),
+      threadSubject: 'Hi Jan',
+    })
+    const { leads, report } = plan(
+      input({
+        leads: [
+          // Legacy sent step 1 (here: step 0 only): step 1 is recorded, step 2 follows it.
+          { email: 'ahead@x.test', firstName: 'A', progress: progress(1, sent1) },
+          // Legacy saw a reply: stopped here, nothing more planned.
+          { email: 'replied@x.test', firstName: 'R', status: 'replied', progress: progress(0, ago(600)) },
+          // Here got further than legacy: left as it is.
+          { email: 'behind@x.test', firstName: 'B', progress: progress(0, ago(600)) },
+          // Same progress on both sides: left as it is, with no warnings.
+          { email: 'same@x.test', firstName: 'S', progress: progress(0, ago(600)) },
+          // Stopped here: never revived, whatever legacy says.
+          { email: 'stopped@x.test', firstName: 'T', progress: progress(2, ago(5)) },
+        ],
+      }),
+      new Map([
+        ['ahead@x.test', here('active', 0)],
+        ['replied@x.test', here('active', 0)],
+        ['behind@x.test', here('active', 1)],
+        ['same@x.test', here('active', 0)],
+        ['stopped@x.test', here('replied', 0)],
+      ]),
+    )
+    expect(leads).toEqual([
+      expect.objectContaining({
+        emailKey: 'ahead@x.test',
+        status: 'active',
+        advance: { lastSentStep: 0 },
+        history: [expect.objectContaining({ step: 1, sentAt: sent1, mailboxId: '1', messageId: '<m1@a>' })],
+        next: {
+          step: 2,
+          scheduledAt: new Date(sent1.getTime() + 4 * DAY),
+          mailboxId: '1',
+          references: ['<m0@a>', '<m1@a>'],
+          threadSubject: 'Hi Jan',
+        },
+      }),
+      expect.objectContaining({
+        emailKey: 'replied@x.test',
+        status: 'replied',
+        advance: { lastSentStep: 0 },
+        history: [],
+        next: null,
+      }),
+    ])
+    expect(report.leads).toMatchObject({ total: 5, imported: 0, advanced: 2, existing: 3 })
+    expect(report.advanced).toEqual([
+      {
+        email: 'ahead@x.test',
+        from: { status: 'active', lastSentStep: 0 },
+        status: 'active',
+        sentSteps: [1],
+        next: { step: 2, dueAt: new Date(sent1.getTime() + 4 * DAY) },
+      },
+      {
+        email: 'replied@x.test',
+        from: { status: 'active', lastSentStep: 0 },
+        status: 'replied',
+        sentSteps: [],
+        next: null,
+      },
+    ])
+    // Only what concerns the steps added: step 1 has no send-log row.
+    expect(report.issues.map((i) => [i.code, i.email, i.step])).toEqual([
+      ['progress-without-log', 'ahead@x.test', 1],
+    ])
   })
 
   it('leaves out leads already here', () => {
