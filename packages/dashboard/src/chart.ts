@@ -19,7 +19,7 @@ export function sendsChart(days: readonly DaySends[]): Html {
     const w = Math.round(slot * 0.7)
     const y = TOP + plot - h
     const weekday = WEEKDAYS[new Date(`${d.day}T12:00:00Z`).getUTCDay()]
-    return html`<g><rect class="bar" x="${x}" y="${y}" width="${w}" height="${h}" data-day="${d.day}" data-sent="${d.sent}"><title>${d.day}: ${d.sent} sent</title></rect>
+    return html`<g><rect class="day" x="${x}" y="${y}" width="${w}" height="${h}" data-day="${d.day}" data-sent="${d.sent}"><title>${d.day}: ${d.sent} sent</title></rect>
 <text x="${x + w / 2}" y="${y - 6}" text-anchor="middle">${d.sent}</text>
 <text x="${x + w / 2}" y="${HEIGHT - 10}" text-anchor="middle">${weekday} ${d.day.slice(5)}</text></g>`
   })

@@ -80,7 +80,7 @@ button:hover{border-color:var(--accent)}button.danger{color:var(--bad)}
 .actions{display:flex;gap:8px;margin:-4px 0 16px}
 nav.pages{display:flex;gap:12px;margin-top:12px}
 .filters a{margin-right:10px}.filters a.on{font-weight:600;color:var(--fg);text-decoration:none}
-svg text{font:11px system-ui,sans-serif;fill:var(--muted)}svg rect.bar{fill:var(--accent)}
+svg text{font:11px system-ui,sans-serif;fill:var(--muted)}svg rect.day{fill:var(--accent)}
 .notice{padding:10px 14px;border-radius:6px;background:#fdf3e1;margin-bottom:16px}
 `
 
