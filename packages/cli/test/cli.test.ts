@@ -281,5 +281,10 @@ describe.runIf(reachable)('mailcadence against PostgreSQL', () => {
         expect(r.stdout + r.stderr).not.toContain(url)
       }
     }
+    // A URL put where an argument goes is quoted in the usage error, without its password.
+    const misplaced = await mailcadence(['status', urls[1]!])
+    expect(misplaced.code).toBe(2)
+    expect(misplaced.stderr).toContain('unexpected argument "postgres://postgres:***@127.0.0.1:1/test"')
+    expect(misplaced.stderr).not.toContain(password)
   })
 })
