@@ -43,7 +43,7 @@ async function toRequest(req: IncomingMessage): Promise<Request> {
   return new Request(`${secure ? 'https' : 'http'}://${host}${path}`, init)
 }
 
-async function readBody(req: IncomingMessage): Promise<Uint8Array> {
+async function readBody(req: IncomingMessage): Promise<ArrayBuffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req) {
@@ -51,5 +51,7 @@ async function readBody(req: IncomingMessage): Promise<Uint8Array> {
     if (size > MAX_BODY_BYTES) break
     chunks.push(chunk as Buffer)
   }
-  return Buffer.concat(chunks)
+  const body = Buffer.concat(chunks)
+  // A copy of exactly the body's bytes (a Buffer may sit in a larger, shared pool).
+  return new Uint8Array(body).buffer
 }

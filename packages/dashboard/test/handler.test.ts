@@ -182,7 +182,7 @@ describe('createDashboard', () => {
     }
     const dashboard = createDashboard({ scheduler, authorize: () => true, clock })
     const names = (body: string) =>
-      [...body.matchAll(/data-campaign-id="[^"]+"><td><a [^>]+>([^<]+)</g)].map((m) => m[1])
+      [...body.matchAll(/data-campaign-id="[^"]+"><td><a [^>]+>([^<]+)</g)].map((m) => m[1]!)
     let url = `${ORIGIN}/?status=IN_PROGRESS`
     const seen: string[] = []
     let slowest = 0
