@@ -26,7 +26,7 @@ export default defineProject({
   },
   test: {
     fileParallelism: false,
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 120_000,
   },
 })

@@ -225,13 +225,13 @@ describe.runIf(reachable)('mailcadence against PostgreSQL', () => {
       id: campaignId,
       status: 'IN_PROGRESS',
     })
-    expect((await mailcadence(['stop', draftId, '--schema', schema])).code).toBe(0)
+    expect((await inProcess(['stop', draftId, '--schema', schema])).code).toBe(0)
     expect((await scheduler.getCampaign(draftId)).status).toBe('CANCELLED')
     // A cancelled campaign cannot resume: exit 1 with the reason.
     const refused = await mailcadence(['resume', draftId, '--schema', schema])
     expect(refused.code).toBe(1)
     expect(refused.stderr).toContain(`campaign ${draftId} is CANCELLED; cannot move it to IN_PROGRESS`)
-    const missing = await mailcadence(['pause', '987654', '--schema', schema])
+    const missing = await inProcess(['pause', '987654', '--schema', schema])
     expect(missing).toMatchObject({ code: 1 })
     expect(missing.stderr).toContain('no campaign with id "987654"')
   })
