@@ -97,13 +97,19 @@ describe.runIf(reachable)('mailcadence against PostgreSQL', () => {
   let campaignId: string
   let draftId: string
   const sent: Date[] = []
+  let version = 0
 
   beforeAll(async () => {
     // `migrate` creates the schema the host's scheduler then uses.
     const migrated = await mailcadence(['migrate', '--schema', schema, '--json'])
     expect(migrated.stderr).toBe('')
     expect(migrated.code).toBe(0)
-    expect(JSON.parse(migrated.stdout)).toMatchObject({ schema, applied: [1, 2, 3], version: 3 })
+    const result = JSON.parse(migrated.stdout) as { schema: string; applied: number[]; version: number }
+    expect(result.schema).toBe(schema)
+    expect(result.applied[0]).toBe(1)
+    expect(result.applied).toEqual(result.applied.map((_, i) => i + 1))
+    version = result.version
+    expect(version).toBe(result.applied.length)
 
     // The host sends three emails now (the CLI reads "today" from the real clock).
     const clock = createFakeClock(new Date())
@@ -149,7 +155,7 @@ describe.runIf(reachable)('mailcadence against PostgreSQL', () => {
   it('migrate again: up to date, exit 0', async () => {
     const r = await mailcadence(['migrate', '--schema', schema])
     expect(r).toMatchObject({ code: 0, stderr: '' })
-    expect(r.stdout).toContain(`Schema ${schema} is up to date (version 3).`)
+    expect(r.stdout).toContain(`Schema ${schema} is up to date (version ${version}).`)
   })
 
   it('status: a table of campaigns, or JSON, filtered and paged', async () => {
