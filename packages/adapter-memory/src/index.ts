@@ -21,6 +21,7 @@ import { MailcadenceError } from '@mailcadence/core'
 import { advanceLead } from './advance.js'
 import { completeOne, recoverExpired } from './complete.js'
 import { PendingHeap } from './heap.js'
+import * as inspect from './inspect.js'
 import { reserveOne } from './reserve.js'
 import {
   type CampaignRecord,
@@ -536,6 +537,22 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
 
     async listSendLog(campaignId) {
       return (state.campaigns.get(campaignId)?.sendLog ?? []).map(copySendLogEntry)
+    },
+
+    async listCampaigns(query) {
+      return inspect.listCampaigns(state, query)
+    },
+    async listMailboxes() {
+      return inspect.listMailboxes(state)
+    },
+    async listFailedSends(campaignId, { limit }) {
+      return inspect.listFailedSends(state, campaignId, limit)
+    },
+    async listRecentSends(campaignId, { limit }) {
+      return inspect.listRecentSends(state, campaignId, limit)
+    },
+    async listSendTimes(campaignId, { from, to }) {
+      return inspect.listSendTimes(state, campaignId, from, to)
     },
 
     async close() {

@@ -4,6 +4,7 @@ import * as campaigns from './sql/campaigns.js'
 import { completeSends } from './sql/complete.js'
 import * as importing from './sql/import.js'
 import * as leads from './sql/leads.js'
+import * as listing from './sql/listing.js'
 import * as mailboxes from './sql/mailboxes.js'
 import * as reading from './sql/reading.js'
 import { recoverExpiredLeases } from './sql/recover.js'
@@ -102,6 +103,12 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     dayCounts: (query) => run((s) => reading.dayCounts(s, t, query)),
     listQueueItems: (campaignId) => run((s) => reading.listQueueItems(s, t, campaignId)),
     listSendLog: (campaignId) => run((s) => reading.listSendLog(s, t, campaignId)),
+    listCampaigns: (query) => run((s) => listing.listCampaigns(s, t, query)),
+    listMailboxes: () => run((s) => listing.listMailboxes(s, t)),
+    listFailedSends: (campaignId, { limit }) => run((s) => listing.listFailedSends(s, t, campaignId, limit)),
+    listRecentSends: (campaignId, { limit }) => run((s) => listing.listRecentSends(s, t, campaignId, limit)),
+    listSendTimes: (campaignId, { from, to }) =>
+      run((s) => listing.listSendTimes(s, t, campaignId, from, to)),
 
     async close() {
       // The pool belongs to the host: it closes it (pool.end()) when it is done with it.

@@ -10,6 +10,7 @@ import * as campaigns from './campaigns.js'
 import { lacksField, type PrismaClientLike } from './client.js'
 import { invalidInput, toStoreError } from './errors.js'
 import * as leads from './leads.js'
+import * as listing from './listing.js'
 import * as mailboxes from './mailboxes.js'
 import { checkProvider, clientProvider, type Provider, probeProvider } from './provider.js'
 import * as read from './read.js'
@@ -158,6 +159,14 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
     dayCounts: (query) => run.read('dayCounts', (db) => read.dayCounts(db, query)),
     listQueueItems: (campaignId) => run.read('listQueueItems', (db) => read.listQueueItems(db, campaignId)),
     listSendLog: (campaignId) => run.read('listSendLog', (db) => read.listSendLog(db, campaignId)),
+    listCampaigns: (query) => run.read('listCampaigns', (db) => listing.listCampaigns(db, query)),
+    listMailboxes: () => run.read('listMailboxes', (db) => listing.listMailboxes(db)),
+    listFailedSends: (campaignId, { limit }) =>
+      run.read('listFailedSends', (db) => listing.listFailedSends(db, campaignId, limit)),
+    listRecentSends: (campaignId, { limit }) =>
+      run.read('listRecentSends', (db) => listing.listRecentSends(db, campaignId, limit)),
+    listSendTimes: (campaignId, { from, to }) =>
+      run.read('listSendTimes', (db) => listing.listSendTimes(db, campaignId, from, to)),
 
     async close() {
       // The client is the host's: it disconnects it when it shuts down.

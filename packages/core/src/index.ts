@@ -33,6 +33,7 @@ export { REQUEUE_ENDED_STATUSES, requeueStopReason } from './policy/requeue.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
+export type { CampaignPage, CampaignPageQuery, DaySends } from './scheduler/inspect.js'
 export type { ExternalSendInput } from './scheduler/migration.js'
 export type {
   AlreadySent,

@@ -264,6 +264,39 @@ export interface Store {
   /** The send log of a campaign, in send order. */
   listSendLog(campaignId: string): Promise<SendLogEntry[]>
 
+  // Inspection (dashboards, the CLI). Optional: core checks for each at run time. Without
+  // `listCampaigns` or `listMailboxes` the scheduler's listing methods throw `invalid-state`
+  // naming the method; the others fall back on the required reads above (slower on long
+  // histories). None of them runs on a tick.
+
+  /**
+   * Optional. One page of campaigns, in ascending id order as the store orders its ids (creation
+   * order for the shipped stores): at most `limit` of them, only those with `status` when given,
+   * starting after the campaign whose id is `after` (keyset pagination: a page costs the same on
+   * page 1 and page 200, and campaigns created meanwhile never shift a page). An `after` that
+   * is not one of the store's ids returns no campaign. Must stay fast with 10,000 campaigns.
+   */
+  listCampaigns?(query: CampaignListQuery): Promise<Campaign[]>
+  /** Optional. Every mailbox, in ascending id order (as `listCampaigns` orders ids). */
+  listMailboxes?(): Promise<Mailbox[]>
+  /**
+   * Optional. The campaign's `failed` items, most recently failed first (`updatedAt` descending,
+   * then id descending), at most `limit`, each with its lead's address. `item.lastError` holds the
+   * server's answer or the reason. Fallback: `listQueueItems` and `listLeads`.
+   */
+  listFailedSends?(campaignId: string, query: { limit: number }): Promise<FailedSend[]>
+  /**
+   * Optional. The campaign's last `limit` send-log rows, newest first (the reverse of
+   * `listSendLog`'s order). Fallback: the tail of `listSendLog`.
+   */
+  listRecentSends?(campaignId: string, query: { limit: number }): Promise<SendLogEntry[]>
+  /**
+   * Optional. `sentAt` of every send-log row of the campaign with `from <= sentAt < to`, in
+   * ascending order: core buckets them into the campaign's local days (one day rule, in core).
+   * Fallback: `listSendLog`, filtered.
+   */
+  listSendTimes?(campaignId: string, range: { from: Date; to: Date }): Promise<Date[]>
+
   /** Releases what the store holds (pools it created). Stores given a pool by the host leave it open. */
   close(): Promise<void>
 }
@@ -495,4 +528,19 @@ export interface SendLogEntry {
   to: string
   subject: string
   sentAt: Date
+}
+
+/** A page request of `Store.listCampaigns`. */
+export interface CampaignListQuery {
+  status?: CampaignStatus
+  /** Id of the last campaign of the previous page; omitted for the first page. */
+  after?: string
+  /** Most campaigns returned, at least 1. */
+  limit: number
+}
+
+/** A failed queue item with the address it was going to (`Store.listFailedSends`). */
+export interface FailedSend {
+  item: QueueItem
+  to: string
 }

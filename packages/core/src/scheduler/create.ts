@@ -25,9 +25,19 @@ import {
   validateMailbox,
 } from '../model/validate.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
-import type { NewLead, SendLogEntry } from '../store.js'
+import type { FailedSend, NewLead, SendLogEntry } from '../store.js'
 import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys, otherDueMailboxIds } from './explain.js'
+import {
+  type CampaignPage,
+  type CampaignPageQuery,
+  type DaySends,
+  listAllMailboxes,
+  listCampaignPage,
+  listFailures,
+  listRecentSends,
+  sendsPerLocalDay,
+} from './inspect.js'
 import { createMigration, type ExternalSendInput } from './migration.js'
 import { resolveOptions, type SchedulerOptions } from './options.js'
 import { createTick } from './tick.js'
@@ -99,6 +109,29 @@ export interface Scheduler {
    * sends in flight to finish first (up to `timeoutMs`, default the lease).
    */
   exportProgress(campaignId: string, options?: { timeoutMs?: number }): Promise<CampaignProgress>
+
+  // -- inspection (dashboards, the CLI); none of it runs on a tick ------------------------------
+
+  /**
+   * One page of campaigns in id order, optionally of one `status`: `{ campaigns, next }`, where
+   * `next` goes into `after` for the following page (null on the last). `limit` 1 to 500,
+   * default 50. Needs the store's `listCampaigns` (every shipped store has it).
+   */
+  listCampaigns(query?: CampaignPageQuery): Promise<CampaignPage>
+  /** Every mailbox, in id order. Needs the store's `listMailboxes` (every shipped store has it). */
+  listMailboxes(): Promise<Mailbox[]>
+  /**
+   * The campaign's failed emails, most recent first, each with its address and the server's
+   * answer or the reason in `item.lastError`. `limit` 1 to 1000, default 50.
+   */
+  failures(campaignId: string, options?: { limit?: number }): Promise<FailedSend[]>
+  /** The campaign's last sends, newest first. `limit` 1 to 1000, default 50. */
+  recentSends(campaignId: string, options?: { limit?: number }): Promise<SendLogEntry[]>
+  /**
+   * Sends per day of the campaign's local days (its `timezone`) for the `days` days ending
+   * today (1 to 366, default 7), oldest first, with 0 for days without sends.
+   */
+  sendsPerDay(campaignId: string, options?: { days?: number }): Promise<DaySends[]>
 
   /** Ticks by itself, at each tick's `nextDueAt` and at least every `interval` ms, until `stop()`. */
   start(): void
@@ -318,6 +351,19 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async exportProgress(campaignId, opts) {
       ensureOpen()
       return migration.exportProgress(campaignId, opts)
+    },
+    listCampaigns: (query) => listCampaignPage(store, query),
+    listMailboxes: () => listAllMailboxes(store),
+    async failures(campaignId, opts) {
+      await campaignOrThrow(campaignId)
+      return listFailures(store, campaignId, opts)
+    },
+    async recentSends(campaignId, opts) {
+      await campaignOrThrow(campaignId)
+      return listRecentSends(store, campaignId, opts)
+    },
+    async sendsPerDay(campaignId, opts) {
+      return sendsPerLocalDay(store, await campaignOrThrow(campaignId), clock.now(), opts)
     },
     start() {
       ensureOpen()

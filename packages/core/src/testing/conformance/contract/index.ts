@@ -10,6 +10,7 @@ import { completeContract } from './complete.js'
 import { dueContract } from './due.js'
 import { createFixtures } from './fixtures.js'
 import { importContract } from './import.js'
+import { inspectContract } from './inspect.js'
 import { lifecycleContract } from './lifecycle.js'
 import { reserveContract } from './reserve.js'
 
@@ -22,4 +23,5 @@ export function contractTests(makeStore: () => Promise<Store>): void {
   lifecycleContract(fixtures)
   dueContract(fixtures)
   importContract(fixtures)
+  inspectContract(fixtures)
 }
