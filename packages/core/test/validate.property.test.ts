@@ -295,7 +295,7 @@ describe('validation holds for any value anywhere (property)', () => {
         for (const count of Object.values(input.sentToday ?? {}))
           expect(count).toBeLessThanOrEqual(INPUT_LIMITS.dailyEmailLimit)
         const plan = passOrRefuse(() =>
-          planImport(input, { campaign, mailboxes, existing: new Set(), now: NOW, random: () => 0.5 }),
+          planImport(input, { campaign, mailboxes, existing: new Map(), now: NOW, random: () => 0.5 }),
         )
         if (!plan) return
         for (const lead of plan.leads) {
