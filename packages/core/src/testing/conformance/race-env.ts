@@ -98,6 +98,14 @@ function yielding(transport: RecordingTransport, random: () => number): Transpor
   }
 }
 
+/** No wait, a wait for the next I/O turn, or 1–5 ms: how much later the second side of a race starts. */
+async function lag(random: () => number): Promise<void> {
+  const kind = Math.floor(random() * 3)
+  if (kind === 0) return
+  if (kind === 1) await new Promise((resolve) => setImmediate(resolve))
+  else await new Promise((resolve) => setTimeout(resolve, 1 + Math.floor(random() * 5)))
+}
+
 export interface RaceEnv {
   clock: FakeClock
   /** Every email either scheduler sent. */
@@ -112,8 +120,12 @@ export interface RaceEnv {
   mailboxId: string
   /** A campaign over the race's mailbox with these leads, started unless told. */
   campaign(input?: Partial<CampaignInput>, leads?: LeadInput[], start?: boolean): Promise<Campaign>
-  /** Waits 0–4 ms of real time, varying with the round, so that either side of a race may go first. */
-  jitter(round: number): Promise<void>
+  /**
+   * Runs one side of a race. In each round one side starts at once and the other a moment later
+   * (at once too, after the next I/O turn, or 1–5 ms later), which side alternating every two
+   * rounds, so that over the rounds either side may win.
+   */
+  side<T>(round: number, which: 'a' | 'b', run: () => Promise<T>): Promise<T>
   /** A tick that, like a host, tries again after a `store-unavailable` error (counted in `outages`). */
   tick(scheduler: Scheduler): Promise<void>
   /** Ticks both schedulers at once until neither sends anything. */
@@ -175,9 +187,10 @@ export async function createRaceEnv(stores: RaceStores, seed: number): Promise<R
       if (leads.length > 0) await a.addLeads(created.id, leads)
       return start ? a.startCampaign(created.id) : created
     },
-    async jitter(round) {
-      const ms = Math.floor(random() * 5) + (round % 3 === 0 ? 0 : 1)
-      await new Promise((resolve) => setTimeout(resolve, round % 5 === 0 ? 0 : ms))
+    async side(round, which, run) {
+      const second = Math.floor(round / 2) % 2 === 0 ? 'b' : 'a'
+      if (which === second) await lag(random)
+      return run()
     },
     tick,
     async drain() {
