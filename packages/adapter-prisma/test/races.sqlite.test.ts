@@ -12,10 +12,12 @@ import { prismaRaces } from './support/races.js'
 
 await prismaRaces('sqlite', 'sqlite', {
   async clients(db) {
-    if (db.location.provider !== 'sqlite') throw new Error('not a SQLite database')
+    const { location } = db
+    if (location.provider !== 'sqlite') throw new Error('not a SQLite database')
+    const { file } = location
     const PrismaClient = await clientClass('sqlite')
     const open = (): TestClient =>
-      new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${db.location.file}`, timeout: 0 }) })
+      new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: 0 }) })
     return [open(), open()]
   },
   store: { maxAttempts: 40 },

@@ -37,7 +37,8 @@ type Race = (env: RaceEnv, round: number) => Promise<void>
  * the same empty backend; the suite closes both after the race and then calls `cleanup`. Each race
  * runs `rounds` rounds (default 20) on fresh campaigns. In a round, a scheduler on each store (one
  * fake clock, one recording transport), or direct store calls, race with `Promise.all`, one side
- * starting a few milliseconds after the other or not at all, so that either may win; then the
+ * starting a moment after the other (at once, after an I/O turn, or 1–5 ms later; which side goes
+ * second alternates every two rounds), so that either may win; then the
  * outcome is checked against the contract (`store.ts`) and DESIGN invariant 7, "Stops hold". Store
  * calls of both sides are ordered in real time (a store call that starts after another returned
  * must see its effects), so "a reservation that started after the stop returned" is checked
