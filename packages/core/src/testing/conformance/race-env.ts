@@ -137,7 +137,7 @@ export interface RaceEnv {
   readonly outages: string[]
 }
 
-/** Schedulers for races: several sends per campaign per tick, no lookahead, a short retry delay. */
+/** Schedulers for races: several sends per campaign per tick (so a tick has sends in flight), no lookahead. */
 const SCHEDULING: Partial<SchedulerOptions> = { maxSendsPerCampaignPerTick: 20, lookahead: 0, concurrency: 8 }
 
 export async function createRaceEnv(stores: RaceStores, seed: number): Promise<RaceEnv> {
