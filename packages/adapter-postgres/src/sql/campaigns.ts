@@ -179,17 +179,27 @@ export async function completeIfDrained(
   now: Date,
 ): Promise<boolean> {
   if (!isId(campaignId)) return false
-  // Items only become pending or sending from pending or sending (or from addLeads), so a snapshot
-  // that shows none cannot hide one that a concurrent call is about to create from them.
-  const rows = await s.query(
-    `UPDATE ${t.campaigns} AS c SET status = 'COMPLETED', updated_at = $2
-     WHERE c.id = $1 AND c.status = 'IN_PROGRESS'
-       AND NOT EXISTS (SELECT 1 FROM ${t.items} q WHERE q.campaign_id = $1 AND q.status = 'pending')
-       AND NOT EXISTS (SELECT 1 FROM ${t.items} q WHERE q.campaign_id = $1 AND q.status = 'sending')
-     RETURNING c.id`,
-    [campaignId, now],
-  )
-  return rows.length > 0
+  return s.transaction(async (tx) => {
+    // The row lock first, the queue after, in a statement of its own: one statement would read the
+    // queue in a snapshot taken before it waited for the lock (held by a `startCampaign` that came
+    // after an `addLeads`, say), so it could complete a campaign over a lead added meanwhile.
+    const [running] = await tx.query(
+      `SELECT 1 FROM ${t.campaigns} WHERE id = $1 AND status = 'IN_PROGRESS' FOR NO KEY UPDATE`,
+      [campaignId],
+    )
+    if (!running) return false
+    // Items only become pending or sending from pending or sending (or from addLeads), so a snapshot
+    // that shows none cannot hide one that a concurrent call is about to create from them.
+    const rows = await tx.query(
+      `UPDATE ${t.campaigns} AS c SET status = 'COMPLETED', updated_at = $2
+       WHERE c.id = $1 AND c.status = 'IN_PROGRESS'
+         AND NOT EXISTS (SELECT 1 FROM ${t.items} q WHERE q.campaign_id = $1 AND q.status = 'pending')
+         AND NOT EXISTS (SELECT 1 FROM ${t.items} q WHERE q.campaign_id = $1 AND q.status = 'sending')
+       RETURNING c.id`,
+      [campaignId, now],
+    )
+    return rows.length > 0
+  })
 }
 
 /**

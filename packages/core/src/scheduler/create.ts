@@ -286,6 +286,12 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         else valid.push(lead)
       }
       const outcome = await store.addLeads(campaignId, valid, clock.now())
+      // The status was read before the insert: a stop landing in between would leave the new leads
+      // pending in a cancelled campaign, never sent and exported as due. Cancel them as it would have.
+      if (outcome.added.length > 0 && (await store.getCampaign(campaignId))?.status === 'CANCELLED') {
+        const change = { from: ['CANCELLED'], to: 'CANCELLED', cancelPending: 'campaign stopped' } as const
+        await store.setCampaignStatus(campaignId, change, clock.now())
+      }
       for (const key of outcome.suppressed) {
         invalid.push({ email: valid.find((l) => l.emailKey === key)?.email ?? key, reason: 'suppressed' })
       }

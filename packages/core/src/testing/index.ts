@@ -1,6 +1,6 @@
 /**
- * Test helpers for mailcadence hosts and adapter authors: the store conformance suite (runs on
- * vitest), a fake clock, a seeded random source and a recording transport.
+ * Test helpers for mailcadence hosts and adapter authors: the store conformance, contract and race
+ * suites (run on vitest), a fake clock, a seeded random source and a recording transport.
  *
  * @packageDocumentation
  */
@@ -12,5 +12,11 @@ export {
   runStoreConformance,
   runStoreContract,
 } from './conformance/index.js'
+export {
+  type MakeRaceStores,
+  type RaceOptions,
+  type RaceStores,
+  runStoreRaces,
+} from './conformance/races.js'
 export { createSeededRandom } from './random.js'
 export { createRecordingTransport, type RecordingTransport, type SentRecord } from './transport.js'
