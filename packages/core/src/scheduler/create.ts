@@ -98,9 +98,15 @@ export interface Scheduler {
 
   /** Ticks by itself, at each tick's `nextDueAt` and at least every `interval` ms, until `stop()`. */
   start(): void
-  /** Stops `start()`'s loop; resolves when the tick in progress has finished. */
+  /**
+   * Stops `start()`'s loop; resolves when the tick in progress has finished, or after `lease` ms
+   * at most (by then recovery owns whatever that tick still holds), logging a warning.
+   */
   stop(): Promise<void>
-  /** Stops, then closes the transport and the store. */
+  /**
+   * Stops, then closes the transport and the store. Ends in bounded time: `stop()`'s bound, then
+   * at most `sendTimeout` ms for each close (one that takes longer is left behind with a warning).
+   */
   close(): Promise<void>
 }
 
@@ -164,6 +170,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     logger.info({ campaignId: id, status: to }, 'campaign status')
     return result.campaign
   }
+
+  /**
+   * Waits for `work` at most `ms` (a real timer that does not keep the process alive; Node timers
+   * take at most 2^31 − 1 ms), then goes on.
+   */
+  const waitAtMost = (work: Promise<unknown> | undefined, ms: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (!work) return resolve()
+      const timer = setTimeout(
+        () => {
+          logger.warn({ timeoutMs: ms }, `${what} did not finish within ${ms} ms: not waiting for it`)
+          resolve()
+        },
+        Math.min(ms, 2_147_483_647),
+      )
+      timer.unref?.()
+      work.then(
+        () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
 
   const scheduler: Scheduler = {
     async createMailbox(input) {
@@ -336,14 +369,15 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const state = loop
       state.stopped = true
       state.wake()
-      await state.current
+      // A tick stuck in a call that never returns (a store query) must not hold stop() forever.
+      await waitAtMost(state.current, resolved.lease, 'the tick in progress')
     },
     async close() {
       if (closed) return
       await scheduler.stop()
       closed = true
-      await resolved.transport.close?.()
-      await store.close()
+      await waitAtMost(resolved.transport.close?.(), resolved.sendTimeout, 'transport.close()')
+      await waitAtMost(store.close(), resolved.sendTimeout, 'store.close()')
     },
   }
   return scheduler

@@ -71,6 +71,15 @@ export interface SchedulerOptions {
   /** Lease (ms) on a reserved send: longer than any transport call can take. Default 300 000. */
   lease?: number
   /**
+   * Longest wait (ms) for one `transport.send` call. A call still unsettled then is given up: its
+   * send slot comes back and the email is recorded `failed` with `interrupted: send timed out`,
+   * never sent again (it may have left), whatever `leaseRecovery` says. Must be less than `lease`.
+   * Measured by a real timer (which does not keep the process alive), and also checked against
+   * `clock` at the start of each tick, so a test moving a fake clock past it ends the wait.
+   * Default 60 000, or half the lease when that is shorter.
+   */
+  sendTimeout?: number
+  /**
    * What recovery does with a send whose lease expired (its worker died mid-send): `'fail'`
    * marks it failed with reason `interrupted`, never sending it again, since it may have left;
    * `'retry'` puts it back to pending (at-least-once: a possible duplicate). Default `'fail'`.
@@ -105,6 +114,7 @@ export interface ResolvedOptions {
   maxSendsPerCampaignPerTick: number
   lookahead: number
   lease: number
+  sendTimeout: number
   leaseRecovery: 'fail' | 'retry'
   retry: RetryPolicy
   campaignFilter: SchedulerOptions['campaignFilter']
@@ -142,6 +152,14 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   positiveInt('retry.maxAttempts', retry.maxAttempts, 1)
   positiveInt('retry.baseDelayMs', retry.baseDelayMs, 0, 0)
   positiveInt('retry.maxDelayMs', retry.maxDelayMs, 0, 0)
+  const lease = positiveInt('lease', options.lease, 300_000)
+  const sendTimeout = positiveInt(
+    'sendTimeout',
+    options.sendTimeout,
+    Math.max(1, Math.min(60_000, lease / 2)),
+  )
+  if (options.sendTimeout !== undefined && sendTimeout >= lease)
+    throw new TypeError(`sendTimeout must be less than lease (${lease}), got ${sendTimeout}`)
   return {
     store: options.store,
     // Shadow mode swaps the transport for one that sends nothing: the rest of the engine is the same.
@@ -157,7 +175,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       1,
     ),
     lookahead: positiveInt('lookahead', options.lookahead, 30_000, 0),
-    lease: positiveInt('lease', options.lease, 300_000),
+    lease,
+    sendTimeout,
     leaseRecovery: options.leaseRecovery ?? 'fail',
     retry,
     campaignFilter: options.campaignFilter,
