@@ -64,8 +64,9 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
   // `concurrency` items are reserved by this process and not yet recorded, so a crash strands no
   // more than that many (recovery fails them as interrupted), whatever the number of campaigns.
   const slots = createSlots(options.concurrency)
-  // A send's slot comes back as soon as the transport returns (its completion, a store call, may
-  // still be on its way), or when the delivery ends without calling the transport.
+  // A send's slot comes back as soon as the transport returns or is given up at `sendTimeout` (its
+  // completion, a store call, may still be on its way), or when the delivery ends without calling
+  // the transport.
   // Slots held per item id (more than one only if an item expired and was reserved again while
   // its first delivery was still out): each release gives back all of an item's, so none is lost.
   const holding = new Map<string, number>()
