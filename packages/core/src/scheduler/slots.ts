@@ -12,7 +12,7 @@
  * batch. p-limit can express neither "take what is free, without waiting for more" (its
  * `activeCount`/`pendingCount` can be read, but a queued call starts later, on a microtask) nor
  * a slot released before the function's promise settles; built on it, this would need a
- * never-settling placeholder call per slot, more code than these lines and slower on every send.
+ * placeholder call per slot that settles on release: more code than these lines, not less.
  */
 export function createSlots(size: number) {
   let free = size
