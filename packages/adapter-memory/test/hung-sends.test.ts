@@ -166,7 +166,7 @@ describe('a transport call that never settles', () => {
     expect(recording.attempts).toBe(2)
   })
 
-  it('is an option: must be an integer less than the lease; by default 60 s, or half a short lease', async () => {
+  it('is an option: must be an integer less than the lease; by default half the lease', async () => {
     const store = createMemoryStore()
     const transport = createRecordingTransport()
     expect(() => createScheduler({ store, transport, sendTimeout: 300_000 })).toThrow(/sendTimeout/)

@@ -105,7 +105,8 @@ export interface Scheduler {
   stop(): Promise<void>
   /**
    * Stops, then closes the transport and the store. Ends in bounded time: `stop()`'s bound, then
-   * at most `sendTimeout` ms for each close (one that takes longer is left behind with a warning).
+   * at most 10 s (or `sendTimeout` if shorter) for each close; one that takes longer is left
+   * behind with a warning.
    */
   close(): Promise<void>
 }
@@ -113,6 +114,9 @@ export interface Scheduler {
 export type MailboxCheck =
   | { ok: true; response: string }
   | { ok: false; error: string; action: SendFailure['action'] }
+
+/** Longest wait for `transport.close()` and for `store.close()` in `close()`. */
+const CLOSE_TIMEOUT_MS = 10_000
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const resolved = resolveOptions(options)
@@ -376,8 +380,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (closed) return
       await scheduler.stop()
       closed = true
-      await waitAtMost(resolved.transport.close?.(), resolved.sendTimeout, 'transport.close()')
-      await waitAtMost(store.close(), resolved.sendTimeout, 'store.close()')
+      // Closing connections takes far less than a send; a close that does not end is hung.
+      const closeTimeout = Math.min(resolved.sendTimeout, CLOSE_TIMEOUT_MS)
+      await waitAtMost(resolved.transport.close?.(), closeTimeout, 'transport.close()')
+      await waitAtMost(store.close(), closeTimeout, 'store.close()')
     },
   }
   return scheduler

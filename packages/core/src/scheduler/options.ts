@@ -71,12 +71,14 @@ export interface SchedulerOptions {
   /** Lease (ms) on a reserved send: longer than any transport call can take. Default 300 000. */
   lease?: number
   /**
-   * Longest wait (ms) for one `transport.send` call. A call still unsettled then is given up: its
-   * send slot comes back and the email is recorded `failed` with `interrupted: send timed out`,
-   * never sent again (it may have left), whatever `leaseRecovery` says. Must be less than `lease`.
+   * Longest wait (ms) for one `transport.send` call: a backstop for a call that never settles. A
+   * call still unsettled then is given up: its send slot comes back and the email is recorded
+   * `failed` with `interrupted: send timed out`, never sent again (it may have left), whatever
+   * `leaseRecovery` says. Must be less than `lease`; keep it above the transport's own timeout
+   * (the SMTP transport's `sendTimeout`, 60 s by default), which knows better what happened.
    * Measured by a real timer (which does not keep the process alive), and also checked against
    * `clock` at the start of each tick, so a test moving a fake clock past it ends the wait.
-   * Default 60 000, or half the lease when that is shorter.
+   * Default half the lease (150 000).
    */
   sendTimeout?: number
   /**
@@ -153,11 +155,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   positiveInt('retry.baseDelayMs', retry.baseDelayMs, 0, 0)
   positiveInt('retry.maxDelayMs', retry.maxDelayMs, 0, 0)
   const lease = positiveInt('lease', options.lease, 300_000)
-  const sendTimeout = positiveInt(
-    'sendTimeout',
-    options.sendTimeout,
-    Math.max(1, Math.min(60_000, lease / 2)),
-  )
+  const sendTimeout = positiveInt('sendTimeout', options.sendTimeout, Math.max(1, Math.floor(lease / 2)))
   if (options.sendTimeout !== undefined && sendTimeout >= lease)
     throw new TypeError(`sendTimeout must be less than lease (${lease}), got ${sendTimeout}`)
   return {
