@@ -3,6 +3,7 @@
  * delays with jitter, so that many failed sends do not all come back at the same instant.
  */
 import { invalidInput } from '../errors.js'
+import { addMs } from './instant.js'
 
 /** How temporary failures are retried. */
 export interface RetryPolicy {
@@ -63,4 +64,14 @@ export function retryDelay(attempt: number, policy: RetryPolicy, random: () => n
   if (!(r >= 0 && r <= 1)) throw new RangeError(`random() must return a number in [0, 1), got ${String(r)}`)
   const half = Math.ceil(cap / 2)
   return Math.min(cap, half + Math.floor(r * (cap - half)))
+}
+
+/**
+ * When retry number `attempt` is due: `now` + {@link retryDelay}, clamped to the latest instant
+ * every store holds (a `maxDelayMs` of centuries still gives a storable date).
+ *
+ * @throws like {@link retryDelay}.
+ */
+export function retryAt(now: Date, attempt: number, policy: RetryPolicy, random: () => number): Date {
+  return addMs(now, retryDelay(attempt, policy, random))
 }

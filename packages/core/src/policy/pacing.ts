@@ -3,6 +3,7 @@
  * look machine-made. Pure: the random source is a parameter.
  */
 import { invalidInput } from '../errors.js'
+import { addMs } from './instant.js'
 
 function checkPacing(delayBetweenEmails: number, jitter: number): void {
   if (!Number.isFinite(delayBetweenEmails) || delayBetweenEmails < 0) {
@@ -27,7 +28,8 @@ function minGapMs(delayBetweenEmails: number, jitter: number): number {
  *
  * The gap is rounded to a whole millisecond (a `Date` holds no less), to the nearest one so that float
  * noise (90 × 1.1 = 99.00000000000001) does not add a millisecond, but never below delayBetweenEmails
- * × (1 − jitter) rounded up: the minimum gap the pacing invariant promises.
+ * × (1 − jitter) rounded up: the minimum gap the pacing invariant promises. A slot past year 9999
+ * is clamped to the latest instant every store holds (`addMs`), so a huge delay still paces.
  *
  * @throws `invalid-input` for a negative or non-finite delay or a jitter outside [0, 1];
  *   RangeError when `random()` returns something outside [0, 1].
@@ -38,7 +40,7 @@ export function nextSlot(now: Date, delayBetweenEmails: number, jitter: number, 
   // A broken random source would silently break the pacing invariant: refuse it loudly instead.
   if (!(r >= 0 && r <= 1)) throw new RangeError(`random() must return a number in [0, 1), got ${String(r)}`)
   const gapMs = Math.round(delayBetweenEmails * (1 + jitter * (2 * r - 1)) * 1000)
-  return new Date(now.getTime() + Math.max(minGapMs(delayBetweenEmails, jitter), gapMs))
+  return addMs(now, Math.max(minGapMs(delayBetweenEmails, jitter), gapMs))
 }
 
 /**

@@ -135,15 +135,25 @@ export interface Scheduler {
 
   /** Ticks by itself, at each tick's `nextDueAt` and at least every `interval` ms, until `stop()`. */
   start(): void
-  /** Stops `start()`'s loop; resolves when the tick in progress has finished. */
+  /**
+   * Stops `start()`'s loop; resolves when the tick in progress has finished, or after `lease` ms
+   * at most (by then recovery owns whatever that tick still holds), logging a warning.
+   */
   stop(): Promise<void>
-  /** Stops, then closes the transport and the store. */
+  /**
+   * Stops, then closes the transport and the store. Ends in bounded time: `stop()`'s bound, then
+   * at most 10 s (or `sendTimeout` if shorter) for each close; one that takes longer is left
+   * behind with a warning.
+   */
   close(): Promise<void>
 }
 
 export type MailboxCheck =
   | { ok: true; response: string }
   | { ok: false; error: string; action: SendFailure['action'] }
+
+/** Longest wait for `transport.close()` and for `store.close()` in `close()`. */
+const CLOSE_TIMEOUT_MS = 10_000
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const resolved = resolveOptions(options)
@@ -206,6 +216,33 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     logger.info({ campaignId: id, status: to }, 'campaign status')
     return result.campaign
   }
+
+  /**
+   * Waits for `work` at most `ms` (a real timer that does not keep the process alive; Node timers
+   * take at most 2^31 − 1 ms), then goes on.
+   */
+  const waitAtMost = (work: Promise<unknown> | undefined, ms: number, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (!work) return resolve()
+      const timer = setTimeout(
+        () => {
+          logger.warn({ timeoutMs: ms }, `${what} did not finish within ${ms} ms: not waiting for it`)
+          resolve()
+        },
+        Math.min(ms, 2_147_483_647),
+      )
+      timer.unref?.()
+      work.then(
+        () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
 
   const scheduler: Scheduler = {
     async createMailbox(input) {
@@ -404,14 +441,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const state = loop
       state.stopped = true
       state.wake()
-      await state.current
+      // A tick stuck in a call that never returns (a store query) must not hold stop() forever.
+      await waitAtMost(state.current, resolved.lease, 'the tick in progress')
     },
     async close() {
       if (closed) return
       await scheduler.stop()
       closed = true
-      await resolved.transport.close?.()
-      await store.close()
+      // Closing connections takes far less than a send; a close that does not end is hung.
+      const closeTimeout = Math.min(resolved.sendTimeout, CLOSE_TIMEOUT_MS)
+      await waitAtMost(resolved.transport.close?.(), closeTimeout, 'transport.close()')
+      await waitAtMost(store.close(), closeTimeout, 'store.close()')
     },
   }
   return scheduler

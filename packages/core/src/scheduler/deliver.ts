@@ -2,17 +2,23 @@
  * The effectful middle of a send: build the message, hand it to the transport, classify what
  * happened and record it. Runs with no store transaction open.
  */
+import { isMailcadenceError } from '../errors.js'
 import { buildMessage } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { emailKey } from '../model/validate.js'
-import { retryDelay } from '../policy/backoff.js'
+import { retryAt } from '../policy/backoff.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
+import { addMs } from '../policy/instant.js'
 import type { Completion, CompletionOutcome, ReservedSend } from '../store.js'
 import { ALREADY_SENT, type SchedulerEvent, VETOED } from './events.js'
 import type { AlreadySent, BeforeSendVerdict, ResolvedOptions } from './options.js'
+import { TIMED_OUT } from './send-timeout.js'
 
 const DAY_MS = 86_400_000
+
+/** `lastError` of a send given up at `sendTimeout`: interrupted, as lease recovery says, and why. */
+export const SEND_TIMED_OUT = 'interrupted: send timed out'
 
 export type Delivered = {
   outcome: 'sent' | 'failed' | 'retried' | 'vetoed' | 'lease-expired' | 'lease-lost'
@@ -20,18 +26,38 @@ export type Delivered = {
   nextAt: Date | null
 }
 
-export async function deliver(input: {
+type Complete = (completion: Completion) => Promise<CompletionOutcome>
+
+export interface DeliverInput {
   options: ResolvedOptions
   campaign: Campaign
   mailbox: Mailbox
   send: ReservedSend
-  complete: (completion: Completion) => Promise<CompletionOutcome>
+  complete: Complete
+  /**
+   * The same as `complete`, in a store call of its own: used after `complete` was refused, so
+   * that a completion batched with the one at fault is not refused with it.
+   */
+  completeAlone: Complete
+  /** Waits for the transport call, at most `sendTimeout`: then {@link TIMED_OUT}. */
+  sendWithin: <T>(itemId: string, call: Promise<T>) => Promise<T | typeof TIMED_OUT>
   /** Called as soon as the transport is done with the email (or it could not be built), before recording. */
   onTransportDone: () => void
   onMailboxPaused: (mailbox: Mailbox) => void
-}): Promise<Delivered> {
+}
+
+/** What recording a delivery's outcome needs, besides the input. */
+interface Recording {
+  input: DeliverInput
+  base: { itemId: string; leaseToken: string }
+  refund: NonNullable<Completion['refund']>
+  eventBase: Omit<Extract<SchedulerEvent, { type: 'failed' }>, 'type' | 'at' | 'error' | 'bounced'>
+  leaseLost: () => Delivered
+}
+
+export async function deliver(input: DeliverInput): Promise<Delivered> {
   const { options, campaign, mailbox, send, complete } = input
-  const { clock, store, emit, logger } = options
+  const { clock, emit, logger } = options
   const { item, lead } = send
   const base = { itemId: item.id, leaseToken: item.leaseToken ?? '' }
   const refund = {
@@ -69,6 +95,8 @@ export async function deliver(input: {
 
   let failure: SendFailure | null = null
   let subject = ''
+  // The transport call, when the wait for it was given up at the send timeout.
+  let givenUp: Promise<unknown> | null = null
   try {
     const message = buildMessage({
       campaign,
@@ -82,7 +110,7 @@ export async function deliver(input: {
       const verdict = await askBeforeSend(options.beforeSend, message.subject)
       if (verdict !== 'send') return verdict
     }
-    await options.transport.send(message, {
+    const call = options.transport.send(message, {
       now: clock.now(),
       mailbox,
       campaignId: campaign.id,
@@ -90,99 +118,15 @@ export async function deliver(input: {
       step: item.step,
       itemId: item.id,
     })
+    if ((await input.sendWithin(item.id, call)) === TIMED_OUT) givenUp = call
   } catch (error) {
     failure = classifySendError(error)
   }
   input.onTransportDone()
-  const now = clock.now()
-
-  if (!failure) {
-    // This runs for every email, so its objects are written out field by field: on Node 20 an object
-    // literal that adds properties after a spread (`{ ...base, kind }`) takes a slow path, about a
-    // microsecond each.
-    const completion: Extract<Completion, { kind: 'sent' }> = {
-      itemId: item.id,
-      leaseToken: base.leaseToken,
-      kind: 'sent',
-      messageId,
-      subject,
-      to: lead.email,
-    }
-    const nextStep = campaign.steps[item.step + 1]
-    if (nextStep) {
-      const scheduledAt = new Date(now.getTime() + (nextStep.delayDays ?? 0) * DAY_MS)
-      completion.next = { step: item.step + 1, scheduledAt }
-    }
-    const outcome = await complete(completion)
-    if (outcome === 'lease-lost') return leaseLost()
-    // eventBase's fields written out again, for the same reason as the completion's.
-    const event: Extract<SchedulerEvent, { type: 'sent' }> = {
-      type: 'sent',
-      at: now,
-      campaignId: campaign.id,
-      leadId: lead.id,
-      itemId: item.id,
-      step: item.step,
-      mailboxId: mailbox.id,
-      messageId,
-      to: lead.email,
-      subject,
-    }
-    if (options.mode === 'shadow') event.shadow = true
-    emit(event)
-    logger.info(event, 'sent')
-    return { outcome: 'sent', nextAt: completion.next?.scheduledAt ?? null }
-  }
-
-  const error = failure.detail
-  if (failure.action === 'pause-mailbox') {
-    const until = new Date(now.getTime() + failure.pauseMs)
-    const paused = await store.updateMailbox(mailbox.id, { pausedUntil: until, pauseReason: error }, now)
-    if (paused) input.onMailboxPaused(paused)
-    emit({ type: 'mailbox-paused', at: now, mailboxId: mailbox.id, until, reason: error })
-    logger.warn({ mailboxId: mailbox.id, until, reason: error }, 'mailbox paused')
-    // The mailbox is at fault, not the lead: back to pending without spending an attempt. A first
-    // email may leave from another mailbox at once; a follow-up waits for its thread's mailbox.
-    const unassignMailbox = item.references.length === 0
-    const retryAt = unassignMailbox ? now : until
-    const outcome = await complete({
-      ...base,
-      kind: 'retry',
-      retryAt,
-      attempts: item.attempts,
-      error,
-      refund,
-      unassignMailbox,
-    })
-    if (outcome === 'lease-lost') return leaseLost()
-    emit({ type: 'retried', at: now, ...eventBase, error, retryAt, attempts: item.attempts })
-    return { outcome: 'retried', nextAt: retryAt }
-  }
-
-  const attempts = item.attempts + 1
-  if (failure.action === 'retry' && attempts < options.retry.maxAttempts) {
-    const retryAt = new Date(now.getTime() + retryDelay(attempts, options.retry, options.random))
-    const outcome = await complete({ ...base, kind: 'retry', retryAt, attempts, error, refund })
-    if (outcome === 'lease-lost') return leaseLost()
-    emit({ type: 'retried', at: now, ...eventBase, error, retryAt, attempts })
-    logger.warn({ ...eventBase, error, retryAt, attempts }, 'send failed, will retry')
-    return { outcome: 'retried', nextAt: retryAt }
-  }
-
-  const bounced = failure.action === 'bounce'
-  const outcome = await complete({
-    ...base,
-    kind: 'failed',
-    error,
-    attempts,
-    leadStatus: bounced ? 'bounced' : 'failed',
-    refund,
-  })
-  if (outcome === 'lease-lost') return leaseLost()
-  if (bounced) await store.suppress(emailKey(lead.email), `bounced: ${error}`, now)
-  emit({ type: 'failed', at: now, ...eventBase, error, bounced })
-  logger.warn({ ...eventBase, error, bounced }, 'send failed')
-  return { outcome: 'failed', nextAt: null }
+  const recording: Recording = { input, base, refund, eventBase, leaseLost }
+  if (givenUp) return recordTimedOut(recording, givenUp)
+  if (!failure) return recordSent(recording, subject)
+  return recordFailure(recording, failure)
 
   /**
    * The host's veto (`beforeSend`): 'send', or what was done instead. A plain veto cancels the
@@ -214,19 +158,22 @@ export async function deliver(input: {
     }
     if (problem !== null) {
       const now = clock.now()
-      const retryAt = new Date(now.getTime() + retryDelay(1, options.retry, options.random))
+      const due = retryAt(now, 1, options.retry, options.random)
       const outcome = await complete({
         ...base,
         kind: 'retry',
-        retryAt,
+        retryAt: due,
         attempts: item.attempts,
         error: problem,
         refund,
       })
       if (outcome === 'lease-lost') return leaseLost()
-      emit({ type: 'retried', at: now, ...eventBase, error: problem, retryAt, attempts: item.attempts })
-      logger.warn({ ...eventBase, error: problem, retryAt }, 'beforeSend threw or answered badly; will retry')
-      return { outcome: 'retried', nextAt: retryAt }
+      emit({ type: 'retried', at: now, ...eventBase, error: problem, retryAt: due, attempts: item.attempts })
+      logger.warn(
+        { ...eventBase, error: problem, retryAt: due },
+        'beforeSend threw or answered badly; will retry',
+      )
+      return { outcome: 'retried', nextAt: due }
     }
     const slot = reservedSlot === null ? {} : { nextSlotAt: reservedSlot }
     if (typeof verdict === 'object' && verdict !== null) return recordAlreadySent(verdict.alreadySent, slot)
@@ -270,7 +217,7 @@ export async function deliver(input: {
     if (from !== mailbox.id) completion.mailboxId = from
     const nextStep = campaign.steps[item.step + 1]
     if (nextStep) {
-      const scheduledAt = new Date(sent.sentAt.getTime() + (nextStep.delayDays ?? 0) * DAY_MS)
+      const scheduledAt = addMs(sent.sentAt, (nextStep.delayDays ?? 0) * DAY_MS)
       completion.next = { step: item.step + 1, scheduledAt }
     }
     const outcome = await complete(completion)
@@ -304,4 +251,198 @@ function verdictProblem(verdict: unknown, campaign: Campaign, now: Date): string
   if (sent.mailboxId !== undefined && !campaign.mailboxIds.includes(sent.mailboxId))
     return "beforeSend: alreadySent.mailboxId must be one of the campaign's mailboxes"
   return null
+}
+
+/**
+ * The email left: recorded `sent`, with the lead's next step due `delayDays` later. A store that
+ * refuses this is given simpler records (see {@link recordFirstAccepted}), so that the item never
+ * stays `sending`, where `leaseRecovery: 'retry'` would send it again.
+ */
+async function recordSent(r: Recording, subject: string): Promise<Delivered> {
+  const { options, campaign, send } = r.input
+  const { clock, emit, logger } = options
+  const { item, lead } = send
+  const now = clock.now()
+  const messageId = r.eventBase.messageId
+  // This runs for every email, so its objects are written out field by field: on Node 20 an object
+  // literal that adds properties after a spread (`{ ...base, kind }`) takes a slow path, about a
+  // microsecond each.
+  const completion: Extract<Completion, { kind: 'sent' }> = {
+    itemId: item.id,
+    leaseToken: r.base.leaseToken,
+    kind: 'sent',
+    messageId,
+    subject,
+    to: lead.email,
+  }
+  const nextStep = campaign.steps[item.step + 1]
+  if (nextStep) {
+    const scheduledAt = addMs(now, (nextStep.delayDays ?? 0) * DAY_MS)
+    completion.next = { step: item.step + 1, scheduledAt }
+  }
+  // Refused, the same alone; then without the next step (the lead's sequence ends here); then failed.
+  const tries: Completion[] = [completion, completion]
+  if (completion.next) {
+    const { next: _dropped, ...withoutNext } = completion
+    tries.push(withoutNext)
+  }
+  const { outcome, recorded } = await recordFirstAccepted(r, tries, (error) => ({
+    ...r.base,
+    kind: 'failed',
+    error: `sent, but the store refused to record it as sent: ${describe(error)}`,
+    attempts: item.attempts + 1,
+  }))
+  if (outcome === 'lease-lost') return r.leaseLost()
+  if (recorded.kind === 'failed') {
+    emit({ type: 'failed', at: now, ...r.eventBase, error: recorded.error, bounced: false })
+    return { outcome: 'failed', nextAt: null }
+  }
+  const next = recorded.kind === 'sent' ? recorded.next : undefined
+  // eventBase's fields written out again, for the same reason as the completion's.
+  const event: Extract<SchedulerEvent, { type: 'sent' }> = {
+    type: 'sent',
+    at: now,
+    campaignId: campaign.id,
+    leadId: lead.id,
+    itemId: item.id,
+    step: item.step,
+    mailboxId: r.input.mailbox.id,
+    messageId,
+    to: lead.email,
+    subject,
+  }
+  if (options.mode === 'shadow') event.shadow = true
+  emit(event)
+  logger.info(event, 'sent')
+  return { outcome: 'sent', nextAt: next?.scheduledAt ?? null }
+}
+
+/**
+ * Records the first of `completions` the store accepts: the first through the batched `complete`,
+ * then, when the store refuses (an error other than `store-unavailable`, which `complete` already
+ * retried for seconds), the others in order, each in a store call of its own (a batch-mate may have
+ * been the one at fault, so the list usually starts with the first again), then `last(refusal)` if
+ * given. Each refusal is logged. Throws the last refusal when every one is refused, or at once when
+ * the store is unavailable: the item then stays `sending` for lease recovery.
+ */
+async function recordFirstAccepted(
+  r: Recording,
+  completions: readonly Completion[],
+  last?: (refusal: unknown) => Completion,
+): Promise<{ outcome: CompletionOutcome; recorded: Completion }> {
+  const { logger } = r.input.options
+  let refusal: unknown
+  const count = completions.length + (last ? 1 : 0)
+  for (let i = 0; i < count; i++) {
+    const attempt = completions[i] ?? last!(refusal)
+    try {
+      const outcome = await (i === 0 ? r.input.complete : r.input.completeAlone)(attempt)
+      if (attempt !== completions[0])
+        logger.error({ ...r.eventBase, recordedAs: describeCompletion(attempt) }, 'recorded instead')
+      return { outcome, recorded: attempt }
+    } catch (error) {
+      if (isMailcadenceError(error, 'store-unavailable')) throw error
+      refusal = error
+      logger.error(
+        { ...r.eventBase, err: error, completion: describeCompletion(attempt) },
+        'the store refused a completion',
+      )
+    }
+  }
+  throw refusal
+}
+
+function describeCompletion(c: Completion): string {
+  return c.kind === 'sent' && c.next ? 'sent, next step queued' : c.kind
+}
+
+/**
+ * The transport call was given up at `sendTimeout`. The email may have left, as after a crash
+ * mid-send: it is recorded `failed` with {@link SEND_TIMED_OUT} at once, never sent again (also
+ * under `leaseRecovery: 'retry'`: the timeout is this process's own finding, not a dead worker's
+ * lease). The day counts it took stay taken. A late answer of the call changes nothing but a log line.
+ */
+async function recordTimedOut(r: Recording, call: Promise<unknown>): Promise<Delivered> {
+  const { clock, emit, logger, sendTimeout } = r.input.options
+  const now = clock.now()
+  const error = SEND_TIMED_OUT
+  logger.error(
+    { ...r.eventBase, sendTimeout },
+    'send timed out: given up and recorded failed (it may have left)',
+  )
+  call.then(
+    () => logger.warn({ ...r.eventBase }, 'a send given up at its timeout went through late'),
+    (late: unknown) =>
+      logger.warn(
+        { ...r.eventBase, error: classifySendError(late).detail },
+        'a send given up at its timeout failed late',
+      ),
+  )
+  const failed: Completion = { ...r.base, kind: 'failed', error, attempts: r.input.send.item.attempts + 1 }
+  const { outcome } = await recordFirstAccepted(r, [failed, failed])
+  if (outcome === 'lease-lost') return r.leaseLost()
+  emit({ type: 'failed', at: now, ...r.eventBase, error, bounced: false })
+  return { outcome: 'failed', nextAt: null }
+}
+
+/** The transport refused the email (or it could not be built): pause the mailbox, retry, or fail. */
+async function recordFailure(r: Recording, failure: SendFailure): Promise<Delivered> {
+  const { options, mailbox, send, complete } = r.input
+  const { clock, store, emit, logger } = options
+  const { item, lead } = send
+  const { base, refund, eventBase } = r
+  const now = clock.now()
+  const error = failure.detail
+  if (failure.action === 'pause-mailbox') {
+    const until = addMs(now, failure.pauseMs)
+    const paused = await store.updateMailbox(mailbox.id, { pausedUntil: until, pauseReason: error }, now)
+    if (paused) r.input.onMailboxPaused(paused)
+    emit({ type: 'mailbox-paused', at: now, mailboxId: mailbox.id, until, reason: error })
+    logger.warn({ mailboxId: mailbox.id, until, reason: error }, 'mailbox paused')
+    // The mailbox is at fault, not the lead: back to pending without spending an attempt. A first
+    // email may leave from another mailbox at once; a follow-up waits for its thread's mailbox.
+    const unassignMailbox = item.references.length === 0
+    const retryAt = unassignMailbox ? now : until
+    const outcome = await complete({
+      ...base,
+      kind: 'retry',
+      retryAt,
+      attempts: item.attempts,
+      error,
+      refund,
+      unassignMailbox,
+    })
+    if (outcome === 'lease-lost') return r.leaseLost()
+    emit({ type: 'retried', at: now, ...eventBase, error, retryAt, attempts: item.attempts })
+    return { outcome: 'retried', nextAt: retryAt }
+  }
+
+  const attempts = item.attempts + 1
+  if (failure.action === 'retry' && attempts < options.retry.maxAttempts) {
+    const due = retryAt(now, attempts, options.retry, options.random)
+    const outcome = await complete({ ...base, kind: 'retry', retryAt: due, attempts, error, refund })
+    if (outcome === 'lease-lost') return r.leaseLost()
+    emit({ type: 'retried', at: now, ...eventBase, error, retryAt: due, attempts })
+    logger.warn({ ...eventBase, error, retryAt: due, attempts }, 'send failed, will retry')
+    return { outcome: 'retried', nextAt: due }
+  }
+
+  const bounced = failure.action === 'bounce'
+  const outcome = await complete({
+    ...base,
+    kind: 'failed',
+    error,
+    attempts,
+    leadStatus: bounced ? 'bounced' : 'failed',
+    refund,
+  })
+  if (outcome === 'lease-lost') return r.leaseLost()
+  if (bounced) await store.suppress(emailKey(lead.email), `bounced: ${error}`, now)
+  emit({ type: 'failed', at: now, ...eventBase, error, bounced })
+  logger.warn({ ...eventBase, error, bounced }, 'send failed')
+  return { outcome: 'failed', nextAt: null }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }

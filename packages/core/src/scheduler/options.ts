@@ -102,6 +102,17 @@ export interface SchedulerOptions {
   /** Lease (ms) on a reserved send: longer than any transport call can take. Default 300 000. */
   lease?: number
   /**
+   * Longest wait (ms) for one `transport.send` call: a backstop for a call that never settles. A
+   * call still unsettled then is given up: its send slot comes back and the email is recorded
+   * `failed` with `interrupted: send timed out`, never sent again (it may have left), whatever
+   * `leaseRecovery` says. Must be less than `lease`; keep it above the transport's own timeout
+   * (the SMTP transport's `sendTimeout`, 60 s by default), which knows better what happened.
+   * Measured by a real timer (which does not keep the process alive), and also checked against
+   * `clock` at the start of each tick, so a test moving a fake clock past it ends the wait.
+   * Default half the lease (150 000).
+   */
+  sendTimeout?: number
+  /**
    * What recovery does with a send whose lease expired (its worker died mid-send): `'fail'`
    * marks it failed with reason `interrupted`, never sending it again, since it may have left;
    * `'retry'` puts it back to pending (at-least-once: a possible duplicate). Default `'fail'`.
@@ -136,6 +147,7 @@ export interface ResolvedOptions {
   maxSendsPerCampaignPerTick: number
   lookahead: number
   lease: number
+  sendTimeout: number
   leaseRecovery: 'fail' | 'retry'
   retry: RetryPolicy
   campaignFilter: SchedulerOptions['campaignFilter']
@@ -244,6 +256,16 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     options.leaseRecovery === undefined ? 'fail' : options.leaseRecovery,
     ['fail', 'retry'] as const,
   )
+  const lease = intOption('lease', options.lease, 300_000, 1, L.lease)
+  const sendTimeout = intOption(
+    'sendTimeout',
+    options.sendTimeout,
+    Math.max(1, Math.floor(lease / 2)),
+    1,
+    L.lease,
+  )
+  if (options.sendTimeout !== undefined && sendTimeout >= lease)
+    throw invalidInput('sendTimeout', `must be less than lease (${lease} ms), got ${sendTimeout}`)
   return {
     store,
     // Shadow mode swaps the transport for one that sends nothing: the rest of the engine is the same.
@@ -261,7 +283,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       L.maxSendsPerCampaignPerTick,
     ),
     lookahead: intOption('lookahead', options.lookahead, 30_000, 0, L.lookahead),
-    lease: intOption('lease', options.lease, 300_000, 1, L.lease),
+    lease,
+    sendTimeout,
     leaseRecovery,
     retry: checkRetry(options.retry),
     campaignFilter: checkCampaignFilter(options.campaignFilter),

@@ -8,6 +8,7 @@ import { isMailcadenceError, MailcadenceError } from '../errors.js'
 import { makeMessageId } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { nextWindowOpen, windowDayKey } from '../policy/calendar.js'
+import { addMs } from '../policy/instant.js'
 import { nextSlot } from '../policy/pacing.js'
 import type {
   CampaignDeferral,
@@ -24,6 +25,7 @@ import { type Delivered, deliver } from './deliver.js'
 import { campaignDueAt, campaignLimitClears, mailboxLimitClears } from './due.js'
 import type { TickResult, TickSkipReason } from './events.js'
 import type { ResolvedOptions } from './options.js'
+import { createSendTimeouts } from './send-timeout.js'
 import { createSlots } from './slots.js'
 
 /** Store calls coalesce up to 200 elements; four such calls may be in flight at once. */
@@ -52,12 +54,19 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     (items) => withStoreRetry(() => store.completeSends(items, clock.now())),
     BATCHING,
   )
+  // After the batched call was refused: the same completion in a call of its own (deliver.ts).
+  const completeAlone = async (completion: Completion): Promise<CompletionOutcome> => {
+    const [outcome] = await withStoreRetry(() => store.completeSends([completion], clock.now()))
+    if (outcome === undefined) throw new Error('completeSends returned no result')
+    return outcome
+  }
   // A send slot is taken before reserving and given back when the delivery is done: at most
   // `concurrency` items are reserved by this process and not yet recorded, so a crash strands no
   // more than that many (recovery fails them as interrupted), whatever the number of campaigns.
   const slots = createSlots(options.concurrency)
-  // A send's slot comes back as soon as the transport returns (its completion, a store call, may
-  // still be on its way), or when the delivery ends without calling the transport.
+  // A send's slot comes back as soon as the transport returns or is given up at `sendTimeout` (its
+  // completion, a store call, may still be on its way), or when the delivery ends without calling
+  // the transport.
   // Slots held per item id (more than one only if an item expired and was reserved again while
   // its first delivery was still out): each release gives back all of an item's, so none is lost.
   const holding = new Map<string, number>()
@@ -68,6 +77,11 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
     holding.delete(itemId)
     slots.release(held)
   }
+  // No transport call keeps its slot, or the tick, longer than `sendTimeout` (send-timeout.ts).
+  const sendTimeouts = createSendTimeouts(options.sendTimeout, clock)
+  const sendWithin = <T>(itemId: string, call: Promise<T>) => sendTimeouts.within(itemId, call)
+  // Deliveries under way in this process, by item id, for a tick that gives some of them up.
+  const delivering = new Map<string, Promise<Delivered>>()
 
   return async function tick(): Promise<TickResult> {
     const startedAt = clock.now()
@@ -83,6 +97,11 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
       durationMs: 0,
       nextDueAt: null,
     }
+
+    // Sends of this process past their timeout by this clock (a fake one that was moved on) are
+    // given up and recorded first: recovery must not hand their items to `leaseRecovery: 'retry'`.
+    const givenUp = sendTimeouts.expire(startedAt)
+    if (givenUp.length > 0) await Promise.allSettled(givenUp.map((id) => delivering.get(id)))
 
     const recovered = await store.recoverExpiredLeases(startedAt, options.leaseRecovery)
     result.recovered = recovered.length
@@ -205,7 +224,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
         }
         const nowMs = now.getTime()
         const requests: ReserveRequest[] = []
-        const leaseUntil = new Date(nowMs + options.lease)
+        const leaseUntil = addMs(now, options.lease)
         do {
           const unique = randomUUID()
           // One Message-ID string per sender domain (makeMessageId depends on the domain only):
@@ -265,19 +284,24 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
             continue
           }
           holdSlot(send.item.id)
-          deliveries.push(
-            deliver({
-              options,
-              campaign,
-              mailbox,
-              send,
-              complete,
-              onTransportDone: () => releaseSlot(send.item.id),
-              onMailboxPaused: (m) => {
-                candidates.update(m)
-              },
-            }).finally(() => releaseSlot(send.item.id)),
-          )
+          const delivery = deliver({
+            options,
+            campaign,
+            mailbox,
+            send,
+            complete,
+            completeAlone,
+            sendWithin,
+            onTransportDone: () => releaseSlot(send.item.id),
+            onMailboxPaused: (m) => {
+              candidates.update(m)
+            },
+          }).finally(() => {
+            releaseSlot(send.item.id)
+            if (delivering.get(send.item.id) === delivery) delivering.delete(send.item.id)
+          })
+          delivering.set(send.item.id, delivery)
+          deliveries.push(delivery)
         }
         const delivered = await Promise.allSettled(deliveries)
         for (const d of delivered) {
