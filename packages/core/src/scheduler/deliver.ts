@@ -33,6 +33,8 @@ export interface DeliverInput {
   campaign: Campaign
   mailbox: Mailbox
   send: ReservedSend
+  /** The pacing slot this reservation set: a veto gives it back (compare-and-set on it), since no mail left. */
+  reservedSlot: Date
   complete: Complete
   /**
    * The same as `complete`, in a store call of its own: used after `complete` was refused, so
@@ -66,9 +68,6 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     mailboxDayKey: send.mailboxDayKey,
   }
   const messageId = item.messageId ?? ''
-  // The pacing slot this reservation set: tick.ts puts it on `campaign` just before calling
-  // deliver. A veto gives it back (compare-and-set on it), since no mail left now.
-  const reservedSlot = campaign.nextSlotAt
   const eventBase = {
     campaignId: campaign.id,
     leadId: lead.id,
@@ -175,7 +174,7 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
       )
       return { outcome: 'retried', nextAt: due }
     }
-    const slot = reservedSlot === null ? {} : { nextSlotAt: reservedSlot }
+    const slot = { nextSlotAt: input.reservedSlot }
     if (typeof verdict === 'object' && verdict !== null) return recordAlreadySent(verdict.alreadySent, slot)
     if (verdict !== false) return 'send'
     const outcome = await complete({

@@ -289,6 +289,7 @@ export function createTick(options: ResolvedOptions): () => Promise<TickResult> 
             campaign,
             mailbox,
             send,
+            reservedSlot: requests[i]!.nextSlotAt,
             complete,
             completeAlone,
             sendWithin,
