@@ -2,6 +2,7 @@ import { afterEach, describe } from 'vitest'
 import type { Store } from '../../store.js'
 import { contractTests } from './contract/index.js'
 import { failureTests } from './failures.js'
+import { fuzzTests } from './fuzz.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { invariantTests } from './invariants.js'
 import { lifecycleTests } from './lifecycle.js'
@@ -34,6 +35,13 @@ export function runStoreConformance(
     describe('failures and recovery', () => failureTests(harness.env))
     describe('lifecycle', () => lifecycleTests(harness.env))
     describe('a working week', () => weekTests(harness.env))
+    describe('fuzzing the public API', () =>
+      fuzzTests(harness.env, {
+        runs: options.fuzzRuns ?? 20,
+        length: options.fuzzLength ?? 30,
+        seed: options.fuzzSeed,
+      }),
+    )
   })
 }
 
