@@ -1,6 +1,7 @@
 /**
  * Test helpers for mailcadence hosts and adapter authors: the store conformance suite (runs on
- * vitest), a fake clock, a seeded random source and a recording transport.
+ * vitest), the fuzz model over the public API (needs fast-check), a fake clock, a seeded random
+ * source and a recording transport.
  *
  * @packageDocumentation
  */
@@ -12,5 +13,12 @@ export {
   runStoreConformance,
   runStoreContract,
 } from './conformance/index.js'
+export {
+  FUZZ_FAMILIES,
+  type FuzzFamily,
+  type FuzzOptions,
+  type FuzzReport,
+  fuzzPublicApi,
+} from './conformance/fuzz/index.js'
 export { createSeededRandom } from './random.js'
 export { createRecordingTransport, type RecordingTransport, type SentRecord } from './transport.js'

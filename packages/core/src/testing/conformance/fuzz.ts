@@ -1,5 +1,5 @@
 import { it } from 'vitest'
-import { type FuzzFamily, type FuzzOptions, fuzzEnv } from './fuzz/index.js'
+import { FUZZ_FAMILIES, type FuzzOptions, fuzzEnv, knownBugOfFamily } from './fuzz/index.js'
 import type { EnvFn } from './harness.js'
 
 export interface FuzzSuiteOptions {
@@ -14,22 +14,26 @@ export interface FuzzSuiteOptions {
  * Properties fuzzed, each a run of the model with valid inputs only or with one family of hostile
  * values. `known` names the open bug a property still fails on: it is registered skipped.
  */
-const PROPERTIES: Array<{ title: string; options: FuzzOptions; known?: string }> = [
+const PROPERTIES: Array<{ title: string; options: FuzzOptions; known?: string | undefined }> = [
   { title: 'valid inputs', options: {} },
-  ...(['numbers', 'strings', 'types', 'names', 'dates'] as FuzzFamily[]).map((family) => ({
+  ...FUZZ_FAMILIES.map((family) => ({
     title: `hostile ${family}`,
     options: { families: [family] },
+    known: knownBugOfFamily(family),
   })),
   {
     title: 'every hostile family, error messages short and escaped',
-    options: { families: ['numbers', 'strings', 'types', 'names', 'dates'], strictMessages: true },
+    options: { families: FUZZ_FAMILIES, strictMessages: true },
+    // TODO(#12, messages): error messages echo raw CR/LF/NUL and whole 200 kB values back.
+    known: 'error messages quote raw and whole values',
   },
 ]
 
 export function fuzzTests(env: EnvFn, suite: FuzzSuiteOptions): void {
   for (const property of PROPERTIES) {
     const test = property.known ? it.skip : it
-    test(`${property.title}: every call settles with a result or an error naming its field; invariants hold`, async () => {
+    const title = `${property.title}: every call settles with a result or an error naming its field; invariants hold`
+    test(property.known ? `${title} (TODO #12: ${property.known})` : title, async () => {
       const report = await fuzzEnv(env, {
         ...property.options,
         runs: suite.runs,

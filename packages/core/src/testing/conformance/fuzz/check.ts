@@ -17,7 +17,7 @@ export function createSendChecker(e: Env) {
   const mailboxDay = new Map<string, number>()
   const campaignDay = new Map<string, number>()
   const lastSend = new Map<string, { at: number; minGapMs: number }>()
-  const leadSends = new Map<string, number>()
+  const leadSends = new Map<string, { at: number; nextDelayDays: number }>()
   const suppressed = new Set<string>()
   const replied = new Set<string>()
 
@@ -67,12 +67,18 @@ export function createSendChecker(e: Env) {
         mailboxDay.set(mailboxKey, sent)
         if (sent > mailbox.dailyEmailLimit)
           problems.push(`${what}: mailbox's send ${sent} on ${mailboxKey}, dailyEmailLimit ${mailbox.dailyEmailLimit}`)
-        // A follow-up waits its step's delayDays after the previous step left (when it left here).
+        // A follow-up waits its step's delayDays after the previous step left here: as the steps
+        // said then (its due time is fixed at that send) or now, whichever is shorter.
         const previous = leadSends.get(`${send.campaignId}|${send.leadId}|${send.step - 1}`)
-        const delayDays = campaign.steps[send.step]?.delayDays ?? 0
-        if (previous !== undefined && send.at.getTime() - previous < delayDays * 86_400_000)
-          problems.push(`${what}: ${send.at.getTime() - previous} ms after step ${send.step - 1}, delayDays ${delayDays}`)
-        leadSends.set(key.slice(0, key.lastIndexOf('|')) + `|${send.step}`, send.at.getTime())
+        if (previous) {
+          const delayDays = Math.min(previous.nextDelayDays, campaign.steps[send.step]?.delayDays ?? 0)
+          if (send.at.getTime() - previous.at < delayDays * 86_400_000)
+            problems.push(`${what}: ${send.at.getTime() - previous.at} ms after step ${send.step - 1}, delayDays ${delayDays}`)
+        }
+        leadSends.set(key, {
+          at: send.at.getTime(),
+          nextDelayDays: campaign.steps[send.step + 1]?.delayDays ?? 0,
+        })
         const last = lastSend.get(campaign.id)
         if (last && send.at.getTime() - last.at < last.minGapMs)
           problems.push(`${what}: ${send.at.getTime() - last.at} ms after the campaign's previous send, pacing ${last.minGapMs} ms`)

@@ -90,7 +90,7 @@ export function hostileValue(mutation: Mutation): unknown {
   return values[mutation.pick % values.length]!()
 }
 
-/** A mutation of one of `paths` with a value from one of `families`, or none (most of the time). */
+/** A mutation of one of `paths` with a value from one of `families` (two times in three), or none. */
 export function mutationArb(
   fc: Fc,
   families: readonly FuzzFamily[],
@@ -102,7 +102,7 @@ export function mutationArb(
     path: fc.constantFrom(...paths),
     pick: fc.nat(40),
   })
-  return fc.option(mutation, { freq: 2, nil: null })
+  return fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 2, arbitrary: mutation })
 }
 
 /** Copies a generated (plain) value so that a mutation never touches fast-check's own copy. */
