@@ -19,6 +19,7 @@ export {
   type FuzzOptions,
   type FuzzReport,
   fuzzPublicApi,
+  knownBugOfFamily,
 } from './conformance/fuzz/index.js'
 export { createSeededRandom } from './random.js'
 export { createRecordingTransport, type RecordingTransport, type SentRecord } from './transport.js'

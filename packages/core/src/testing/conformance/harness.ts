@@ -13,7 +13,7 @@ export interface ConformanceOptions {
   /** Per-test timeout in ms (real databases are slower). Default 60 000. */
   timeout?: number
   /**
-   * Scenarios each fuzz property runs (`fuzzing the public API`). Default 20: a few seconds on
+   * Scenarios each fuzz property runs (`fuzzing the public API`). Default 30: a few seconds on
    * the memory store; database stores pass fewer.
    */
   fuzzRuns?: number

@@ -20,6 +20,16 @@ import { weekTests } from './week.js'
  * `makeStore` is called once per test and must return an empty store; the suite closes it after
  * the test (through `scheduler.close()`). Everything runs through the real scheduler with a fake
  * clock and a recording transport, and asserts the invariants of DESIGN.md.
+ *
+ * `fuzzing the public API` (needs fast-check, an optional peer dependency) calls `makeStore` once
+ * per scenario: fast-check generates sequences of every scheduler call with valid inputs, or valid
+ * ones with a hostile value (one property per family: numbers, strings, types, prototype names,
+ * dates), ticks with failing sends and a second scheduler, and clock moves across DST changes.
+ * Each call must settle in bounded time with a result or a `MailcadenceError` (`invalid-input`
+ * naming its `field`, or `not-found`/`invalid-state` the ids or the state explain); each tick's
+ * sends must keep the invariants (no duplicate, daily limits, window, pacing, follow-up delays,
+ * pauses, suppressions, replies), and past the lease nothing may be left `sending`. Tune it with
+ * `fuzzRuns`, `fuzzLength` and `fuzzSeed` (a failure prints its seed and shrunk sequence).
  */
 export function runStoreConformance(
   name: string,
@@ -37,7 +47,7 @@ export function runStoreConformance(
     describe('a working week', () => weekTests(harness.env))
     describe('fuzzing the public API', () =>
       fuzzTests(harness.env, {
-        runs: options.fuzzRuns ?? 20,
+        runs: options.fuzzRuns ?? 30,
         length: options.fuzzLength ?? 30,
         seed: options.fuzzSeed,
       }),

@@ -23,7 +23,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     // (nextSlotAt, follow-up due); limits and delays >= 2^31 overflow Postgres integer columns.
     bug: 'numbers accepted outside what stores and dates can hold',
     matches: (m, _method, path) =>
-      m.family === 'numbers' && /(dailyEmailLimit|delayBetweenEmails|maxEmailsPerDay|delayDays)$/.test(path),
+      typeof hostileValue(m) === 'number' &&
+      /(dailyEmailLimit|delayBetweenEmails|maxEmailsPerDay|delayDays)$/.test(path),
   },
   {
     // TODO(#12, normal form): NUL and lone UTF-16 surrogates pass validation; Postgres refuses
