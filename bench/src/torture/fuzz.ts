@@ -9,9 +9,9 @@ import { createPostgresStore, migrate } from '@mailcadence/adapter-postgres'
 import {
   FUZZ_FAMILIES,
   type FuzzFamily,
-  knownBugOfFamily,
   type FuzzOptions,
   fuzzPublicApi,
+  knownBugOfFamily,
   type MakeStore,
 } from '@mailcadence/core/testing'
 import pg from 'pg'

@@ -8,12 +8,6 @@
 
 export { createFakeClock, type FakeClock } from './clock.js'
 export {
-  type ConformanceOptions,
-  type MakeStore,
-  runStoreConformance,
-  runStoreContract,
-} from './conformance/index.js'
-export {
   FUZZ_FAMILIES,
   type FuzzFamily,
   type FuzzOptions,
@@ -21,5 +15,11 @@ export {
   fuzzPublicApi,
   knownBugOfFamily,
 } from './conformance/fuzz/index.js'
+export {
+  type ConformanceOptions,
+  type MakeStore,
+  runStoreConformance,
+  runStoreContract,
+} from './conformance/index.js'
 export { createSeededRandom } from './random.js'
 export { createRecordingTransport, type RecordingTransport, type SentRecord } from './transport.js'

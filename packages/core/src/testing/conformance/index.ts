@@ -50,8 +50,7 @@ export function runStoreConformance(
         runs: options.fuzzRuns ?? 30,
         length: options.fuzzLength ?? 30,
         seed: options.fuzzSeed,
-      }),
-    )
+      }))
   })
 }
 

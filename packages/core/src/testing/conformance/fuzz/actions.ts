@@ -65,13 +65,15 @@ const DAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN']
 const LEAD_POOL = 8
 
 const limit = (fc: Fc) =>
-  fc.oneof({ weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 3, 5, 10) }, { weight: 2, arbitrary: fc.constant(1000) })
-const ref = (fc: Fc, kind: Ref['$ref']) =>
-  fc.oneof({ weight: 9, arbitrary: fc.nat(5) }, { weight: 1, arbitrary: fc.constant(-1) }).map(
-    (n): Ref => ({ $ref: kind, n }),
+  fc.oneof(
+    { weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 3, 5, 10) },
+    { weight: 2, arbitrary: fc.constant(1000) },
   )
-const at = (fc: Fc, min: number, max: number) =>
-  fc.integer({ min, max }).map((n): Ref => ({ $ref: 'at', n }))
+const ref = (fc: Fc, kind: Ref['$ref']) =>
+  fc
+    .oneof({ weight: 9, arbitrary: fc.nat(5) }, { weight: 1, arbitrary: fc.constant(-1) })
+    .map((n): Ref => ({ $ref: kind, n }))
+const at = (fc: Fc, min: number, max: number) => fc.integer({ min, max }).map((n): Ref => ({ $ref: 'at', n }))
 
 function leadEmail(fc: Fc) {
   return fc
@@ -89,7 +91,11 @@ function inputs(fc: Fc, families: readonly FuzzFamily[]) {
     timezone: fc.constantFrom(...ZONES),
   })
   const mailboxPatch = fc.record(
-    { name: fc.constantFrom('Renamed', null), dailyEmailLimit: limit(fc), timezone: fc.constantFrom(...ZONES) },
+    {
+      name: fc.constantFrom('Renamed', null),
+      dailyEmailLimit: limit(fc),
+      timezone: fc.constantFrom(...ZONES),
+    },
     { requiredKeys: [] },
   )
   const variable = fc.constantFrom(...variableNames)
@@ -120,31 +126,34 @@ function inputs(fc: Fc, families: readonly FuzzFamily[]) {
   // Mostly a window open around the clock, so that ticks have something to send.
   const schedule = fc.oneof(
     { weight: 1, arbitrary: randomSchedule },
-    { weight: 2, arbitrary: fc.tuple(randomSchedule, fc.constantFrom(0, 0, 30)).map(([s, delayBetweenEmails]) => ({
-      ...s,
-      startHour: 0,
-      startMinute: 0,
-      endHour: 24,
-      endMinute: 0,
-      allowedDays: DAYS.join(','),
-      delayBetweenEmails,
-    })) },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(randomSchedule, fc.constantFrom(0, 0, 30)).map(([s, delayBetweenEmails]) => ({
+        ...s,
+        startHour: 0,
+        startMinute: 0,
+        endHour: 24,
+        endMinute: 0,
+        allowedDays: DAYS.join(','),
+        delayBetweenEmails,
+      })),
+    },
   )
   const steps = fc
     .tuple(
       fc.record({ subject: template, text: template }),
-      fc.array(fc.record({ text: template, delayDays: fc.constantFrom(0, 0.01, 0.5, 1, 2) }), { maxLength: 2 }),
+      fc.array(fc.record({ text: template, delayDays: fc.constantFrom(0, 0.01, 0.5, 1, 2) }), {
+        maxLength: 2,
+      }),
     )
     .map(([first, rest]) => [first, ...rest])
-  const campaign = fc
-    .tuple(schedule, steps, fc.integer({ min: 1, max: 3 }))
-    .map(([s, st, boxes]) => ({
-      name: 'Fuzz campaign',
-      ...s,
-      steps: st,
-      variables: variableNames,
-      mailboxIds: { $ref: 'mailboxes', n: boxes } satisfies Ref,
-    }))
+  const campaign = fc.tuple(schedule, steps, fc.integer({ min: 1, max: 3 })).map(([s, st, boxes]) => ({
+    name: 'Fuzz campaign',
+    ...s,
+    steps: st,
+    variables: variableNames,
+    mailboxIds: { $ref: 'mailboxes', n: boxes } satisfies Ref,
+  }))
   const lead = fc.record(
     {
       email: leadEmail(fc),
@@ -165,7 +174,11 @@ function inputs(fc: Fc, families: readonly FuzzFamily[]) {
     { requiredKeys: ['step', 'sentAt', 'mailbox', 'messageId'] },
   )
   const importLead = fc
-    .tuple(lead, fc.option(progress, { nil: undefined }), fc.constantFrom(undefined, 'active', 'replied', 'bounced'))
+    .tuple(
+      lead,
+      fc.option(progress, { nil: undefined }),
+      fc.constantFrom(undefined, 'active', 'replied', 'bounced'),
+    )
     .map(([l, p, status]) => ({ ...l, ...(p ? { progress: p } : {}), ...(status ? { status } : {}) }))
   const legacySend = fc.record(
     {
@@ -191,7 +204,12 @@ function inputs(fc: Fc, families: readonly FuzzFamily[]) {
     { requiredKeys: ['externalId', 'campaign', 'leads'] },
   )
   const externalSend = fc.record(
-    { id: fc.nat(30).map((n) => `ext${n}`), sentAt: at(fc, -DAY, 0), mailboxId: ref(fc, 'mailbox'), campaignId: ref(fc, 'campaign') },
+    {
+      id: fc.nat(30).map((n) => `ext${n}`),
+      sentAt: at(fc, -DAY, 0),
+      mailboxId: ref(fc, 'mailbox'),
+      campaignId: ref(fc, 'campaign'),
+    },
     { requiredKeys: ['id', 'sentAt'] },
   )
   return { mailbox, mailboxPatch, campaign, lead, importInput, externalSend, schedule, steps }
@@ -254,11 +272,18 @@ export function actionArb(fc: Fc, families: readonly FuzzFamily[]): FastCheck.Ar
     .record({
       // Mostly none: a policy answer pauses the mailbox for hours, and failures wait for sends.
       failures: fc.oneof(
-        { weight: 3, arbitrary: fc.constant([]) },
+        { weight: 3, arbitrary: fc.constant<FailureKind[]>([]) },
         {
           weight: 1,
           arbitrary: fc.array(
-            fc.constantFrom<FailureKind>('temporary', 'temporary', 'permanent', 'bounce', 'network', 'policy'),
+            fc.constantFrom<FailureKind>(
+              'temporary',
+              'temporary',
+              'permanent',
+              'bounce',
+              'network',
+              'policy',
+            ),
             { maxLength: 2 },
           ),
         },
@@ -274,7 +299,14 @@ export function actionArb(fc: Fc, families: readonly FuzzFamily[]): FastCheck.Ar
     )
     .map((ms): Action => ({ kind: 'clock', ms }))
   return fc.oneof(
-    { weight: 3, arbitrary: call('createMailbox', fc.tuple(i.mailbox), prefixed([0], [[], ['email'], ['name'], ['dailyEmailLimit'], ['timezone']])) },
+    {
+      weight: 3,
+      arbitrary: call(
+        'createMailbox',
+        fc.tuple(i.mailbox),
+        prefixed([0], [[], ['email'], ['name'], ['dailyEmailLimit'], ['timezone']]),
+      ),
+    },
     {
       weight: 1,
       arbitrary: call('updateMailbox', fc.tuple(ref(fc, 'mailbox'), i.mailboxPatch), [
@@ -290,7 +322,10 @@ export function actionArb(fc: Fc, families: readonly FuzzFamily[]): FastCheck.Ar
       weight: 1,
       arbitrary: call(
         'pauseMailbox',
-        fc.tuple(ref(fc, 'mailbox'), fc.record({ until: at(fc, -HOUR, 2 * DAY), reason: fc.constant('fuzz') }, { requiredKeys: [] })),
+        fc.tuple(
+          ref(fc, 'mailbox'),
+          fc.record({ until: at(fc, -HOUR, 2 * DAY), reason: fc.constant('fuzz') }, { requiredKeys: [] }),
+        ),
         [[0], [1], [1, 'until'], [1, 'reason']],
       ),
     },
@@ -302,31 +337,40 @@ export function actionArb(fc: Fc, families: readonly FuzzFamily[]): FastCheck.Ar
         'updateCampaign',
         fc.tuple(
           ref(fc, 'campaign'),
-          fc.oneof(i.schedule.map((s) => ({ ...s })), i.steps.map((steps) => ({ steps }))),
+          fc.oneof(
+            i.schedule.map((s) => ({ ...s })),
+            i.steps.map((steps) => ({ steps })),
+          ),
         ),
         [[0], [1], ...prefixed([1], CAMPAIGN_PATHS.slice(1))],
       ),
     },
     {
       weight: 4,
-      arbitrary: call('addLeads', fc.tuple(ref(fc, 'campaign'), fc.array(i.lead, { minLength: 1, maxLength: 8, size: 'max' })), [
-        [0],
-        [1],
-        ...prefixed([1, 0], LEAD_PATHS),
-      ]),
+      arbitrary: call(
+        'addLeads',
+        fc.tuple(ref(fc, 'campaign'), fc.array(i.lead, { minLength: 1, maxLength: 8, size: 'max' })),
+        [[0], [1], ...prefixed([1, 0], LEAD_PATHS)],
+      ),
     },
     { weight: 3, arbitrary: onCampaign('startCampaign') },
     { weight: 1, arbitrary: onCampaign('pauseCampaign') },
     { weight: 1, arbitrary: onCampaign('resumeCampaign') },
     { weight: 1, arbitrary: onCampaign('stopCampaign') },
     { weight: 1, arbitrary: call('markReplied', fc.tuple(ref(fc, 'campaign'), leadEmail(fc)), [[0], [1]]) },
-    { weight: 1, arbitrary: call('suppress', fc.tuple(leadEmail(fc), fc.constant('unsubscribed')), [[0], [1]]) },
+    {
+      weight: 1,
+      arbitrary: call('suppress', fc.tuple(leadEmail(fc), fc.constant('unsubscribed')), [[0], [1]]),
+    },
     { weight: 1, arbitrary: onCampaign('explain') },
     { weight: 1, arbitrary: onCampaign('queueStats') },
     { weight: 1, arbitrary: onCampaign('sendLog') },
     {
       weight: 1,
-      arbitrary: call('exportProgress', fc.tuple(ref(fc, 'campaign'), fc.constant({ timeoutMs: MINUTE })), [[0], [1]]),
+      arbitrary: call('exportProgress', fc.tuple(ref(fc, 'campaign'), fc.constant({ timeoutMs: MINUTE })), [
+        [0],
+        [1],
+      ]),
     },
     ...(['analyzeImport', 'importCampaign'] as const).map((method) => ({
       weight: 2,
@@ -340,7 +384,10 @@ export function actionArb(fc: Fc, families: readonly FuzzFamily[]): FastCheck.Ar
         [0, 'start'],
         ...prefixed([0, 'campaign'], CAMPAIGN_PATHS),
         ...prefixed([0, 'leads', 0], [...LEAD_PATHS, ['status'], ['progress']]),
-        ...prefixed([0, 'leads', 0, 'progress'], [['step'], ['sentAt'], ['mailbox'], ['messageId'], ['thread'], ['threadSubject']]),
+        ...prefixed(
+          [0, 'leads', 0, 'progress'],
+          [['step'], ['sentAt'], ['mailbox'], ['messageId'], ['thread'], ['threadSubject']],
+        ),
         ...prefixed([0, 'sendLog', 0], [[], ['id'], ['to'], ['subject'], ['sentAt'], ['mailbox'], ['step']]),
       ]),
     })),

@@ -60,20 +60,26 @@ export function createSendChecker(e: Env) {
           const dayCount = (campaignDay.get(`${campaign.id}|${windowDay}`) ?? 0) + 1
           campaignDay.set(`${campaign.id}|${windowDay}`, dayCount)
           if (dayCount > campaign.maxEmailsPerDay)
-            problems.push(`${what}: campaign's send ${dayCount} on ${windowDay}, maxEmailsPerDay ${campaign.maxEmailsPerDay}`)
+            problems.push(
+              `${what}: campaign's send ${dayCount} on ${windowDay}, maxEmailsPerDay ${campaign.maxEmailsPerDay}`,
+            )
         }
         const mailboxKey = `${mailbox.id}|${dayKey(send.at, mailbox.timezone)}`
         const sent = (mailboxDay.get(mailboxKey) ?? 0) + 1
         mailboxDay.set(mailboxKey, sent)
         if (sent > mailbox.dailyEmailLimit)
-          problems.push(`${what}: mailbox's send ${sent} on ${mailboxKey}, dailyEmailLimit ${mailbox.dailyEmailLimit}`)
+          problems.push(
+            `${what}: mailbox's send ${sent} on ${mailboxKey}, dailyEmailLimit ${mailbox.dailyEmailLimit}`,
+          )
         // A follow-up waits its step's delayDays after the previous step left here: as the steps
         // said then (its due time is fixed at that send) or now, whichever is shorter.
         const previous = leadSends.get(`${send.campaignId}|${send.leadId}|${send.step - 1}`)
         if (previous) {
           const delayDays = Math.min(previous.nextDelayDays, campaign.steps[send.step]?.delayDays ?? 0)
           if (send.at.getTime() - previous.at < delayDays * 86_400_000)
-            problems.push(`${what}: ${send.at.getTime() - previous.at} ms after step ${send.step - 1}, delayDays ${delayDays}`)
+            problems.push(
+              `${what}: ${send.at.getTime() - previous.at} ms after step ${send.step - 1}, delayDays ${delayDays}`,
+            )
         }
         leadSends.set(key, {
           at: send.at.getTime(),
@@ -81,7 +87,9 @@ export function createSendChecker(e: Env) {
         })
         const last = lastSend.get(campaign.id)
         if (last && send.at.getTime() - last.at < last.minGapMs)
-          problems.push(`${what}: ${send.at.getTime() - last.at} ms after the campaign's previous send, pacing ${last.minGapMs} ms`)
+          problems.push(
+            `${what}: ${send.at.getTime() - last.at} ms after the campaign's previous send, pacing ${last.minGapMs} ms`,
+          )
         lastSend.set(campaign.id, {
           at: send.at.getTime(),
           minGapMs: gapRange(campaign.delayBetweenEmails, campaign.jitter).minMs,
@@ -104,7 +112,8 @@ export async function checkFinalState(
   const problems: string[] = []
   for (const id of campaignIds) {
     const campaign = await e.store.getCampaign(id)
-    if (campaign && invalidDate(campaign.nextSlotAt)) problems.push(`campaign ${id}: nextSlotAt is an invalid date`)
+    if (campaign && invalidDate(campaign.nextSlotAt))
+      problems.push(`campaign ${id}: nextSlotAt is an invalid date`)
     const items: QueueItem[] = await e.store.listQueueItems(id)
     for (const item of items) {
       const what = `item ${item.id} (campaign ${id}, step ${item.step}, ${item.status})`
@@ -118,7 +127,8 @@ export async function checkFinalState(
       rows.set(key, (rows.get(key) ?? 0) + 1)
     }
     for (const [key, count] of rows)
-      if (count > 1 && checker.delivered.has(key)) problems.push(`send log: ${count} rows for ${key}, one sent here`)
+      if (count > 1 && checker.delivered.has(key))
+        problems.push(`send log: ${count} rows for ${key}, one sent here`)
   }
   return problems
 }

@@ -60,10 +60,9 @@ let loaded: Promise<Fc> | null = null
 function loadFastCheck(): Promise<Fc> {
   loaded ??= import('fast-check').catch((error: unknown) => {
     loaded = null
-    throw new Error(
-      'the fuzz suite needs fast-check: add it to your devDependencies (npm i -D fast-check)',
-      { cause: error },
-    )
+    throw new Error('the fuzz suite needs fast-check: add it to your devDependencies (npm i -D fast-check)', {
+      cause: error,
+    })
   })
   return loaded
 }

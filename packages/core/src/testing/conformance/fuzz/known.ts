@@ -56,14 +56,18 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
     matches: (m) => {
       if (m.family !== 'types') return false
       const value = hostileValue(m)
-      return typeof value === 'symbol' || (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === null)
+      return (
+        typeof value === 'symbol' ||
+        (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === null)
+      )
     },
   },
   {
     // TODO(#12, dates computed from input): a valid but extreme Date (8.64e15, the last one JS
     // has) as recordExternalSends' sentAt throws RangeError while its pacing slot is computed.
     bug: 'extreme dates overflow the dates computed from them',
-    matches: (m, method, path) => m.family === 'dates' && method === 'recordExternalSends' && path === '0.0.sentAt',
+    matches: (m, method, path) =>
+      m.family === 'dates' && method === 'recordExternalSends' && path === '0.0.sentAt',
   },
   {
     // TODO: found by this suite, not in the issue text: `exportProgress(id, null)` throws

@@ -175,7 +175,10 @@ export async function runScenario(
   }
 
   const tick = async (concurrent: boolean) => {
-    await checker.before(state.mailboxes.map((m) => m.id), state.campaigns)
+    await checker.before(
+      state.mailboxes.map((m) => m.id),
+      state.campaigns,
+    )
     const ticks = concurrent ? [e.scheduler, other] : [e.scheduler]
     stats.ticks++
     const outcome = await bounded(
@@ -209,8 +212,7 @@ export async function runScenario(
     const args = resolve(action.args, state, e.clock.now().getTime()) as unknown[]
     const mutated = applyMutation(args, action.mutation)
     placeMailboxKey(action.method, mutated, state)
-    const mayRefuse =
-      action.mutation !== null || state.unresolved || settings.families.includes('names')
+    const mayRefuse = action.mutation !== null || state.unresolved || settings.families.includes('names')
     const label = `${action.method}(${describeMutation(action.mutation)})`
     const call = (e.scheduler as unknown as Record<ApiMethod, (...a: unknown[]) => Promise<unknown>>)[
       action.method
@@ -245,7 +247,9 @@ export async function runScenario(
   if (process.env.FUZZ_DEBUG) {
     for (const id of state.campaigns) {
       const x = await e.scheduler.explain(id)
-      trace.push(`${id}: ${x.status} ${JSON.stringify(x.reasons)} ${JSON.stringify(await e.scheduler.queueStats(id))}`)
+      trace.push(
+        `${id}: ${x.status} ${JSON.stringify(x.reasons)} ${JSON.stringify(await e.scheduler.queueStats(id))}`,
+      )
     }
     console.log(trace.join('\n'), e.transport.sent.length)
   }

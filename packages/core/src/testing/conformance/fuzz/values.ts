@@ -132,7 +132,8 @@ export function applyMutation<T>(valid: T, mutation: Mutation | null): T {
     target = target[key] as Record<string | number, unknown>
   }
   const last = mutation.path[mutation.path.length - 1]!
-  if (last === '__proto__') Object.defineProperty(target, last, { value: hostileValue(mutation), enumerable: true })
+  if (last === '__proto__')
+    Object.defineProperty(target, last, { value: hostileValue(mutation), enumerable: true })
   else target[last] = hostileValue(mutation)
   return result
 }
@@ -152,7 +153,8 @@ export function describeValue(value: unknown): string {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === null)
     return 'Object.create(null)'
-  if (typeof value === 'string' && value.length > 40) return `"${value.slice(0, 20)}…" (${value.length} chars)`
+  if (typeof value === 'string' && value.length > 40)
+    return `"${value.slice(0, 20)}…" (${value.length} chars)`
   try {
     return JSON.stringify(value) ?? String(value)
   } catch {
