@@ -1,14 +1,7 @@
-import { it } from 'vitest'
+import { afterEach, it } from 'vitest'
+import { guardedMakeStore } from './fuzz/guard.js'
 import { FUZZ_FAMILIES, type FuzzOptions, fuzzEnv, knownBugOfFamily } from './fuzz/index.js'
-import type { EnvFn } from './harness.js'
-
-export interface FuzzSuiteOptions {
-  /** Scenarios per property. */
-  runs: number
-  /** Most random actions per scenario. */
-  length: number
-  seed: number | undefined
-}
+import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 
 /**
  * Properties fuzzed, each a run of the model with valid inputs only or with one family of hostile
@@ -29,12 +22,17 @@ const PROPERTIES: Array<{ title: string; options: FuzzOptions; known?: string | 
   },
 ]
 
-export function fuzzTests(env: EnvFn, suite: FuzzSuiteOptions): void {
+/** The fuzz properties, over stores made by `makeStore` (one per scenario, closed after each test). */
+export function fuzzTests(makeStore: MakeStore, options: ConformanceOptions): void {
+  // Its stores note invalid dates core hands them: a scenario fails on the first.
+  const harness = createHarness(guardedMakeStore(makeStore))
+  afterEach(() => harness.cleanup())
+  const suite = { runs: options.fuzzRuns ?? 30, length: options.fuzzLength ?? 30, seed: options.fuzzSeed }
   for (const property of PROPERTIES) {
     const test = property.known ? it.skip : it
     const title = `${property.title}: every call settles with a result or an error naming its field; invariants hold`
     test(property.known ? `${title} (TODO #12: ${property.known})` : title, async () => {
-      const report = await fuzzEnv(env, {
+      const report = await fuzzEnv(harness.env, {
         ...property.options,
         runs: suite.runs,
         length: suite.length,

@@ -45,12 +45,7 @@ export function runStoreConformance(
     describe('failures and recovery', () => failureTests(harness.env))
     describe('lifecycle', () => lifecycleTests(harness.env))
     describe('a working week', () => weekTests(harness.env))
-    describe('fuzzing the public API', () =>
-      fuzzTests(harness.env, {
-        runs: options.fuzzRuns ?? 30,
-        length: options.fuzzLength ?? 30,
-        seed: options.fuzzSeed,
-      }))
+    describe('fuzzing the public API', () => fuzzTests(makeStore, options))
   })
 }
 

@@ -9,6 +9,7 @@
 import type * as FastCheck from 'fast-check'
 import { createHarness, type EnvFn, type MakeStore, MONDAY } from '../harness.js'
 import { type Action, type ApiMethod, actionArb } from './actions.js'
+import { guardedMakeStore } from './guard.js'
 import { isKnownBugMutation, knownBugOfFamily } from './known.js'
 import { type FuzzStats, runScenario, type Scenario } from './run.js'
 import { type Fc, FUZZ_FAMILIES, type FuzzFamily, type Mutation } from './values.js'
@@ -142,7 +143,7 @@ export async function fuzzEnv(env: EnvFn, options: FuzzOptions = {}): Promise<Fu
  * test runner: for long runs (`pnpm torture`). Closes what it opened before resolving.
  */
 export async function fuzzPublicApi(makeStore: MakeStore, options: FuzzOptions = {}): Promise<FuzzReport> {
-  const harness = createHarness(makeStore)
+  const harness = createHarness(guardedMakeStore(makeStore))
   try {
     return await fuzzEnv(harness.env, options)
   } finally {

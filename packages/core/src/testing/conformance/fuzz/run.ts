@@ -10,6 +10,7 @@ import type { Scheduler } from '../../../scheduler/create.js'
 import type { Env, EnvFn } from '../harness.js'
 import { type Action, type ApiMethod, FAILURES, type Ref } from './actions.js'
 import { checkFinalState, createSendChecker } from './check.js'
+import { invalidDatesGiven } from './guard.js'
 import { applyMutation, describeMutation, describeValue, type FuzzFamily } from './values.js'
 
 export interface Scenario {
@@ -190,6 +191,7 @@ export async function runScenario(
       ),
     ).catch((error: Error) => fail(error.message))
     if (!outcome.ok) fail(`tick ${errorProblem('explain', outcome.error, false, settings) ?? 'threw'}`)
+    for (const where of invalidDatesGiven(e.store)) fail(`tick handed an invalid Date to ${where}`)
     for (const problem of checker.after()) fail(problem)
   }
 
@@ -230,6 +232,7 @@ export async function runScenario(
     trace.push(`#${index} ${label} → ${outcome.ok ? summary(outcome.value) : errorSummary(outcome.error)}`)
     stats.calls++
     if (!outcome.ok) stats.refused++
+    for (const where of invalidDatesGiven(e.store)) fail(`${label} handed an invalid Date to ${where}`)
     if (!outcome.ok) {
       const problem = errorProblem(action.method, outcome.error, mayRefuse, settings)
       if (problem) fail(`${label} ${problem}`)
