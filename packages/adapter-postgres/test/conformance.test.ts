@@ -15,7 +15,7 @@ if (await databaseAvailable('store conformance')) {
     'postgres',
     async () => createPostgresStore({ pool, schema: await freshSchema(pool, 'conf', schemas) }),
     // A schema per fuzz scenario costs a migration: few, short scenarios (pnpm torture runs long ones).
-    { timeout: 120_000, fuzzRuns: 3, fuzzLength: 20 },
+    { timeout: 120_000, fuzzRuns: 5, fuzzLength: 20 },
   )
   runStoreContract('postgres', async () =>
     createPostgresStore({ pool, schema: await freshSchema(pool, 'unit', schemas) }),

@@ -15,6 +15,13 @@ const PROPERTIES: Array<{ title: string; options: FuzzOptions; known?: string | 
     known: knownBugOfFamily(family),
   })),
   {
+    title: 'sends that never settle',
+    options: { hungSends: true, callTimeoutMs: 5_000 },
+    // TODO(#12, hung sends): a send that never settles keeps its concurrency slot, so after
+    // `concurrency` of them every tick() hangs. The fix's send timeout may need setting here.
+    known: 'a hung send blocks every later tick',
+  },
+  {
     title: 'every hostile family, error messages short and escaped',
     options: { families: FUZZ_FAMILIES, strictMessages: true },
     // TODO(#12, messages): error messages echo raw CR/LF/NUL and whole 200 kB values back.

@@ -44,7 +44,7 @@ export type FailureKind = 'temporary' | 'permanent' | 'bounce' | 'policy' | 'net
 
 export type Action =
   | { kind: 'call'; method: ApiMethod; args: unknown[]; mutation: Mutation | null }
-  | { kind: 'tick'; failures: FailureKind[]; concurrent: boolean }
+  | { kind: 'tick'; failures: FailureKind[]; concurrent: boolean; hang: boolean }
   | { kind: 'clock'; ms: number }
 
 /** The transport errors a tick's failures stand for (see `classifySendError`). */
@@ -257,7 +257,11 @@ const LEAD_PATHS: Array<Array<string | number>> = [
 ]
 
 /** Every action, each with the argument paths a mutation may hit. */
-export function actionArb(fc: Fc, families: readonly FuzzFamily[]): FastCheck.Arbitrary<Action> {
+export function actionArb(
+  fc: Fc,
+  families: readonly FuzzFamily[],
+  hungSends = false,
+): FastCheck.Arbitrary<Action> {
   const i = inputs(fc, families)
   const call = (
     method: ApiMethod,
@@ -289,6 +293,10 @@ export function actionArb(fc: Fc, families: readonly FuzzFamily[]): FastCheck.Ar
         },
       ),
       concurrent: fc.boolean(),
+      // From this tick on, sends never settle (a stalled server), until the run ends.
+      hang: hungSends
+        ? fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, fc.constant(true))
+        : fc.constant(false),
     })
     .map((t): Action => ({ kind: 'tick', ...t }))
   const clock = fc

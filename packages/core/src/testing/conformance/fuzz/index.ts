@@ -27,6 +27,8 @@ export interface FuzzOptions {
   seed?: number
   /** Longest one call may take (real time) before it counts as hung. Default 10 000 ms. */
   callTimeoutMs?: number
+  /** Also let ticks make every later send hang (a stalled server) until the scenario ends. Default false. */
+  hungSends?: boolean
   /** Also require error messages to be short and free of raw CR, LF and NUL. Default false. */
   strictMessages?: boolean
   /** Mutations left out: return true to skip generating one for this method. */
@@ -73,7 +75,7 @@ function scenarioArb(fc: Fc, options: FuzzOptions): FastCheck.Arbitrary<Scenario
   const skip = (mutation: Mutation, method: ApiMethod) =>
     options.skipMutation?.(mutation, method) === true ||
     (options.includeKnownBugs !== true && isKnownBugMutation(mutation, method))
-  const random = actionArb(fc, families).filter(
+  const random = actionArb(fc, families, options.hungSends === true).filter(
     (a) => !(a.kind === 'call' && a.mutation && skip(a.mutation, a.method)),
   )
   const valid = actionArb(fc, []).filter((a) => a.kind === 'call')

@@ -171,6 +171,7 @@ export async function runScenario(
   const state: RunState = { mailboxes: [], campaigns: [], unresolved: false }
   const checker = createSendChecker(e)
   const trace: string[] = []
+  const releases: Array<() => void> = []
   const fail = (problem: string): never => {
     throw new FuzzViolation(`${problem}\n  after:\n    ${trace.slice(-40).join('\n    ')}`)
   }
@@ -203,11 +204,13 @@ export async function runScenario(
     }
     if (action.kind === 'tick') {
       for (const kind of action.failures) e.transport.failNext(1, FAILURES[kind])
+      if (action.hang && releases.length === 0) releases.push(e.transport.hold())
       const before = e.transport.sent.length
-      await tick(action.concurrent)
       trace.push(
-        `#${index} tick${action.concurrent ? ' ×2' : ''} failing [${action.failures.join(', ')}] → ${e.transport.sent.length - before} sent`,
+        `#${index} tick${action.concurrent ? ' ×2' : ''}${action.hang ? ' (sends hang from now on)' : ''} failing [${action.failures.join(', ')}]`,
       )
+      await tick(action.concurrent)
+      trace[trace.length - 1] += ` → ${e.transport.sent.length - before} sent`
       continue
     }
     state.unresolved = false
@@ -241,6 +244,8 @@ export async function runScenario(
     remember(action.method, outcome.value, state, mutated, checker)
   }
 
+  // The stalled server answers at last (late: the completions must be refused or harmless).
+  for (const release of releases.splice(0)) release()
   // Past the lease, with both schedulers ticking: nothing may be left in flight.
   e.clock.advance(LEASE_MS + 60_000)
   trace.push(`final: clock past the lease → ${e.clock.now().toISOString()}, tick ×2`)
