@@ -44,7 +44,7 @@ async function fuzz(name: string, makeStore: MakeStore, options: FuzzOptions): P
 }
 
 export async function fuzzMemoryScenario(quick: boolean): Promise<string[]> {
-  return fuzz('memory', () => createMemoryStore(), { runs: quick ? 30 : 1000, length: quick ? 30 : 60 })
+  return fuzz('memory', () => createMemoryStore(), { runs: quick ? 100 : 1000, length: quick ? 30 : 60 })
 }
 
 export async function fuzzPostgresScenario(quick: boolean): Promise<string[]> {
@@ -58,7 +58,7 @@ export async function fuzzPostgresScenario(quick: boolean): Promise<string[]> {
   }
   try {
     return await fuzz('postgres', makeStore, {
-      runs: quick ? 5 : 150,
+      runs: quick ? 15 : 150,
       length: quick ? 20 : 60,
       callTimeoutMs: 30_000,
     })
