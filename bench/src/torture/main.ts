@@ -4,6 +4,7 @@
  */
 import { serverVersion } from '../postgres.js'
 import { clockStepsScenario } from './clock-steps.js'
+import { fuzzMemoryScenario, fuzzPostgresScenario } from './fuzz.js'
 import {
   canRestartPostgres,
   outOfConnectionsScenario,
@@ -17,6 +18,7 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7)
 const scenarios: Array<[string, (quick: boolean) => Promise<string[]>]> = [
   ['an SMTP server that drops connections mid-DATA, stalls, or answers slowly', smtpFaultsScenario],
   ['the clock stepping backwards and forwards by minutes between ticks', clockStepsScenario],
+  ['random calls of the public API, valid and hostile, on the memory store', fuzzMemoryScenario],
 ]
 if (await serverVersion()) {
   if (canRestartPostgres())
@@ -30,6 +32,7 @@ if (await serverVersion()) {
   scenarios.push(
     ['a worker stopped (SIGSTOP) past its lease, then resumed', sigstopScenario],
     ['processes asking for more connections than the server allows', outOfConnectionsScenario],
+    ['random calls of the public API, valid and hostile, on PostgreSQL', fuzzPostgresScenario],
   )
 } else if (process.env.CI) {
   throw new Error('CI is set but PostgreSQL does not answer at TEST_DATABASE_URL')

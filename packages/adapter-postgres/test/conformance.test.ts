@@ -14,7 +14,8 @@ if (await databaseAvailable('store conformance')) {
   runStoreConformance(
     'postgres',
     async () => createPostgresStore({ pool, schema: await freshSchema(pool, 'conf', schemas) }),
-    { timeout: 120_000 },
+    // A schema per fuzz scenario costs a migration: few, short scenarios (pnpm torture runs long ones).
+    { timeout: 120_000, fuzzRuns: 5, fuzzLength: 20 },
   )
   runStoreContract('postgres', async () =>
     createPostgresStore({ pool, schema: await freshSchema(pool, 'unit', schemas) }),

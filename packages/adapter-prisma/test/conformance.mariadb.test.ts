@@ -12,6 +12,6 @@ await withDatabase('mysql', 'store conformance: prisma/mariadb', async () => {
     await db.reset()
     return createPrismaStore(db.prisma)
   }
-  runStoreConformance('prisma/mariadb', makeStore, { timeout: 120_000 })
+  runStoreConformance('prisma/mariadb', makeStore, { timeout: 120_000, fuzzRuns: 5, fuzzLength: 20 })
   runStoreContract('prisma/mariadb', makeStore, { timeout: 120_000 })
 })

@@ -12,6 +12,6 @@ await withDatabase('postgresql', 'store conformance: prisma/postgresql', async (
     await db.reset()
     return createPrismaStore(db.prisma)
   }
-  runStoreConformance('prisma/postgresql', makeStore, { timeout: 120_000 })
+  runStoreConformance('prisma/postgresql', makeStore, { timeout: 120_000, fuzzRuns: 5, fuzzLength: 20 })
   runStoreContract('prisma/postgresql', makeStore, { timeout: 120_000 })
 })

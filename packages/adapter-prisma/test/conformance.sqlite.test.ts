@@ -11,5 +11,5 @@ const makeStore = async () => {
   await db.reset()
   return createPrismaStore(db.prisma)
 }
-runStoreConformance('prisma/sqlite', makeStore, { timeout: 120_000 })
+runStoreConformance('prisma/sqlite', makeStore, { timeout: 120_000, fuzzRuns: 5, fuzzLength: 20 })
 runStoreContract('prisma/sqlite', makeStore, { timeout: 120_000 })

@@ -12,6 +12,15 @@ export type MakeStore = () => Store | Promise<Store>
 export interface ConformanceOptions {
   /** Per-test timeout in ms (real databases are slower). Default 60 000. */
   timeout?: number
+  /**
+   * Scenarios each fuzz property runs (`fuzzing the public API`). Default 30: a few seconds on
+   * the memory store; database stores pass fewer.
+   */
+  fuzzRuns?: number
+  /** Most random actions per fuzz scenario. Default 30. */
+  fuzzLength?: number
+  /** fast-check seed, to replay a failure the suite printed. Default: random per run. */
+  fuzzSeed?: number
 }
 
 export interface Env {

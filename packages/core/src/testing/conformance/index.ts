@@ -4,6 +4,7 @@ import { contractTests } from './contract/index.js'
 import { explainTests } from './explain.js'
 import { extremeTests } from './extremes.js'
 import { failureTests } from './failures.js'
+import { fuzzTests } from './fuzz.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { invariantTests } from './invariants.js'
 import { lifecycleTests } from './lifecycle.js'
@@ -21,6 +22,16 @@ import { weekTests } from './week.js'
  * `makeStore` is called once per test and must return an empty store; the suite closes it after
  * the test (through `scheduler.close()`). Everything runs through the real scheduler with a fake
  * clock and a recording transport, and asserts the invariants of DESIGN.md.
+ *
+ * `fuzzing the public API` (needs fast-check, an optional peer dependency) calls `makeStore` once
+ * per scenario: fast-check generates sequences of every scheduler call with valid inputs, or valid
+ * ones with a hostile value (one property per family: numbers, strings, types, prototype names,
+ * dates), ticks with failing sends and a second scheduler, and clock moves across DST changes.
+ * Each call must settle in bounded time with a result or a `MailcadenceError` (`invalid-input`
+ * naming its `field`, or `not-found`/`invalid-state` the ids or the state explain); each tick's
+ * sends must keep the invariants (no duplicate, daily limits, window, pacing, follow-up delays,
+ * pauses, suppressions, replies), and past the lease nothing may be left `sending`. Tune it with
+ * `fuzzRuns`, `fuzzLength` and `fuzzSeed` (a failure prints its seed and shrunk sequence).
  */
 export function runStoreConformance(
   name: string,
@@ -38,6 +49,7 @@ export function runStoreConformance(
     describe('a working week', () => weekTests(harness.env))
     describe('explain() agrees with tick()', () => explainTests(harness.env))
     describe('accepted values at their maximums', () => extremeTests(harness.env))
+    describe('fuzzing the public API', () => fuzzTests(makeStore, options))
   })
 }
 
