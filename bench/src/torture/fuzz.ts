@@ -11,7 +11,6 @@ import {
   type FuzzFamily,
   type FuzzOptions,
   fuzzPublicApi,
-  knownBugOfFamily,
   type MakeStore,
 } from '@mailcadence/core/testing'
 import pg from 'pg'
@@ -22,9 +21,7 @@ const replaySeed = process.env.TORTURE_FUZZ_SEED ? Number(process.env.TORTURE_FU
 async function fuzz(name: string, makeStore: MakeStore, options: FuzzOptions): Promise<string[]> {
   const problems: string[] = []
   // Valid inputs alone, then each hostile family on its own (a failure names its family).
-  // Families a known bug of issue #12 still fails as a whole are left out (see core's known.ts).
-  const runnable = FUZZ_FAMILIES.filter((f) => !knownBugOfFamily(f))
-  for (const families of [[], ...runnable.map((f): FuzzFamily[] => [f])]) {
+  for (const families of [[], ...FUZZ_FAMILIES.map((f): FuzzFamily[] => [f])]) {
     const started = performance.now()
     const report = await fuzzPublicApi(makeStore, {
       ...options,

@@ -13,7 +13,6 @@ export {
   type FuzzOptions,
   type FuzzReport,
   fuzzPublicApi,
-  knownBugOfFamily,
 } from './conformance/fuzz/index.js'
 export {
   type ConformanceOptions,

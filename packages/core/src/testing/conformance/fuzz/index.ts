@@ -10,11 +10,10 @@ import type * as FastCheck from 'fast-check'
 import { createHarness, type EnvFn, type MakeStore, MONDAY } from '../harness.js'
 import { type Action, type ApiMethod, actionArb } from './actions.js'
 import { guardedMakeStore } from './guard.js'
-import { isKnownBugMutation, knownBugOfFamily } from './known.js'
 import { type FuzzStats, runScenario, type Scenario } from './run.js'
 import { type Fc, FUZZ_FAMILIES, type FuzzFamily, type Mutation } from './values.js'
 
-export { FUZZ_FAMILIES, type FuzzFamily, knownBugOfFamily }
+export { FUZZ_FAMILIES, type FuzzFamily }
 
 export interface FuzzOptions {
   /** Hostile value families mixed into valid inputs. Default: none (valid inputs only). */
@@ -33,11 +32,6 @@ export interface FuzzOptions {
   strictMessages?: boolean
   /** Mutations left out: return true to skip generating one for this method. */
   skipMutation?: (mutation: Mutation, method: ApiMethod) => boolean
-  /**
-   * Also generate the mutations open bugs of issue #12 still fail on (`known.ts`), which are
-   * otherwise left out. Default false. TODO(#12): goes away with the list.
-   */
-  includeKnownBugs?: boolean
 }
 
 export interface FuzzReport {
@@ -72,9 +66,7 @@ function loadFastCheck(): Promise<Fc> {
 
 function scenarioArb(fc: Fc, options: FuzzOptions): FastCheck.Arbitrary<Scenario> {
   const families = options.families ?? []
-  const skip = (mutation: Mutation, method: ApiMethod) =>
-    options.skipMutation?.(mutation, method) === true ||
-    (options.includeKnownBugs !== true && isKnownBugMutation(mutation, method))
+  const skip = (mutation: Mutation, method: ApiMethod) => options.skipMutation?.(mutation, method) === true
   const random = actionArb(fc, families, options.hungSends === true).filter(
     (a) => !(a.kind === 'call' && a.mutation && skip(a.mutation, a.method)),
   )

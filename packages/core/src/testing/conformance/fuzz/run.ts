@@ -39,6 +39,7 @@ export interface FuzzStats {
 }
 
 export const LEASE_MS = 10 * 60_000
+const SEND_TIMEOUT_MS = 200
 
 export class FuzzViolation extends Error {
   override name = 'FuzzViolation'
@@ -163,6 +164,8 @@ export async function runScenario(
     start: scenario.start,
     seed: scenario.seed,
     lease: LEASE_MS,
+    // Short, in real time: a tick whose sends hang gives them up well inside a call's time limit.
+    sendTimeout: SEND_TIMEOUT_MS,
     leaseRecovery: scenario.leaseRecovery,
     maxSendsPerCampaignPerTick: scenario.maxSendsPerCampaignPerTick,
     concurrency: scenario.concurrency,
@@ -246,6 +249,9 @@ export async function runScenario(
 
   // The stalled server answers at last (late: the completions must be refused or harmless).
   for (const release of releases.splice(0)) release()
+  // Their sends reach the transport now: judge them by the settings in force when they started.
+  await new Promise((resolve) => setImmediate(resolve))
+  for (const problem of checker.after()) fail(problem)
   // Past the lease, with both schedulers ticking: nothing may be left in flight.
   e.clock.advance(LEASE_MS + 60_000)
   trace.push(`final: clock past the lease → ${e.clock.now().toISOString()}, tick ×2`)

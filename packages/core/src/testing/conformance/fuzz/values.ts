@@ -1,6 +1,6 @@
 /**
  * The hostile values the fuzz model mixes into valid inputs, grouped in families so that a family
- * can be run (or, while a known bug is open, left out) on its own.
+ * can be run on its own.
  */
 import type * as FastCheck from 'fast-check'
 
