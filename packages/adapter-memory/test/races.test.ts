@@ -38,3 +38,33 @@ describe('addLeads racing stopCampaign', () => {
     expect(await scheduler.queueStats(campaign.id)).toMatchObject({ pending: 0, cancelled: 1 })
   })
 })
+
+describe('importCampaign racing stopCampaign', () => {
+  it('cancels the leads it imported when the stop landed between its status read and its insert', async () => {
+    const memory = createMemoryStore()
+    const clock = createFakeClock()
+    const store: Store = Object.assign(Object.create(memory) as Store, {
+      async importLeads(...args: Parameters<Store['importLeads']>) {
+        await memory.setCampaignStatus(
+          args[0],
+          { from: ['DRAFT', 'IN_PROGRESS'], to: 'CANCELLED', cancelPending: 'campaign stopped' },
+          clock.now(),
+        )
+        return memory.importLeads(...args)
+      },
+    })
+    const scheduler = createScheduler({ store, transport: createRecordingTransport(), clock })
+    const box = await scheduler.createMailbox({ email: 'a@sender.test', dailyEmailLimit: 10 })
+    const result = await scheduler.importCampaign({
+      externalId: 'legacy-1',
+      campaign: {
+        name: 'stopped meanwhile',
+        mailboxIds: [box.id],
+        steps: [{ subject: 'Hi', text: 'Hello' }],
+      },
+      leads: [{ email: 'late@example.com' }],
+    })
+    expect((await scheduler.getCampaign(result.campaignId)).status).toBe('CANCELLED')
+    expect(await scheduler.queueStats(result.campaignId)).toMatchObject({ pending: 0, cancelled: 1 })
+  })
+})

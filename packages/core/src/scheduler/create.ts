@@ -92,8 +92,9 @@ export interface Scheduler {
    * Brings in a campaign running in another system so that nothing it sent is sent again:
    * history is recorded as sent, each lead's next step is queued at its time on the mailbox and
    * in the thread of its earlier emails, today's legacy sends count toward today's limits, and
-   * pacing goes on from the last legacy send. Keyed by `externalId`: importing again changes
-   * nothing already imported. The campaign stays `DRAFT` unless `start` is set.
+   * pacing goes on from the last legacy send. Keyed by `externalId`: importing again adds the new
+   * leads and moves each known lead forward where the other system is ahead (steps it sent since, a
+   * reply), never back, and reports what it changed. The campaign stays `DRAFT` unless `start` is set.
    */
   importCampaign(input: ImportInput): Promise<ImportResult>
   /**
@@ -189,7 +190,17 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (!found.has(id)) throw invalidInput(`${field}[${i}]`, `no mailbox with id ${quote(id)}`)
     })
   }
-  const migration = createMigration(resolved, { campaignOrThrow, checkMailboxesExist })
+  /**
+   * Leads are added after the campaign's status was read, in another store call: a stop landing in
+   * between would leave them pending in a cancelled campaign, never sent and exported as due. So
+   * after adding, a campaign found stopped has its pending items cancelled, as the stop would have.
+   */
+  const cancelIfStopped = async (campaignId: string) => {
+    if ((await store.getCampaign(campaignId))?.status !== 'CANCELLED') return
+    const change = { from: ['CANCELLED'], to: 'CANCELLED', cancelPending: 'campaign stopped' } as const
+    await store.setCampaignStatus(campaignId, change, clock.now())
+  }
+  const migration = createMigration(resolved, { campaignOrThrow, checkMailboxesExist, cancelIfStopped })
   const transition = async (
     id: string,
     from: CampaignStatus[],
@@ -323,12 +334,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         else valid.push(lead)
       }
       const outcome = await store.addLeads(campaignId, valid, clock.now())
-      // The status was read before the insert: a stop landing in between would leave the new leads
-      // pending in a cancelled campaign, never sent and exported as due. Cancel them as it would have.
-      if (outcome.added.length > 0 && (await store.getCampaign(campaignId))?.status === 'CANCELLED') {
-        const change = { from: ['CANCELLED'], to: 'CANCELLED', cancelPending: 'campaign stopped' } as const
-        await store.setCampaignStatus(campaignId, change, clock.now())
-      }
+      if (outcome.added.length > 0) await cancelIfStopped(campaignId)
       for (const key of outcome.suppressed) {
         invalid.push({ email: valid.find((l) => l.emailKey === key)?.email ?? key, reason: 'suppressed' })
       }

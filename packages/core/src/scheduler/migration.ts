@@ -38,6 +38,8 @@ export function createMigration(
   lookup: {
     campaignOrThrow(id: string): Promise<Campaign>
     checkMailboxesExist(ids: readonly string[], field?: string): Promise<void>
+    /** Cancels what is pending in a campaign stopped while leads were being added to it. */
+    cancelIfStopped(campaignId: string): Promise<void>
   },
 ) {
   const { store, clock } = options
@@ -123,6 +125,7 @@ export function createMigration(
         c ? { ...send, campaign: { id: campaign.id, ...c } } : send,
       )
       const { recorded } = await store.recordExternalSends(sends, clock.now())
+      if (plan.leads.length > 0) await lookup.cancelIfStopped(campaign.id)
       let current = campaign
       if (input.start === true) {
         const started = await store.setCampaignStatus(
