@@ -322,7 +322,9 @@ function planTodaysSends(input: ImportInput, ctx: PlanContext, report: ImportPla
     const fromLog = logged.get(mailbox.id) ?? 0
     const address = emailKey(mailbox.email)
     const reported = Object.entries(input.sentToday ?? {}).find(([a]) => emailKey(a) === address)?.[1] ?? 0
-    for (let i = 0; i < reported - fromLog; i++) {
+    // Counts past the daily limit change nothing (the mailbox is full either way): a row for each
+    // of them would only make a huge reported count expensive to record.
+    for (let i = 0; i < Math.min(reported, mailbox.dailyEmailLimit) - fromLog; i++) {
       sends.push({
         key: `legacy-mailbox-day:${mailbox.id}:${day}:${i}`,
         mailbox: { id: mailbox.id, dayKey: day },

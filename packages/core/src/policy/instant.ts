@@ -11,11 +11,14 @@
  * for. Validation at the door refuses such values anyway; this is the engine not relying on it.
  */
 
+import { LATEST_PAUSE_MS } from '../model/limits.js'
+
 /**
  * The latest instant every supported database stores (MariaDB/MySQL `DATETIME` ends in year
- * 9999; PostgreSQL and SQLite go further). Also what "paused until resumed" stores.
+ * 9999; PostgreSQL and SQLite go further): `INPUT_LIMITS.latestPauseUntil`, also what "paused
+ * until resumed" stores.
  */
-export const LATEST_INSTANT_MS = Date.UTC(9999, 11, 31)
+export const LATEST_INSTANT_MS = LATEST_PAUSE_MS
 
 /** {@link LATEST_INSTANT_MS} as a `Date` (a fresh one: `Date`s are mutable). */
 export function latestInstant(): Date {

@@ -9,14 +9,16 @@ export function lifecycleTests(env: EnvFn): void {
     const e = await env({ maxSendsPerCampaignPerTick: 2 })
     const box = await e.scheduler.createMailbox(mailbox())
     const created = await e.scheduler.createCampaign(campaign([box.id]))
-    await e.scheduler.addLeads(created.id, leads(10))
+    // Enough leads that the racing ticks below (2 sends each at most) cannot drain the campaign
+    // before the pause lands, however the machine schedules them.
+    await e.scheduler.addLeads(created.id, leads(20))
     expect((await e.scheduler.tick()).sent).toBe(0) // DRAFT sends nothing
     await e.scheduler.startCampaign(created.id)
     await e.scheduler.tick()
     expect(e.transport.sent).toHaveLength(2)
 
     // Ticks racing the pause: whatever they reserved before it may finish, none after it.
-    const racing = Promise.all(Array.from({ length: 10 }, () => e.scheduler.tick()))
+    const racing = Promise.all(Array.from({ length: 6 }, () => e.scheduler.tick()))
     await e.scheduler.pauseCampaign(created.id)
     await racing
     const atPause = e.transport.sent.length
@@ -31,7 +33,7 @@ export function lifecycleTests(env: EnvFn): void {
     await drain(e.scheduler)
     expect(e.transport.sent).toHaveLength(atPause + 2)
     const stats = await e.scheduler.queueStats(created.id)
-    expect(stats).toMatchObject({ pending: 0, sending: 0, sent: atPause + 2, cancelled: 10 - atPause - 2 })
+    expect(stats).toMatchObject({ pending: 0, sending: 0, sent: atPause + 2, cancelled: 20 - atPause - 2 })
     expect(new Set(e.transport.sent.map((s) => s.to)).size).toBe(e.transport.sent.length)
 
     // A stopped campaign cannot be resumed.
