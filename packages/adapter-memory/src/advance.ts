@@ -2,7 +2,7 @@ import type { ImportedLead } from '@mailcadence/core'
 import {
   type CampaignRecord,
   cancelItem,
-  insertItem,
+  insertImportedNext,
   insertSentItem,
   type LeadRecord,
   recordSent,
@@ -49,16 +49,8 @@ export function advanceLead(
   for (const item of lead.items) {
     if (item.status === 'pending' && item.step !== next?.step) cancelItem(state, cs, item, ADVANCED, now)
   }
-  if (next !== null && !lead.items.some((i) => i.step === next.step)) {
-    const fields = {
-      step: next.step,
-      scheduledAt: next.scheduledAt.getTime(),
-      mailboxId: next.mailboxId,
-      references: [...next.references],
-      threadSubject: next.threadSubject,
-    }
-    insertItem(state, cs, lead, fields, now)
-  }
+  if (next !== null && !lead.items.some((i) => i.step === next.step))
+    insertImportedNext(state, cs, lead, next, now)
   if (lead.status !== input.status) {
     lead.status = input.status
     lead.updatedAt = now

@@ -39,6 +39,7 @@ import {
   earliestPending,
   type ItemRecord,
   increment,
+  insertImportedNext,
   insertItem,
   insertSentItem,
   type LeadRecord,
@@ -401,16 +402,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): Store {
           insertSentItem(state, cs, lead, { ...sent, sentAt: sent.sentAt.getTime() }, nowMs)
         }
         const next = input.next
-        if (next !== null) {
-          const fields = {
-            step: next.step,
-            scheduledAt: next.scheduledAt.getTime(),
-            mailboxId: next.mailboxId,
-            references: [...next.references],
-            threadSubject: next.threadSubject,
-          }
-          insertItem(state, cs, lead, fields, nowMs)
-        }
+        if (next !== null) insertImportedNext(state, cs, lead, next, nowMs)
         outcome.imported.push(copyLead(lead))
       }
       return outcome

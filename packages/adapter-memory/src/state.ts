@@ -8,6 +8,7 @@
  */
 import type {
   Campaign,
+  ImportedLead,
   Lead,
   LeadStatus,
   Mailbox,
@@ -287,6 +288,24 @@ export function insertItem(
   const item = addItem(state, cs, lead, 'pending', fields, now)
   indexPending(cs, item)
   return item
+}
+
+/** Enqueues an imported lead's next step (`ImportedLead.next`) as a `pending` item. */
+export function insertImportedNext(
+  state: State,
+  cs: CampaignRecord,
+  lead: LeadRecord,
+  next: NonNullable<ImportedLead['next']>,
+  now: number,
+): ItemRecord {
+  const fields = {
+    step: next.step,
+    scheduledAt: next.scheduledAt.getTime(),
+    mailboxId: next.mailboxId,
+    references: [...next.references],
+    threadSubject: next.threadSubject,
+  }
+  return insertItem(state, cs, lead, fields, now)
 }
 
 /**
