@@ -21,6 +21,32 @@ export function createSendChecker(e: Env) {
   const suppressed = new Set<string>()
   const replied = new Set<string>()
 
+  /** Counts a send toward its campaign's window day and its mailbox's day, and checks both limits. */
+  const countDay = (
+    send: { at: Date },
+    campaign: Campaign,
+    mailbox: Mailbox,
+    what: string,
+    problems: string[],
+  ) => {
+    const windowDay = windowDayKey(campaign, send.at)
+    if (windowDay !== null) {
+      const dayCount = (campaignDay.get(`${campaign.id}|${windowDay}`) ?? 0) + 1
+      campaignDay.set(`${campaign.id}|${windowDay}`, dayCount)
+      if (dayCount > campaign.maxEmailsPerDay)
+        problems.push(
+          `${what}: campaign's send ${dayCount} on ${windowDay}, maxEmailsPerDay ${campaign.maxEmailsPerDay}`,
+        )
+    }
+    const mailboxKey = `${mailbox.id}|${dayKey(send.at, mailbox.timezone)}`
+    const sent = (mailboxDay.get(mailboxKey) ?? 0) + 1
+    mailboxDay.set(mailboxKey, sent)
+    if (sent > mailbox.dailyEmailLimit)
+      problems.push(
+        `${what}: mailbox's send ${sent} on ${mailboxKey}, dailyEmailLimit ${mailbox.dailyEmailLimit}`,
+      )
+  }
+
   return {
     suppressed: (key: string) => suppressed.add(key),
     replied: (campaignId: string, key: string) => replied.add(`${campaignId}|${key}`),
@@ -34,8 +60,12 @@ export function createSendChecker(e: Env) {
       mailboxes = new Map((await e.store.getMailboxes(mailboxIds)).map((m) => [m.id, m]))
     },
 
-    /** The problems with the sends made since the last call. */
-    after(): string[] {
+    /**
+     * The problems with the sends made since the last call. `late`: they were held by a stalled
+     * server and released after the run; they started in some earlier tick whose settings are gone,
+     * so only what holds whatever the settings is checked (no duplicate, within the limits).
+     */
+    after({ late = false }: { late?: boolean } = {}): string[] {
       const problems: string[] = []
       for (const send of e.transport.sent.slice(seen)) {
         const what = `send of campaign ${send.campaignId}, lead ${send.to}, step ${send.step} at ${send.at.toISOString()}`
@@ -48,29 +78,18 @@ export function createSendChecker(e: Env) {
           problems.push(`${what}: from a campaign or mailbox the run does not know`)
           continue
         }
+        if (late) {
+          countDay(send, campaign, mailbox, what, problems)
+          continue
+        }
         if (campaign.status !== 'IN_PROGRESS') problems.push(`${what}: the campaign was ${campaign.status}`)
         if (suppressed.has(emailKey(send.to))) problems.push(`${what}: the address was suppressed`)
         if (replied.has(`${send.campaignId}|${emailKey(send.to)}`))
           problems.push(`${what}: the lead had replied`)
         if (mailbox.pausedUntil && mailbox.pausedUntil.getTime() > send.at.getTime())
           problems.push(`${what}: mailbox paused until ${mailbox.pausedUntil.toISOString()}`)
-        const windowDay = windowDayKey(campaign, send.at)
-        if (windowDay === null) problems.push(`${what}: outside the campaign's window`)
-        else {
-          const dayCount = (campaignDay.get(`${campaign.id}|${windowDay}`) ?? 0) + 1
-          campaignDay.set(`${campaign.id}|${windowDay}`, dayCount)
-          if (dayCount > campaign.maxEmailsPerDay)
-            problems.push(
-              `${what}: campaign's send ${dayCount} on ${windowDay}, maxEmailsPerDay ${campaign.maxEmailsPerDay}`,
-            )
-        }
-        const mailboxKey = `${mailbox.id}|${dayKey(send.at, mailbox.timezone)}`
-        const sent = (mailboxDay.get(mailboxKey) ?? 0) + 1
-        mailboxDay.set(mailboxKey, sent)
-        if (sent > mailbox.dailyEmailLimit)
-          problems.push(
-            `${what}: mailbox's send ${sent} on ${mailboxKey}, dailyEmailLimit ${mailbox.dailyEmailLimit}`,
-          )
+        if (windowDayKey(campaign, send.at) === null) problems.push(`${what}: outside the campaign's window`)
+        countDay(send, campaign, mailbox, what, problems)
         // A follow-up waits its step's delayDays after the previous step left here: as the steps
         // said then (its due time is fixed at that send) or now, whichever is shorter.
         const previous = leadSends.get(`${send.campaignId}|${send.leadId}|${send.step - 1}`)
