@@ -72,8 +72,11 @@ export const INPUT_LIMITS = Object.freeze({
   maxSendsPerCampaignPerTick: 10_000,
   /** `lookahead`: one hour. */
   lookahead: 3_600_000,
-  /** `lease`, and `sendTimeout` of the SMTP transport: one day. */
-  lease: DAY_MS,
+  /**
+   * `lease`, and `sendTimeout` of the SMTP transport: a week (a fast simulated clock, as in tests
+   * and forecasts, needs leases of many simulated hours).
+   */
+  lease: 7 * DAY_MS,
   /** `interval` between ticks: one day (timers cannot wait longer than 24.8 days). */
   interval: DAY_MS,
   /** `retry.maxAttempts`. */
