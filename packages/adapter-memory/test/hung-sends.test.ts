@@ -166,6 +166,27 @@ describe('a transport call that never settles', () => {
     expect(recording.attempts).toBe(2)
   })
 
+  it('bounds a beforeSend hook that never answers the same way: the email is retried later, nothing left', async () => {
+    const recording = createRecordingTransport()
+    let answers = false
+    const { store, clock, scheduler, campaign } = await setUp({
+      transport: recording,
+      sendTimeout: 30,
+      beforeSend: () => (answers ? true : new Promise<boolean>(() => {})),
+    })
+    const created = await campaign(['hook@x.test'])
+    expect(await settledWithin(scheduler.tick(), 5_000)).toBe('settled')
+    const [item] = await store.listQueueItems(created.id)
+    expect(item).toMatchObject({ status: 'pending', attempts: 0 })
+    expect(item!.lastError).toMatch(/beforeSend did not answer within sendTimeout/)
+    expect(recording.attempts).toBe(0)
+
+    answers = true
+    clock.advance(2 * 60 * MINUTE)
+    expect(await scheduler.tick()).toMatchObject({ sent: 1 })
+    expect(recording.sent.map((s) => s.to)).toEqual(['hook@x.test'])
+  })
+
   it('is an option: must be an integer less than the lease; by default half the lease', async () => {
     const store = createMemoryStore()
     const transport = createRecordingTransport()

@@ -141,16 +141,18 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     let verdict: BeforeSendVerdict
     let problem: string | null
     try {
-      verdict = await beforeSend({
-        campaign,
-        lead,
-        mailbox,
-        step: item.step,
-        to: lead.email,
-        subject,
-        messageId,
-      })
-      problem = verdictProblem(verdict, campaign, clock.now())
+      // A hook that never answers is bounded like a send: nothing has left, so it is retried later.
+      const answer = await input.sendWithin(
+        item.id,
+        Promise.resolve().then(() =>
+          beforeSend({ campaign, lead, mailbox, step: item.step, to: lead.email, subject, messageId }),
+        ),
+      )
+      verdict = answer === TIMED_OUT ? undefined : answer
+      problem =
+        answer === TIMED_OUT
+          ? `beforeSend did not answer within sendTimeout (${options.sendTimeout} ms)`
+          : verdictProblem(verdict, campaign, clock.now())
     } catch (error) {
       verdict = undefined
       problem = `beforeSend failed: ${error instanceof Error ? error.message : String(error)}`

@@ -108,8 +108,9 @@ export interface SchedulerOptions {
    * `leaseRecovery` says. Must be less than `lease`; keep it above the transport's own timeout
    * (the SMTP transport's `sendTimeout`, 60 s by default), which knows better what happened.
    * Measured by a real timer (which does not keep the process alive), and also checked against
-   * `clock` at the start of each tick, so a test moving a fake clock past it ends the wait.
-   * Default half the lease (150 000).
+   * `clock` at the start of each tick, so a test moving a fake clock past it ends the wait. It
+   * bounds a `beforeSend` hook too: one that has not answered by then is retried later (nothing
+   * left). Default half the lease (150 000).
    */
   sendTimeout?: number
   /**
