@@ -116,16 +116,7 @@ export async function importLeads(
           createdAt: now,
           updatedAt: now,
         })
-        sendLog.push({
-          campaignId,
-          leadId,
-          step: sent.step,
-          mailboxId,
-          messageId: sent.messageId,
-          to: lead.email,
-          subject: sent.subject,
-          sentAt: sent.sentAt,
-        })
+        sendLog.push(sendLogRow(campaignId, leadId, mailboxId, lead.email, sent))
       }
       const next = lead.next
       if (next !== null) {
@@ -232,6 +223,18 @@ export async function recordExternalSendBatch(
   return recorded
 }
 
+/** The send-log row of a step another system sent. */
+function sendLogRow(
+  campaignId: bigint,
+  leadId: bigint,
+  mailboxId: bigint,
+  to: string,
+  sent: ImportedLead['history'][number],
+) {
+  const { step, messageId, subject, sentAt } = sent
+  return { campaignId, leadId, step, mailboxId, messageId, to, subject, sentAt }
+}
+
 function compare<T extends string | bigint>(a: T, b: T): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
@@ -319,20 +322,7 @@ export async function advanceLead(
         ],
       })
     }
-    await tx.mcSendLog.createMany({
-      data: [
-        {
-          campaignId,
-          leadId: row.id,
-          step: sent.step,
-          mailboxId,
-          messageId: sent.messageId,
-          to: lead.email,
-          subject: sent.subject,
-          sentAt: sent.sentAt,
-        },
-      ],
-    })
+    await tx.mcSendLog.createMany({ data: [sendLogRow(campaignId, row.id, mailboxId, lead.email, sent)] })
   }
   const next = lead.next
   const replaced = new Set(lead.history.map((h) => h.step))
