@@ -17,6 +17,11 @@ import pg from 'pg'
 import { DATABASE_URL, dropSchema, schemaName } from '../postgres.js'
 
 const replaySeed = process.env.TORTURE_FUZZ_SEED ? Number(process.env.TORTURE_FUZZ_SEED) : undefined
+/**
+ * `--quick` (what `pnpm test` runs) replays one fixed seed, so a landing does not hang on the luck
+ * of the draw; the full run draws a new seed each time, to find what no fixed seed shows.
+ */
+const QUICK_SEED = 2026
 
 async function fuzz(name: string, makeStore: MakeStore, options: FuzzOptions): Promise<string[]> {
   const problems: string[] = []
@@ -41,7 +46,11 @@ async function fuzz(name: string, makeStore: MakeStore, options: FuzzOptions): P
 }
 
 export async function fuzzMemoryScenario(quick: boolean): Promise<string[]> {
-  return fuzz('memory', () => createMemoryStore(), { runs: quick ? 100 : 1000, length: quick ? 30 : 60 })
+  return fuzz('memory', () => createMemoryStore(), {
+    runs: quick ? 100 : 1000,
+    length: quick ? 30 : 60,
+    ...(quick ? { seed: QUICK_SEED } : {}),
+  })
 }
 
 export async function fuzzPostgresScenario(quick: boolean): Promise<string[]> {
@@ -58,6 +67,7 @@ export async function fuzzPostgresScenario(quick: boolean): Promise<string[]> {
       runs: quick ? 15 : 150,
       length: quick ? 20 : 60,
       callTimeoutMs: 30_000,
+      ...(quick ? { seed: QUICK_SEED } : {}),
     })
   } finally {
     await pool.end()

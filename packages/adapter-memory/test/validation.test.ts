@@ -241,6 +241,16 @@ describe('recordExternalSends', () => {
 })
 
 describe('importCampaign and analyzeImport inputs', () => {
+  it('reports a lead that is not an object (an array carrying an email) as invalid, whatever its email', async () => {
+    // Found by the fuzz model: naming the refused lead converted its email with String(), which
+    // throws on an object without a prototype.
+    const { scheduler, anna } = await setUp()
+    const lead = Object.assign([], { email: Object.create(null) })
+    const report = await scheduler.analyzeImport({ ...importInput(anna.id), leads: [lead] } as ImportInput)
+    expect(report.leads.refused).toBe(1)
+    expect(report.issues[0]).toMatchObject({ code: 'invalid-lead', email: 'an object without a prototype' })
+  })
+
   it("takes README's `progress: l.lastSentAt && {…}`: null progress is no progress", async () => {
     const { scheduler, anna } = await setUp()
     const lastSentAt: Date | null = null

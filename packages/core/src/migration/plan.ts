@@ -10,7 +10,14 @@
 import { invalidInput } from '../errors.js'
 import { headerSafe, stepSubject } from '../message/build.js'
 import type { LeadStatus, Mailbox, Step } from '../model/types.js'
-import { emailKey, emailProblem, leadValues, prepareLead, requiredVariables } from '../model/validate.js'
+import {
+  emailKey,
+  emailProblem,
+  leadEmailOf,
+  leadValues,
+  prepareLead,
+  requiredVariables,
+} from '../model/validate.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
 import type { ImportedLead, NewCampaign, NewLead } from '../store.js'
@@ -85,7 +92,7 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
 
   for (const [index, leadInput] of input.leads.entries()) {
     const prepared = prepareLead(leadInput, required)
-    const email = String((leadInput as ImportLeadInput | null)?.email ?? '')
+    const email = leadEmailOf(leadInput)
     if ('reason' in prepared) {
       refuse({ code: 'invalid-lead', message: `leads[${index}]: ${prepared.reason}`, email })
       continue
