@@ -98,9 +98,12 @@ export interface Store {
    * until `updateCampaign` changes the campaign. A deferral must be ignored if the campaign's
    * `settingsVersion` no longer equals the one given (its settings changed since core read them,
    * however close in time), or if the campaign has no pending
-   * item (a drained campaign is always listed). A store may forget a deferral when the campaign's
-   * queue changes (listing a campaign is never wrong, only slower), and may skip campaigns another
-   * call is writing at that moment.
+   * item (a drained campaign is always listed). A store must forget a campaign's deferral when
+   * `addLeads` or `importLeads` adds a lead to it (a lead in another time zone may leave sooner:
+   * core computes deferrals of campaigns that send in their leads' hours from the window keys of
+   * their queue). A store may forget a deferral when the campaign's queue changes otherwise
+   * (listing a campaign is never wrong, only slower), and may skip campaigns another call is
+   * writing at that moment.
    */
   deferCampaigns?(deferrals: readonly CampaignDeferral[], now: Date): Promise<void>
 
@@ -108,7 +111,7 @@ export interface Store {
 
   /**
    * Adds leads to a campaign and enqueues step 0 for each (`pending`, `scheduledAt = now`,
-   * `mailboxId` null). Atomic per lead: a lead whose address (compared by `emailKey`) is
+   * `mailboxId` null, the lead's `windowKey`). Atomic per lead: a lead whose address (compared by `emailKey`) is
    * already in the campaign is counted as a duplicate, one whose `emailKey` is suppressed is
    * returned in `suppressed`, and neither is inserted. Concurrent calls never insert one address
    * twice in a campaign.
@@ -168,11 +171,12 @@ export interface Store {
    *    `campaignDayKey` is below `maxEmailsPerDay`; its `nextSlotAt` becomes `nextSlotAt` of the
    *    request and its count for `campaignDayKey` goes up by one;
    * 2. the oldest due `pending` item (`scheduledAt <= now`, ties by id) that can leave now is
-   *    taken: an item with a `mailboxId` can leave only from that mailbox, one without from any
-   *    candidate mailbox; a mailbox "has room" when its count for its `dayKey` is below its
-   *    `dailyEmailLimit`. Candidates are tried in the order given; an unassigned item takes the
-   *    first with room. An item whose mailbox is full, or not among the candidates, is passed
-   *    over, so it never blocks the others;
+   *    taken: with `windowKeys`, only an item whose `windowKey` is listed can leave; an item with a
+   *    `mailboxId` can leave only from that mailbox, one without from any candidate mailbox; a
+   *    mailbox "has room" when its count for its `dayKey` is below its `dailyEmailLimit`.
+   *    Candidates are tried in the order given (or the rotation's, see `rotation`); an unassigned
+   *    item takes the first with room. An item whose key is not listed, whose mailbox is full, or
+   *    not among the candidates, is passed over, so it never blocks the others;
    * 3. the chosen mailbox's count for its `dayKey` goes up by one (compare-and-set against its
    *    limit, so concurrent reservations can never pass it), and when the item had no mailbox the
    *    campaign's `lastMailboxId` becomes that mailbox;
@@ -181,8 +185,10 @@ export interface Store {
    *
    * When it fails, nothing changed and the outcome says why, checked in this order:
    * `not-running`, `pacing` (until `nextSlotAt`), `campaign-limit`, `queue-empty` (no pending
-   * item at all), `not-due` (until the earliest `scheduledAt`), `mailbox-limit` (due items exist
-   * but none has a mailbox with room).
+   * item at all), `window-closed` (with `windowKeys`: no pending item has a listed key), `not-due`
+   * (until the earliest `scheduledAt` of the pending items with a listed key), `mailbox-limit`
+   * (due items exist but none has a mailbox with room). `refusalFor` from
+   * `@mailcadence/core/store-kit` applies this order to facts an adapter has read.
    *
    * An adapter that runs the requests of a batch separately (on several connections) must not
    * throw away the reservations that succeeded when another request fails: it reports the failed
@@ -198,7 +204,7 @@ export interface Store {
    * - `sent`: the item becomes `sent` (`sentAt = now`, `messageId`); a send-log row is written
    *   (unique on campaign, lead, step); if `next` is given and the lead is still `active` and
    *   the campaign not `CANCELLED`, the next step is enqueued as `pending` at
-   *   `next.scheduledAt`, on the same mailbox, with `references` extended by this `messageId`
+   *   `next.scheduledAt`, on the same mailbox and `windowKey`, with `references` extended by this `messageId`
    *   and `threadSubject` kept from this item or, if it had none, set to `subject` (unique on
    *   campaign, lead, step: never enqueued twice);
    *   without `next` an `active` lead becomes `completed`.
@@ -245,14 +251,21 @@ export interface Store {
 
   queueStats(campaignId: string): Promise<QueueStats>
   /**
-   * The campaign's due `pending` items (`scheduledAt <= now`) counted by `mailboxId`: one entry per
-   * distinct `mailboxId` among them, with `mailboxId: null` for those without one (a first email,
+   * The campaign's due `pending` items (`scheduledAt <= now`) counted by `mailboxId` and
+   * `windowKey`: one entry per distinct pair among them, with `mailboxId: null` for those without one (a first email,
    * which may leave from any mailbox); in any order, no entry with a count of 0. Empty when nothing
    * is due or the campaign does not exist. Items in any other status never count. For `explain()`,
    * which needs to know whether a due item has a mailbox it can leave from: it reads the pending
    * items only (through an index on them), never the sent history.
    */
   countDueByMailbox(campaignId: string, now: Date): Promise<DueCount[]>
+  /**
+   * The distinct `windowKey`s of the campaign's `pending` items (due or not), each with the
+   * earliest `scheduledAt` among its items; in any order; empty when none. Core reads it on each
+   * tick of a campaign whose leads' keys matter (lead time zones, holiday calendars) to know which
+   * keys' windows to open: it must cost O(distinct keys), not O(pending items).
+   */
+  listWindowKeys(campaignId: string): Promise<WindowKeyStat[]>
   /**
    * Sends counted for the campaign on `campaignDayKey` and for each mailbox on its `dayKey`. A
    * store must answer for the campaign's current day and any mailbox day; a campaign day already
@@ -322,6 +335,14 @@ export interface NewLead {
   lastName: string | null
   company: string | null
   variables: Record<string, string>
+  timezone: string | null
+  country: string | null
+  /**
+   * Opaque to the store (at most 80 characters; `''` for a lead with neither zone nor country):
+   * stored with the lead and copied to each of its queue items, which `ReserveRequest.windowKeys`
+   * filters on.
+   */
+  windowKey: string
 }
 
 /** A lead brought in with its progress in another system; see `Store.importLeads`. */
@@ -423,6 +444,12 @@ export interface ReserveRequest {
    * several requests of one campaign in one batch and still spread first emails round-robin.
    */
   rotation?: readonly string[]
+  /**
+   * Optional: the window keys whose items may leave now (their window is open, no skip date or
+   * holiday blocks them). When given, items with any other `windowKey` are passed over (step 2).
+   * Absent: every key may leave.
+   */
+  windowKeys?: readonly string[]
 }
 
 export type SkipReason =
@@ -430,6 +457,7 @@ export type SkipReason =
   | 'pacing'
   | 'campaign-limit'
   | 'queue-empty'
+  | 'window-closed'
   | 'not-due'
   | 'mailbox-limit'
 
@@ -501,10 +529,18 @@ export interface RecoveredItem {
   status: 'failed' | 'pending'
 }
 
-/** Due pending items of a campaign tied to one mailbox, or (`mailboxId: null`) to none. */
+/** Due pending items of a campaign tied to one mailbox, or (`mailboxId: null`) to none, with one window key. */
 export interface DueCount {
   mailboxId: string | null
+  windowKey: string
   count: number
+}
+
+/** One window key of a campaign's pending items (`Store.listWindowKeys`). */
+export interface WindowKeyStat {
+  windowKey: string
+  /** Earliest `scheduledAt` among the campaign's pending items with this key. */
+  nextAt: Date
 }
 
 export interface DayCountQuery {

@@ -39,6 +39,7 @@ function makeMailbox(id: string, overrides: Partial<Mailbox> = {}): Mailbox {
     timezone: 'UTC',
     pausedUntil: null,
     pauseReason: null,
+    skipDates: [],
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
@@ -82,7 +83,7 @@ function explain(
     mailboxes,
     queue,
     counts: { campaign: 0, mailboxes: {}, ...input.counts },
-    due: input.due ?? (isDue ? [{ mailboxId: null, count: queue.pending }] : []),
+    due: input.due ?? (isDue ? [{ mailboxId: null, windowKey: '', count: queue.pending }] : []),
     ...(input.otherMailboxes ? { otherMailboxes: input.otherMailboxes } : {}),
     now,
   })
@@ -113,6 +114,7 @@ describe('explainCampaign', () => {
           dailyEmailLimit: 50,
           pausedUntil: null,
           pauseReason: null,
+          skipDates: [],
         },
       ],
     })
@@ -373,7 +375,12 @@ describe('explainCampaign', () => {
 
     // The issue's case: tick() reported mailbox-limit while explain() said sending.
     it('holds follow-ups whose mailbox is full while the others have room: mailbox-limit until its midnight', () => {
-      const explanation = explain({ campaign, mailboxes, counts, due: [{ mailboxId: 'mb-1', count: 3 }] })
+      const explanation = explain({
+        campaign,
+        mailboxes,
+        counts,
+        due: [{ mailboxId: 'mb-1', windowKey: '', count: 3 }],
+      })
       expect(explanation.sending).toBe(false)
       expect(brief(explanation)).toEqual([{ code: 'mailbox-limit', until: at('2026-01-08T09:00:00Z') }])
       const message = reason(explanation, 'mailbox-limit')!.message
@@ -383,12 +390,12 @@ describe('explainCampaign', () => {
     })
 
     it("clears at the full mailbox's own local midnight, not another's", () => {
-      const tokyo = makeMailbox('mb-1', { dailyEmailLimit: 20, timezone: 'Asia/Tokyo' })
+      const tokyo = makeMailbox('mb-1', { dailyEmailLimit: 20, timezone: 'Asia/Tokyo', skipDates: [] })
       const explanation = explain({
         campaign,
         mailboxes: [tokyo, free],
         counts,
-        due: [{ mailboxId: 'mb-1', count: 1 }],
+        due: [{ mailboxId: 'mb-1', windowKey: '', count: 1 }],
       })
       expect(brief(explanation)).toEqual([{ code: 'mailbox-limit', until: at('2026-01-07T15:00:00Z') }])
       expect(reason(explanation, 'mailbox-limit')!.message).toContain('1 due email waits')
@@ -400,8 +407,8 @@ describe('explainCampaign', () => {
         mailboxes,
         counts,
         due: [
-          { mailboxId: 'mb-1', count: 3 },
-          { mailboxId: null, count: 1 },
+          { mailboxId: 'mb-1', windowKey: '', count: 3 },
+          { mailboxId: null, windowKey: '', count: 1 },
         ],
       })
       expect(mixed.sending).toBe(true)
@@ -410,8 +417,8 @@ describe('explainCampaign', () => {
         mailboxes,
         counts,
         due: [
-          { mailboxId: 'mb-1', count: 3 },
-          { mailboxId: 'mb-2', count: 1 },
+          { mailboxId: 'mb-1', windowKey: '', count: 3 },
+          { mailboxId: 'mb-2', windowKey: '', count: 1 },
         ],
       })
       expect(ownRoom.sending).toBe(true)
@@ -425,7 +432,7 @@ describe('explainCampaign', () => {
       const explanation = explain({
         campaign,
         mailboxes: [paused, free],
-        due: [{ mailboxId: 'mb-1', count: 2 }],
+        due: [{ mailboxId: 'mb-1', windowKey: '', count: 2 }],
       })
       expect(explanation.sending).toBe(false)
       expect(brief(explanation)).toEqual([{ code: 'mailbox-paused', until: at('2026-01-07T12:15:00Z') }])
@@ -441,9 +448,9 @@ describe('explainCampaign', () => {
         mailboxes: [full, free, paused],
         counts,
         due: [
-          { mailboxId: 'mb-3', count: 1 },
-          { mailboxId: 'mb-1', count: 2 },
-          { mailboxId: 'gone', count: 4 },
+          { mailboxId: 'mb-3', windowKey: '', count: 1 },
+          { mailboxId: 'mb-1', windowKey: '', count: 2 },
+          { mailboxId: 'gone', windowKey: '', count: 4 },
         ],
         otherMailboxes: [makeMailbox('gone', { email: 'old@acme.test' })],
       })
@@ -461,7 +468,7 @@ describe('explainCampaign', () => {
       const explanation = explain({
         campaign: { mailboxIds: ['mb-2'] },
         mailboxes: [free],
-        due: [{ mailboxId: 'mb-1', count: 1 }],
+        due: [{ mailboxId: 'mb-1', windowKey: '', count: 1 }],
       })
       expect(brief(explanation)).toEqual([{ code: 'mailbox-removed' }])
       expect(reason(explanation, 'mailbox-removed')!.message).toContain('mailbox mb-1 (1)')
@@ -473,8 +480,8 @@ describe('explainCampaign', () => {
         mailboxes: [full, makeMailbox('mb-2', { dailyEmailLimit: 3 })],
         counts,
         due: [
-          { mailboxId: null, count: 1 },
-          { mailboxId: 'mb-1', count: 1 },
+          { mailboxId: null, windowKey: '', count: 1 },
+          { mailboxId: 'mb-1', windowKey: '', count: 1 },
         ],
       })
       expect(codes(explanation)).toEqual(['mailbox-limit'])
@@ -532,6 +539,7 @@ describe('explainCampaign', () => {
         dailyEmailLimit: 40,
         pausedUntil: null,
         pauseReason: null,
+        skipDates: [],
       },
       {
         id: 'mb-2',
@@ -584,10 +592,10 @@ describe('explainCampaign', () => {
           const due: DueCount[] = !itemsDue
             ? []
             : [
-                ...(c.unassigned > 0 ? [{ mailboxId: null, count: c.unassigned }] : []),
-                ...(c.removed > 0 ? [{ mailboxId: 'mb-gone', count: c.removed }] : []),
+                ...(c.unassigned > 0 ? [{ mailboxId: null, windowKey: '', count: c.unassigned }] : []),
+                ...(c.removed > 0 ? [{ mailboxId: 'mb-gone', windowKey: '', count: c.removed }] : []),
                 ...c.mailboxes.flatMap((m, i) =>
-                  m.tied > 0 ? [{ mailboxId: `mb-${i}`, count: m.tied }] : [],
+                  m.tied > 0 ? [{ mailboxId: `mb-${i}`, windowKey: '', count: m.tied }] : [],
                 ),
               ]
           const explanation = explainCampaign({

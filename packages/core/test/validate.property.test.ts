@@ -163,7 +163,13 @@ describe('validation holds for any value anywhere (property)', () => {
   })
 
   it('validateMailbox: within the maximums and in normal form, or invalid-input', () => {
-    const base = { email: 'anna@acme.test', name: 'Anna', dailyEmailLimit: 50, timezone: 'UTC' }
+    const base = {
+      email: 'anna@acme.test',
+      name: 'Anna',
+      dailyEmailLimit: 50,
+      timezone: 'UTC',
+      skipDates: [],
+    }
     fc.assert(
       fc.property(
         mutation([['email'], ['name'], ['dailyEmailLimit'], ['timezone']]),
@@ -281,6 +287,7 @@ describe('validation holds for any value anywhere (property)', () => {
         timezone: 'UTC',
         pausedUntil: null,
         pauseReason: null,
+        skipDates: [],
         createdAt: NOW,
         updatedAt: NOW,
       },

@@ -40,7 +40,18 @@ export interface CampaignSchedule extends WindowSpec {
   jitter: number
   /** Most sends per local day of the campaign, across all its mailboxes. */
   maxEmailsPerDay: number
+  /**
+   * Whose clock the window is read on: `'campaign'` (its `timezone`, the default) or `'lead'` (each
+   * lead's own `timezone`, the campaign's for leads without one). `skipDates` are read on the same
+   * clock; `maxEmailsPerDay` always counts local days of the campaign's `timezone`.
+   */
+  windowTimezone: WindowTimezone
+  /** Local dates (`YYYY-MM-DD`) on which nothing is sent: holidays and blackout dates. Default none. */
+  skipDates: string[]
 }
+
+/** See {@link CampaignSchedule.windowTimezone}. */
+export type WindowTimezone = 'campaign' | 'lead'
 
 export interface Campaign extends CampaignSchedule {
   id: string
@@ -80,6 +91,11 @@ export interface Mailbox {
   pausedUntil: Date | null
   /** Why the mailbox is paused (for example the server's answer). */
   pauseReason: string | null
+  /**
+   * Local dates (`YYYY-MM-DD`, in the mailbox's `timezone`) on which it sends nothing: its
+   * follow-ups wait for the next day, first emails leave from the campaign's other mailboxes.
+   */
+  skipDates: string[]
   createdAt: Date
   updatedAt: Date
 }
@@ -93,6 +109,10 @@ export interface Lead {
   company: string | null
   /** Free-form template variables. */
   variables: Record<string, string>
+  /** The lead's IANA time zone, for campaigns that send in each lead's hours; null: unknown. */
+  timezone: string | null
+  /** The lead's country (ISO 3166-1 alpha-2, upper case), for holiday calendars; null: unknown. */
+  country: string | null
   status: LeadStatus
   createdAt: Date
   updatedAt: Date
@@ -117,6 +137,8 @@ export interface QueueItem {
   messageId: string | null
   /** Subject the thread started with, so follow-ups can reply as `Re: …`. */
   threadSubject: string | null
+  /** The lead's window key (`windowKeyOf(lead)`), copied to each of its items: see `ReserveRequest.windowKeys`. */
+  windowKey: string
   leaseToken: string | null
   leaseUntil: Date | null
   /** The last error, or why it was failed or cancelled. */
@@ -144,6 +166,8 @@ export interface MailboxInput {
   name?: string | null
   dailyEmailLimit: number
   timezone?: string
+  /** Local dates (`YYYY-MM-DD`) on which the mailbox sends nothing. Default none. */
+  skipDates?: string[]
 }
 
 export interface CampaignInput {
@@ -154,6 +178,10 @@ export interface CampaignInput {
   endHour?: number
   endMinute?: number
   allowedDays?: string
+  /** `'campaign'` (default) or `'lead'`: see {@link CampaignSchedule.windowTimezone}. */
+  windowTimezone?: WindowTimezone
+  /** Local dates (`YYYY-MM-DD`) on which the campaign sends nothing. Default none. */
+  skipDates?: string[]
   delayBetweenEmails?: number
   jitter?: number
   maxEmailsPerDay?: number
@@ -176,6 +204,10 @@ export interface LeadInput {
   company?: string | null
   /** Extra template variables (strings). */
   variables?: Record<string, string>
+  /** IANA time zone (`America/New_York`): with `windowTimezone: 'lead'`, the window is read on it. */
+  timezone?: string | null
+  /** ISO 3166-1 alpha-2 country (`PL`): the `holidays` calendar the lead follows. */
+  country?: string | null
 }
 
 export interface AddLeadsResult {

@@ -30,8 +30,22 @@ import type { Campaign, CampaignInput, LeadInput, MailboxInput, Step } from './t
 const LIMITS = INPUT_LIMITS
 
 /** Defaults of the in-house sender: 09:00–17:00 on weekdays, 90 s apart ±20%, 500 a day. */
-export const CAMPAIGN_DEFAULTS = {
+export const CAMPAIGN_DEFAULTS: {
+  readonly timezone: 'UTC'
+  readonly windowTimezone: 'campaign'
+  readonly skipDates: string[]
+  readonly startHour: 9
+  readonly startMinute: 0
+  readonly endHour: 17
+  readonly endMinute: 0
+  readonly allowedDays: 'MON,TUE,WED,THU,FRI'
+  readonly delayBetweenEmails: 90
+  readonly jitter: 0.2
+  readonly maxEmailsPerDay: 500
+} = {
   timezone: 'UTC',
+  windowTimezone: 'campaign',
+  skipDates: [],
   startHour: 9,
   startMinute: 0,
   endHour: 17,
@@ -40,7 +54,7 @@ export const CAMPAIGN_DEFAULTS = {
   delayBetweenEmails: 90,
   jitter: 0.2,
   maxEmailsPerDay: 500,
-} as const
+}
 
 // Conservative: what mail servers accept in practice; an address is refused at the door rather
 // than bounced later. No quoted local parts, no IP literals.
@@ -108,6 +122,7 @@ export function validateMailbox(input: MailboxInput): NewMailbox {
     name: checkHeaderText('name', input.name, { optional: true }),
     dailyEmailLimit: checkInteger('dailyEmailLimit', input.dailyEmailLimit, 0, LIMITS.dailyEmailLimit),
     timezone: checkTimeZone('timezone', input.timezone ?? 'UTC'),
+    skipDates: [], // TODO(#13): validate input.skipDates
   }
 }
 
@@ -167,6 +182,8 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
   return {
     name,
     timezone,
+    windowTimezone: 'campaign', // TODO(#13): validate input.windowTimezone and input.skipDates
+    skipDates: [],
     startHour,
     startMinute,
     endHour,
@@ -290,6 +307,9 @@ export function prepareLead(input: LeadInput, required: ReadonlySet<string>): Ne
     lastName: null,
     company: null,
     variables: {},
+    timezone: null, // TODO(#13): validate input.timezone / input.country, windowKeyOf
+    country: null,
+    windowKey: '',
   }
   for (const key of ['firstName', 'lastName', 'company'] as const) {
     const value: unknown = input[key]

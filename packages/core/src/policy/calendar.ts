@@ -19,6 +19,11 @@ export interface WindowSpec {
   endMinute: number
   /** Comma-separated day names, e.g. `MON,TUE,WED,THU,FRI` (see {@link parseAllowedDays}). */
   allowedDays: string
+  /**
+   * Local dates (`YYYY-MM-DD`, in `timezone`) on which the window does not open: holidays and
+   * blackout dates. A window crossing midnight is skipped by the date it opens on. Default none.
+   */
+  skipDates?: readonly string[]
 }
 
 /** Day names accepted in `allowedDays`, in weekday-number order (0 = Monday … 6 = Sunday). */

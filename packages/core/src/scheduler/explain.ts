@@ -26,6 +26,10 @@ export type ExplainCode =
   | 'pacing'
   | 'mailbox-paused'
   | 'mailbox-removed'
+  /** Lead time zones: the due items' windows are closed in their leads' zones (`until` the first opens). */
+  | 'lead-window'
+  /** A skip date (a campaign's, a mailbox's, or a lead country's holiday) blocks the due items today. */
+  | 'skip-date'
 
 export interface ExplainReason {
   code: ExplainCode

@@ -18,7 +18,7 @@ const campaign: CompareInput['campaign'] = {
   jitter: 0.2,
   maxEmailsPerDay: 3,
 }
-const mailboxes = [{ id: '1', email: 'anna@acme.test', dailyEmailLimit: 2, timezone: 'UTC' }]
+const mailboxes = [{ id: '1', email: 'anna@acme.test', dailyEmailLimit: 2, timezone: 'UTC', skipDates: [] }]
 
 const planned = (to: string, step: number, sentAt: Date, mailboxId = '1'): SendLogEntry => ({
   campaignId: 'c1',

@@ -18,6 +18,7 @@ const mailbox = (id: string, email: string, dailyEmailLimit = 50): Mailbox => ({
   timezone: 'Europe/Warsaw',
   pausedUntil: null,
   pauseReason: null,
+  skipDates: [],
   createdAt: NOW,
   updatedAt: NOW,
 })

@@ -19,6 +19,7 @@ export const EXPLAINED_BY: Record<TickSkipReason, readonly ExplainCode[]> = {
   pacing: ['pacing'],
   'campaign-limit': ['campaign-limit'],
   'queue-empty': ['queue-empty'],
+  'window-closed': ['lead-window', 'skip-date'],
   'not-due': ['not-due'],
   'mailbox-limit': ['mailbox-limit', 'mailbox-paused', 'mailbox-removed'],
   'outside-window': ['outside-window'],

@@ -42,7 +42,7 @@ export function invariantTests(env: EnvFn): void {
     const e = await env({ maxSendsPerCampaignPerTick: 10, start: new Date('2026-01-05T12:00:00Z') })
     // The mailbox's day is New York's: it resets at 05:00 UTC, not at UTC midnight.
     const shared = await e.scheduler.createMailbox(
-      mailbox({ dailyEmailLimit: 7, timezone: 'America/New_York' }),
+      mailbox({ dailyEmailLimit: 7, timezone: 'America/New_York', skipDates: [] }),
     )
     const ids: string[] = []
     for (let c = 0; c < 3; c++) {

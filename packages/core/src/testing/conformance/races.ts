@@ -421,6 +421,9 @@ async function importVsIntake(env: RaceEnv, round: number): Promise<void> {
     lastName: null,
     company: null,
     variables: {},
+    timezone: null,
+    country: null,
+    windowKey: '',
   }
   const imported: ImportedLead = {
     ...fresh,

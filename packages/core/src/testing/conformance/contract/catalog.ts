@@ -9,11 +9,11 @@ export function catalogContract(fixtures: Fixtures): void {
     it('creates, updates and reads mailboxes', async () => {
       const store = await makeStore()
       const a = await store.createMailbox(
-        { email: 'a@acme.test', name: null, dailyEmailLimit: 5, timezone: 'UTC' },
+        { email: 'a@acme.test', name: null, dailyEmailLimit: 5, timezone: 'UTC', skipDates: [] },
         T0,
       )
       const b = await store.createMailbox(
-        { email: 'b@acme.test', name: 'B', dailyEmailLimit: 7, timezone: 'UTC' },
+        { email: 'b@acme.test', name: 'B', dailyEmailLimit: 7, timezone: 'UTC', skipDates: [] },
         T0,
       )
       expect(a.id).not.toBe(b.id)

@@ -32,12 +32,12 @@ export function dueContract(fixtures: Fixtures): void {
       await store.addLeads(other.id, [newLead('a@x.test')], T0)
 
       expect(sorted(await store.countDueByMailbox(campaign.id, at(4)))).toEqual([
-        { mailboxId: null, count: 2 },
+        { mailboxId: null, windowKey: '', count: 2 },
       ])
       expect(sorted(await store.countDueByMailbox(campaign.id, at(5)))).toEqual(
         sorted([
-          { mailboxId: null, count: 2 },
-          { mailboxId: m1.id, count: 1 },
+          { mailboxId: null, windowKey: '', count: 2 },
+          { mailboxId: m1.id, windowKey: '', count: 1 },
         ]),
       )
       // d is being sent: only e is left without a mailbox.
@@ -45,18 +45,22 @@ export function dueContract(fixtures: Fixtures): void {
       expect(d.lead.email).toBe('d@x.test')
       expect(sorted(await store.countDueByMailbox(campaign.id, at(10)))).toEqual(
         sorted([
-          { mailboxId: null, count: 1 },
-          { mailboxId: m0.id, count: 1 },
-          { mailboxId: m1.id, count: 1 },
+          { mailboxId: null, windowKey: '', count: 1 },
+          { mailboxId: m0.id, windowKey: '', count: 1 },
+          { mailboxId: m1.id, windowKey: '', count: 1 },
         ]),
       )
-      expect(await store.countDueByMailbox(other.id, at(10))).toEqual([{ mailboxId: null, count: 1 }])
+      expect(await store.countDueByMailbox(other.id, at(10))).toEqual([
+        { mailboxId: null, windowKey: '', count: 1 },
+      ])
     })
 
     it('is empty when nothing is due, for an empty queue and for an unknown campaign', async () => {
       const { store, campaign } = await setup({ leads: ['a@x.test'], now: at(30) })
       expect(await store.countDueByMailbox(campaign.id, at(29))).toEqual([])
-      expect(await store.countDueByMailbox(campaign.id, at(30))).toEqual([{ mailboxId: null, count: 1 }])
+      expect(await store.countDueByMailbox(campaign.id, at(30))).toEqual([
+        { mailboxId: null, windowKey: '', count: 1 },
+      ])
       const empty = await setup()
       expect(await empty.store.countDueByMailbox(empty.campaign.id, at(30))).toEqual([])
       expect(await store.countDueByMailbox('999999', at(30))).toEqual([])

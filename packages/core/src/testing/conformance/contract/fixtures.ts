@@ -32,6 +32,8 @@ export function createFixtures(makeStore: () => Promise<Store>) {
       endHour: 17,
       endMinute: 0,
       allowedDays: 'MON,TUE,WED,THU,FRI',
+      windowTimezone: 'campaign',
+      skipDates: [],
       delayBetweenEmails: 60,
       jitter: 0.2,
       maxEmailsPerDay: 100,
@@ -53,6 +55,9 @@ export function createFixtures(makeStore: () => Promise<Store>) {
       lastName: null,
       company: null,
       variables: { city: 'Warsaw' },
+      timezone: null,
+      country: null,
+      windowKey: '',
     }
   }
 
@@ -66,7 +71,7 @@ export function createFixtures(makeStore: () => Promise<Store>) {
     for (const [i, limit] of (opts.limits ?? [10]).entries()) {
       mailboxes.push(
         await store.createMailbox(
-          { email: `m${i}@acme.test`, name: `M${i}`, dailyEmailLimit: limit, timezone: 'UTC' },
+          { email: `m${i}@acme.test`, name: `M${i}`, dailyEmailLimit: limit, timezone: 'UTC', skipDates: [] },
           now,
         ),
       )

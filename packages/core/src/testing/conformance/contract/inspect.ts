@@ -34,7 +34,7 @@ export function inspectContract(fixtures: Fixtures): void {
       const store = await makeStore()
       if (!store.listCampaigns) return
       const box = await store.createMailbox(
-        { email: 'm@acme.test', name: null, dailyEmailLimit: 9, timezone: 'UTC' },
+        { email: 'm@acme.test', name: null, dailyEmailLimit: 9, timezone: 'UTC', skipDates: [] },
         T0,
       )
       const created: Campaign[] = []
