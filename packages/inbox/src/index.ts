@@ -1,0 +1,7 @@
+/**
+ * @mailcadence/inbox: what comes back from the inbox (replies, auto-replies, bounces, complaints,
+ * unsubscribes) read into a mailcadence scheduler.
+ *
+ * @packageDocumentation
+ */
+export {}
