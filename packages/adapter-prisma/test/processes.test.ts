@@ -1,5 +1,5 @@
 /**
- * Many OS processes ticking one database at once (invariants 1, 2, 3 and 6 of DESIGN.md): 20
+ * Many OS processes ticking one database at once (invariants 1, 2, 3 and 6 of docs/invariants.md): 20
  * campaigns sending with no delay, sharing 10 mailboxes with small daily limits, on a clock that
  * runs fast enough for several days to pass. Then SQL and the workers' transport records say: no
  * (campaign, lead, step) reached a transport twice, no mailbox or campaign went over its limit on

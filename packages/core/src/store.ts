@@ -26,8 +26,13 @@ import type {
  * - Ids are strings chosen by the store. Inputs arrive already validated by core.
  *
  * `runStoreConformance` from `@mailcadence/core/testing` checks all of this.
+ *
+ * The migration methods (`MigrationStore`) are an optional capability, all three or none: a store
+ * without them works for everything but `analyzeImport`, `importCampaign` and
+ * `recordExternalSends`, which then throw `invalid-state` (`supportsMigration` in
+ * `@mailcadence/core/store-kit` checks for them).
  */
-export interface Store {
+export interface Store extends Partial<MigrationStore> {
   // -- mailboxes -------------------------------------------------------------------------------
 
   /** Inserts a mailbox. `pausedUntil`/`pauseReason` start null. */
@@ -46,8 +51,6 @@ export interface Store {
    */
   createCampaign(input: NewCampaign, now: Date): Promise<Campaign>
   getCampaign(id: string): Promise<Campaign | null>
-  /** The campaign created with this `externalId`, or null. */
-  getCampaignByExternalId(externalId: string): Promise<Campaign | null>
   /**
    * Replaces the campaign's settings (not its status or pacing state) and, in the same atomic
    * write, adds one to its `settingsVersion`. Null if it does not exist.
@@ -117,28 +120,6 @@ export interface Store {
    * twice in a campaign.
    */
   addLeads(campaignId: string, leads: readonly NewLead[], now: Date): Promise<AddLeadsOutcome>
-  /**
-   * Brings in leads whose sequence another system has started (a migration). Atomic per lead, like
-   * `addLeads`: a lead whose `emailKey` is already in the campaign is left untouched and returned
-   * in `existing` (so importing twice changes nothing), one whose `emailKey` is suppressed is
-   * returned in `suppressed`; neither is inserted. Otherwise, in one step: the lead is inserted
-   * with its `status`; each `history` entry becomes a `sent` queue item (`sentAt`, `mailboxId`,
-   * `messageId`, `attempts` 0) and a send-log row, so the step can never be sent again; and `next`,
-   * if given, is enqueued as `pending` with its `scheduledAt`, `mailboxId`, `references` and
-   * `threadSubject`. Imported history does not touch day counts: `recordExternalSends` does.
-   *
-   * A lead given with `advance` that is already in the campaign is moved forward instead (a
-   * re-import after a rollback, the other system having gone on), compare-and-set against what
-   * core read: only while the lead is `active`, has no `sending` item and its highest `sent` step
-   * is `advance.lastSentStep` (null: none). Then, in one step: each `history` entry becomes `sent`
-   * with a send-log row (the lead's item of that step, if it has one, becomes it; otherwise one is
-   * inserted); every other `pending` item of the lead is cancelled (reason `advanced by import`);
-   * `next`, if given, is enqueued as above (the lead's item of that step, if not `sent`, becomes
-   * that `pending` item); the lead takes `status`. The key is returned in `advanced`. If the lead
-   * changed since core read it, nothing changes and the key is returned in `stale`. A lead given
-   * with `advance` that is not in the campaign is imported like any other.
-   */
-  importLeads(campaignId: string, leads: readonly ImportedLead[], now: Date): Promise<ImportLeadsOutcome>
   /** The lead of this campaign with this `emailKey`, or null. */
   getLead(campaignId: string, emailKey: string): Promise<Lead | null>
   /** Every lead of a campaign, oldest first. For migration and inspection, not the hot path. */
@@ -236,17 +217,6 @@ export interface Store {
    */
   recoverExpiredLeases(now: Date, policy: 'fail' | 'retry'): Promise<RecoveredItem[]>
 
-  /**
-   * Counts sends made by another system (a legacy sender running beside this one), so that limits
-   * hold across both. Each send is handled atomically on its own and at most once per `key`: a key
-   * already recorded changes nothing. A new one adds one, with `mailbox`, to the mailbox's count for
-   * `mailbox.dayKey` and, with `campaign`, to the campaign's count for `campaign.dayKey` (a
-   * store keeping the campaign's current day only moves it forward to a later day, and ignores an
-   * earlier one) and moves the campaign's `nextSlotAt` to `campaign.nextSlotAt` if that is later.
-   * No limit is checked: the send has happened. Returns how many keys were new.
-   */
-  recordExternalSends(sends: readonly ExternalSend[], now: Date): Promise<{ recorded: number }>
-
   // -- reading ---------------------------------------------------------------------------------
 
   queueStats(campaignId: string): Promise<QueueStats>
@@ -312,6 +282,48 @@ export interface Store {
 
   /** Releases what the store holds (pools it created). Stores given a pool by the host leave it open. */
   close(): Promise<void>
+}
+
+/**
+ * Bringing in campaigns from another sender and counting its sends while both run (a migration):
+ * optional for a store, all three methods or none (see `Store`).
+ */
+export interface MigrationStore {
+  /** The campaign created with this `externalId`, or null. */
+  getCampaignByExternalId(externalId: string): Promise<Campaign | null>
+  /**
+   * Brings in leads whose sequence another system has started (a migration). Atomic per lead, like
+   * `addLeads`: a lead whose `emailKey` is already in the campaign is left untouched and returned
+   * in `existing` (so importing twice changes nothing), one whose `emailKey` is suppressed is
+   * returned in `suppressed`; neither is inserted. Otherwise, in one step: the lead is inserted
+   * with its `status`; each `history` entry becomes a `sent` queue item (`sentAt`, `mailboxId`,
+   * `messageId`, `attempts` 0) and a send-log row, so the step can never be sent again; and `next`,
+   * if given, is enqueued as `pending` with its `scheduledAt`, `mailboxId`, `references` and
+   * `threadSubject`. Imported history does not touch day counts: `recordExternalSends` does.
+   *
+   * A lead given with `advance` that is already in the campaign is moved forward instead (a
+   * re-import after a rollback, the other system having gone on), compare-and-set against what
+   * core read: only while the lead is `active`, has no `sending` item and its highest `sent` step
+   * is `advance.lastSentStep` (null: none). Then, in one step: each `history` entry becomes `sent`
+   * with a send-log row (the lead's item of that step, if it has one, becomes it; otherwise one is
+   * inserted); every other `pending` item of the lead is cancelled (reason `advanced by import`);
+   * `next`, if given, is enqueued as above (the lead's item of that step, if not `sent`, becomes
+   * that `pending` item); the lead takes `status`. The key is returned in `advanced`. If the lead
+   * changed since core read it, nothing changes and the key is returned in `stale`. A lead given
+   * with `advance` that is not in the campaign is imported like any other.
+   */
+  importLeads(campaignId: string, leads: readonly ImportedLead[], now: Date): Promise<ImportLeadsOutcome>
+
+  /**
+   * Counts sends made by another system (a legacy sender running beside this one), so that limits
+   * hold across both. Each send is handled atomically on its own and at most once per `key`: a key
+   * already recorded changes nothing. A new one adds one, with `mailbox`, to the mailbox's count for
+   * `mailbox.dayKey` and, with `campaign`, to the campaign's count for `campaign.dayKey` (a
+   * store keeping the campaign's current day only moves it forward to a later day, and ignores an
+   * earlier one) and moves the campaign's `nextSlotAt` to `campaign.nextSlotAt` if that is later.
+   * No limit is checked: the send has happened. Returns how many keys were new.
+   */
+  recordExternalSends(sends: readonly ExternalSend[], now: Date): Promise<{ recorded: number }>
 }
 
 export type NewMailbox = Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt' | 'pausedUntil' | 'pauseReason'>

@@ -15,6 +15,7 @@ import { emailKey, validateCampaign } from '../model/validate.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
 import type { ExternalSend, NewCampaign } from '../store.js'
+import { supportsMigration } from '../store-kit/index.js'
 import type { ResolvedOptions } from './options.js'
 
 /** Leads per `importLeads` call: one call per lead would be slow, one for 100,000 too big a batch. */
@@ -43,12 +44,22 @@ export function createMigration(
   },
 ) {
   const { store, clock } = options
+  // The optional migration capability, checked when a migration method is called (like
+  // `transport.verify`): a store without it serves everything else.
+  const migrationStore = (method: string) => {
+    if (supportsMigration(store)) return store
+    throw new MailcadenceError(
+      'invalid-state',
+      `${method}() needs a store with the migration methods (getCampaignByExternalId, importLeads, recordExternalSends); this store has none`,
+    )
+  }
 
-  async function prepare(raw: ImportInput) {
+  async function prepare(raw: ImportInput, method: 'analyzeImport' | 'importCampaign') {
+    const migrating = migrationStore(method)
     const input = normalizeImportInput(raw)
     const settings = validateCampaign(input.campaign)
     await lookup.checkMailboxesExist(settings.mailboxIds, 'campaign.mailboxIds')
-    const existing = await store.getCampaignByExternalId(input.externalId)
+    const existing = await migrating.getCampaignByExternalId(input.externalId)
     // A campaign imported before keeps its settings: the plan follows what is stored.
     const campaign: NewCampaign = existing ?? settings
     const [mailboxes, here] = await Promise.all([
@@ -57,7 +68,7 @@ export function createMigration(
     ])
     const now = clock.now()
     const plan = planImport(input, { campaign, mailboxes, existing: here, now, random: options.random })
-    return { existing, settings, plan, now }
+    return { migrating, existing, settings, plan, now }
   }
 
   /** Where each lead of a campaign stands here (status, highest step sent), for a re-import. */
@@ -73,12 +84,12 @@ export function createMigration(
 
   return {
     async analyzeImport(input: ImportInput): Promise<ImportReport> {
-      const { existing, plan } = await prepare(input)
+      const { existing, plan } = await prepare(input, 'analyzeImport')
       return { ...plan.report, campaignId: existing?.id ?? null }
     },
 
     async importCampaign(input: ImportInput): Promise<ImportResult> {
-      const { existing, settings, plan, now } = await prepare(input)
+      const { migrating, existing, settings, plan, now } = await prepare(input, 'importCampaign')
       const campaign =
         existing ?? (await store.createCampaign({ ...settings, externalId: input.externalId }, now))
       if (campaign.status === 'CANCELLED')
@@ -95,7 +106,7 @@ export function createMigration(
       // What the store found already there (a concurrent import) moves from imported to existing.
       for (let i = 0; i < plan.leads.length; i += IMPORT_CHUNK) {
         const chunk = plan.leads.slice(i, i + IMPORT_CHUNK)
-        const outcome = await store.importLeads(campaign.id, chunk, clock.now())
+        const outcome = await migrating.importLeads(campaign.id, chunk, clock.now())
         report.leads.imported -= outcome.existing.length + outcome.suppressed.length
         report.leads.existing += outcome.existing.length
         report.leads.refused += outcome.suppressed.length
@@ -124,7 +135,7 @@ export function createMigration(
       const sends: ExternalSend[] = plan.sends.map(({ campaign: c, ...send }) =>
         c ? { ...send, campaign: { id: campaign.id, ...c } } : send,
       )
-      const { recorded } = await store.recordExternalSends(sends, clock.now())
+      const { recorded } = await migrating.recordExternalSends(sends, clock.now())
       if (plan.leads.length > 0) await lookup.cancelIfStopped(campaign.id)
       let current = campaign
       if (input.start === true) {
@@ -143,6 +154,7 @@ export function createMigration(
     },
 
     async recordExternalSends(sends: readonly ExternalSendInput[]): Promise<{ recorded: number }> {
+      const migrating = migrationStore('recordExternalSends')
       const checked = checkArray('sends', sends, INPUT_LIMITS.sendsPerCall).map(checkExternalSend)
       const campaigns = new Map<string, Campaign>()
       const mailboxIds = new Set<string>()
@@ -166,7 +178,7 @@ export function createMigration(
           },
         )
       })
-      return store.recordExternalSends(external, clock.now())
+      return migrating.recordExternalSends(external, clock.now())
     },
 
     async exportProgress(campaignId: string, opts: { timeoutMs?: number } = {}): Promise<CampaignProgress> {

@@ -5,7 +5,7 @@
  * outcome. The conformance suite (`@mailcadence/core/testing`) checks the result either way.
  */
 import type { CampaignStatus } from '../model/types.js'
-import type { MailboxCandidate, ReserveOutcome, ReserveRequest } from '../store.js'
+import type { MailboxCandidate, MigrationStore, ReserveOutcome, ReserveRequest, Store } from '../store.js'
 
 /** What an adapter read about a campaign when a reservation found nothing to take. */
 export interface ReservationFacts {
@@ -89,4 +89,13 @@ function positionsOf(rotation: readonly string[]): Map<string, number> {
     positions.set(rotation, position)
   }
   return position
+}
+
+/** Whether a store has the optional migration capability (`MigrationStore`: all three methods). */
+export function supportsMigration(store: Store): store is Store & MigrationStore {
+  return (
+    typeof store.getCampaignByExternalId === 'function' &&
+    typeof store.importLeads === 'function' &&
+    typeof store.recordExternalSends === 'function'
+  )
 }

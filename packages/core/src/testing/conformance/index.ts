@@ -21,7 +21,7 @@ import { weekTests } from './week.js'
  *
  * `makeStore` is called once per test and must return an empty store; the suite closes it after
  * the test (through `scheduler.close()`). Everything runs through the real scheduler with a fake
- * clock and a recording transport, and asserts the invariants of DESIGN.md.
+ * clock and a recording transport, and asserts the invariants of docs/invariants.md (in the repository).
  *
  * `fuzzing the public API` (needs fast-check, an optional peer dependency) calls `makeStore` once
  * per scenario: fast-check generates sequences of every scheduler call with valid inputs, or valid

@@ -4,6 +4,7 @@ import type { Campaign, QueueItem } from '../../model/types.js'
 import { dayKey } from '../../policy/calendar.js'
 import type { Completion, ImportedLead, NewLead, Store } from '../../store.js'
 import { DAY, leads, MINUTE } from './harness.js'
+import { migrating } from './migrating.js'
 import {
   createRaceEnv,
   type MakeRaceStores,
@@ -39,7 +40,7 @@ type Race = (env: RaceEnv, round: number) => Promise<void>
  * fake clock, one recording transport), or direct store calls, race with `Promise.all`, one side
  * starting a moment after the other (at once, after an I/O turn, or 1–5 ms later; which side goes
  * second alternates every two rounds), so that either may win; then the
- * outcome is checked against the contract (`store.ts`) and DESIGN invariant 7, "Stops hold". Store
+ * outcome is checked against the contract (`store.ts`) and invariant 7 of docs/invariants.md, "Stops hold". Store
  * calls of both sides are ordered in real time (a store call that starts after another returned
  * must see its effects), so "a reservation that started after the stop returned" is checked
  * exactly. The races:
@@ -447,9 +448,9 @@ async function importVsIntake(env: RaceEnv, round: number): Promise<void> {
   }
   const rival = (['import', 'add', 'suppress'] as const)[round % 3]!
   const [first, second] = await Promise.all([
-    env.side(round, 'a', () => env.storeA.importLeads(c.id, [imported], now)),
+    env.side(round, 'a', () => migrating(env.storeA).importLeads(c.id, [imported], now)),
     env.side(round, 'b', async () => {
-      if (rival === 'import') return env.storeB.importLeads(c.id, [imported], now)
+      if (rival === 'import') return migrating(env.storeB).importLeads(c.id, [imported], now)
       if (rival === 'add') return env.storeB.addLeads(c.id, [fresh], now)
       return env.storeB.suppress(email, 'unsubscribed', now)
     }),

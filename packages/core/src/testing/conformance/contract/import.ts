@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { ImportedLead, Store } from '../../../store.js'
+import { migrating } from '../migrating.js'
 import type { Fixtures } from './fixtures.js'
 
 export function importContract(fixtures: Fixtures): void {
@@ -35,8 +36,8 @@ export function importContract(fixtures: Fixtures): void {
       const created = await Promise.all([1, 2, 3, 4].map(() => store.createCampaign(input, T0)))
       expect(new Set(created.map((c) => c.id)).size).toBe(1)
       expect(created[0]).toMatchObject({ externalId: 'legacy-7', status: 'DRAFT' })
-      expect(await store.getCampaignByExternalId('legacy-7')).toMatchObject({ id: created[0]!.id })
-      expect(await store.getCampaignByExternalId('legacy-8')).toBeNull()
+      expect(await migrating(store).getCampaignByExternalId('legacy-7')).toMatchObject({ id: created[0]!.id })
+      expect(await migrating(store).getCampaignByExternalId('legacy-8')).toBeNull()
     })
 
     it('leaves externalId null when none is given, and allows many such campaigns', async () => {
@@ -52,7 +53,7 @@ export function importContract(fixtures: Fixtures): void {
     it('brings in history as sent, never reserved again, and the next step on its mailbox and thread', async () => {
       const { store, mailboxes, campaign } = await setup({ limits: [10, 10] })
       const sticky = mailboxes[1]!.id
-      const outcome = await store.importLeads(
+      const outcome = await migrating(store).importLeads(
         campaign.id,
         [
           midway('a@x.test', sticky, at(30)),
@@ -119,7 +120,7 @@ export function importContract(fixtures: Fixtures): void {
 
     it('does not touch day counts', async () => {
       const { store, mailboxes, campaign } = await setup()
-      await store.importLeads(campaign.id, [midway('a@x.test', mailboxes[0]!.id, at(30))], T0)
+      await migrating(store).importLeads(campaign.id, [midway('a@x.test', mailboxes[0]!.id, at(30))], T0)
       const counts = await store.dayCounts({
         campaignId: campaign.id,
         campaignDayKey: 'D1',
@@ -131,9 +132,9 @@ export function importContract(fixtures: Fixtures): void {
     it('changes nothing for leads already in the campaign, added or imported', async () => {
       const { store, mailboxes, campaign } = await setup({ leads: ['added@x.test'] })
       const lead = midway('a@x.test', mailboxes[0]!.id, at(30))
-      await store.importLeads(campaign.id, [lead], T0)
+      await migrating(store).importLeads(campaign.id, [lead], T0)
       const before = await store.listQueueItems(campaign.id)
-      const again = await store.importLeads(
+      const again = await migrating(store).importLeads(
         campaign.id,
         [
           { ...lead, email: 'A@X.test' },
@@ -155,7 +156,7 @@ export function importContract(fixtures: Fixtures): void {
     it('refuses suppressed addresses', async () => {
       const { store, mailboxes, campaign } = await setup()
       await store.suppress('a@x.test', 'unsubscribed', T0)
-      const outcome = await store.importLeads(
+      const outcome = await migrating(store).importLeads(
         campaign.id,
         [midway('a@x.test', mailboxes[0]!.id, at(30)), midway('b@x.test', mailboxes[0]!.id, at(30))],
         T0,
@@ -168,7 +169,9 @@ export function importContract(fixtures: Fixtures): void {
     it('imports each address once when callers race', async () => {
       const { store, mailboxes, campaign } = await setup()
       const leads = ['a@x.test', 'b@x.test', 'c@x.test'].map((e) => midway(e, mailboxes[0]!.id, at(30)))
-      const outcomes = await Promise.all([1, 2, 3].map(() => store.importLeads(campaign.id, leads, T0)))
+      const outcomes = await Promise.all(
+        [1, 2, 3].map(() => migrating(store).importLeads(campaign.id, leads, T0)),
+      )
       expect(outcomes.flatMap((o) => o.imported.map((l) => l.email)).sort()).toEqual([
         'a@x.test',
         'b@x.test',
@@ -197,7 +200,7 @@ export function importContract(fixtures: Fixtures): void {
       campaign = (await store.setCampaignStatus(campaign.id, { from: ['DRAFT'], to: 'IN_PROGRESS' }, T0))!
         .campaign
       const sticky = mailboxes[1]!.id
-      await store.importLeads(campaign.id, [midway('a@x.test', sticky, dueAt)], T0)
+      await migrating(store).importLeads(campaign.id, [midway('a@x.test', sticky, dueAt)], T0)
       return { store, mailboxes, campaign, sticky }
     }
 
@@ -220,7 +223,7 @@ export function importContract(fixtures: Fixtures): void {
 
     it('records the steps the other system sent and replaces the pending step by the next one', async () => {
       const { store, mailboxes, campaign, sticky } = await midwayCampaign(T0)
-      const outcome = await store.importLeads(campaign.id, [aheadByOne(sticky, at(-10))], at(1))
+      const outcome = await migrating(store).importLeads(campaign.id, [aheadByOne(sticky, at(-10))], at(1))
       expect(outcome).toMatchObject({ imported: [], existing: [], advanced: ['a@x.test'], stale: [] })
       const items = await store.listQueueItems(campaign.id)
       expect(items.filter((i) => i.status !== 'cancelled').map((i) => [i.step, i.status])).toEqual([
@@ -261,7 +264,9 @@ export function importContract(fixtures: Fixtures): void {
         next: null,
         advance: { lastSentStep: 0 },
       }
-      expect((await store.importLeads(campaign.id, [replied], at(1))).advanced).toEqual(['a@x.test'])
+      expect((await migrating(store).importLeads(campaign.id, [replied], at(1))).advanced).toEqual([
+        'a@x.test',
+      ])
       expect((await store.getLead(campaign.id, 'a@x.test'))!.status).toBe('replied')
       expect((await store.queueStats(campaign.id)).pending).toBe(0)
       expect(await reserve(store, request(campaign.id, mailboxes, at(2)), at(2))).toMatchObject({
@@ -274,26 +279,30 @@ export function importContract(fixtures: Fixtures): void {
       const { store, mailboxes, campaign, sticky } = await midwayCampaign(T0)
       const before = await store.listQueueItems(campaign.id)
       // Core read "nothing sent" but step 0 is sent here.
-      const outcome = await store.importLeads(campaign.id, [aheadByOne(sticky, at(-10), null)], at(1))
+      const outcome = await migrating(store).importLeads(
+        campaign.id,
+        [aheadByOne(sticky, at(-10), null)],
+        at(1),
+      )
       expect(outcome).toMatchObject({ advanced: [], stale: ['a@x.test'], existing: [] })
       expect(await store.listQueueItems(campaign.id)).toEqual(before)
       // A lead with a send in flight is not moved either.
       const send = sendOf(await reserve(store, request(campaign.id, mailboxes, at(2)), at(2)))
-      expect((await store.importLeads(campaign.id, [aheadByOne(sticky, at(-10))], at(3))).stale).toEqual([
-        'a@x.test',
-      ])
+      expect(
+        (await migrating(store).importLeads(campaign.id, [aheadByOne(sticky, at(-10))], at(3))).stale,
+      ).toEqual(['a@x.test'])
       expect(await store.completeSends([sent(send)], at(4))).toEqual(['ok'])
       // Nor a lead that is no longer active.
       await store.stopLead(campaign.id, 'a@x.test', 'replied', 'replied', at(5))
       const late = { ...aheadByOne(sticky, at(-10), 1), history: [] }
-      expect((await store.importLeads(campaign.id, [late], at(6))).stale).toEqual(['a@x.test'])
+      expect((await migrating(store).importLeads(campaign.id, [late], at(6))).stale).toEqual(['a@x.test'])
       expect((await store.listSendLog(campaign.id)).map((e) => e.step)).toEqual([0, 1])
     })
 
     it('imports a lead given with advance that is not in the campaign yet', async () => {
       const { store, campaign, sticky } = await midwayCampaign()
       const fresh = { ...aheadByOne(sticky, at(-10)), ...newLead('new@x.test') }
-      const outcome = await store.importLeads(campaign.id, [fresh], at(1))
+      const outcome = await migrating(store).importLeads(campaign.id, [fresh], at(1))
       expect(outcome.imported.map((l) => l.email)).toEqual(['new@x.test'])
       expect(outcome.advanced).toEqual([])
     })
@@ -301,7 +310,7 @@ export function importContract(fixtures: Fixtures): void {
     it('never yields a duplicate when a send completes concurrently with an advance', async () => {
       const emails = ['a@x.test', 'b@x.test', 'c@x.test', 'd@x.test', 'e@x.test', 'f@x.test']
       const { store, mailboxes, campaign, sticky } = await midwayCampaign(T0)
-      await store.importLeads(
+      await migrating(store).importLeads(
         campaign.id,
         emails.slice(1).map((e) => midway(e, sticky, T0)),
         T0,
@@ -317,7 +326,7 @@ export function importContract(fixtures: Fixtures): void {
       }
       const [, outcome] = await Promise.all([
         sendAll(),
-        Promise.all(advances.map((lead) => store.importLeads(campaign.id, [lead], at(1)))),
+        Promise.all(advances.map((lead) => migrating(store).importLeads(campaign.id, [lead], at(1)))),
       ])
       const merged = outcome.flatMap((o) => [...o.advanced, ...o.stale])
       expect(merged.sort()).toEqual([...emails].sort())
@@ -364,7 +373,7 @@ export function importContract(fixtures: Fixtures): void {
         await reserve(store, request(campaign.id, mailboxes, at(1), { nextSlotAt: at(20) }), at(1)),
       )
       // A later slot (here an external send's) is kept.
-      await store.recordExternalSends(
+      await migrating(store).recordExternalSends(
         [{ key: 'x1', campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt: at(30) } }],
         at(2),
       )
@@ -427,7 +436,7 @@ export function importContract(fixtures: Fixtures): void {
   describe('listLeads', () => {
     it('lists added and imported leads, oldest first', async () => {
       const { store, mailboxes, campaign } = await setup({ leads: ['a@x.test', 'b@x.test'] })
-      await store.importLeads(campaign.id, [midway('c@x.test', mailboxes[0]!.id, at(30))], at(1))
+      await migrating(store).importLeads(campaign.id, [midway('c@x.test', mailboxes[0]!.id, at(30))], at(1))
       const leads = await store.listLeads(campaign.id)
       expect(leads.map((l) => [l.email, l.campaignId])).toEqual([
         ['a@x.test', campaign.id],
@@ -451,10 +460,10 @@ export function importContract(fixtures: Fixtures): void {
         mailbox: { id: mailboxId, dayKey: 'D1' },
         campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt },
       })
-      expect(await store.recordExternalSends([send('k1', at(2)), send('k2', at(5))], T0)).toEqual({
+      expect(await migrating(store).recordExternalSends([send('k1', at(2)), send('k2', at(5))], T0)).toEqual({
         recorded: 2,
       })
-      expect(await store.recordExternalSends([send('k1', at(2)), send('k2', at(5))], T0)).toEqual({
+      expect(await migrating(store).recordExternalSends([send('k1', at(2)), send('k2', at(5))], T0)).toEqual({
         recorded: 0,
       })
       expect(await counts(store, campaign.id, mailboxId)).toEqual({
@@ -462,7 +471,7 @@ export function importContract(fixtures: Fixtures): void {
         mailboxes: { [mailboxId]: 2 },
       })
       // An earlier slot never moves pacing back.
-      await store.recordExternalSends([send('k3', at(1))], T0)
+      await migrating(store).recordExternalSends([send('k3', at(1))], T0)
       expect((await store.getCampaign(campaign.id))!.nextSlotAt).toEqual(at(5))
       await store.addLeads(campaign.id, ['a@x.test', 'b@x.test'].map(newLead), T0)
       expect(await reserve(store, request(campaign.id, mailboxes, at(1)), at(1))).toMatchObject({
@@ -481,7 +490,7 @@ export function importContract(fixtures: Fixtures): void {
       const { store, mailboxes, campaign } = await setup()
       const mailboxId = mailboxes[0]!.id
       const send = { key: 'k', campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt: null } }
-      expect(await store.recordExternalSends([send], T0)).toEqual({ recorded: 1 })
+      expect(await migrating(store).recordExternalSends([send], T0)).toEqual({ recorded: 1 })
       expect(await counts(store, campaign.id, mailboxId)).toEqual({
         campaign: 1,
         mailboxes: { [mailboxId]: 0 },
@@ -493,7 +502,7 @@ export function importContract(fixtures: Fixtures): void {
       const { store, mailboxes, campaign } = await setup({ limits: [1] })
       const mailboxId = mailboxes[0]!.id
       const sends = ['a', 'b', 'c'].map((key) => ({ key, mailbox: { id: mailboxId, dayKey: 'D1' } }))
-      expect(await store.recordExternalSends(sends, T0)).toEqual({ recorded: 3 })
+      expect(await migrating(store).recordExternalSends(sends, T0)).toEqual({ recorded: 3 })
       expect(await counts(store, campaign.id, mailboxId)).toEqual({
         campaign: 0,
         mailboxes: { [mailboxId]: 3 },
@@ -508,7 +517,7 @@ export function importContract(fixtures: Fixtures): void {
         mailbox: { id: mailboxId, dayKey: 'D1' },
         campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt: null },
       }))
-      const results = await Promise.all([1, 2, 3].map(() => store.recordExternalSends(sends, T0)))
+      const results = await Promise.all([1, 2, 3].map(() => migrating(store).recordExternalSends(sends, T0)))
       expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(4)
       expect(await counts(store, campaign.id, mailboxId)).toEqual({
         campaign: 4,
