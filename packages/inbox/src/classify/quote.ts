@@ -9,9 +9,15 @@ const FROM_LABEL = /^\s*\*?(?:from|von|de|od|van|da)\s*\*?\s*:/i
 const OTHER_LABEL =
   /^\s*\*?(?:sent|date|to|subject|cc|gesendet|datum|an|betreff|envoye|envoyé|date|a|à|objet|enviado|fecha|para|asunto|wysłano|wyslano|data|do|temat|dw)\s*\*?\s*:/i
 
-/** Separator lines: "-----Original Message-----" (Outlook), "---------- Forwarded message ---------" (Gmail), translated. */
+/**
+ * Separator lines: "-----Original Message-----" (Outlook), "---------- Forwarded message ---------"
+ * (Gmail), Zoho's "============ Forwarded message ============", translated.
+ */
 const ORIGINAL_MESSAGE =
-  /^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|ursprungliche nachricht|message d'origine|mensaje original|oryginalna wiadomość|wiadomość oryginalna|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|przekazana wiadomość)\s*-{2,}/i
+  /^\s*[-=]{2,}\s*(?:original message|ursprüngliche nachricht|ursprungliche nachricht|message d'origine|mensaje original|oryginalna wiadomość|wiadomość oryginalna|forwarded message|weitergeleitete nachricht|message transféré|mensaje reenviado|przekazana wiadomość)\s*[-=]{2,}/i
+
+/** Zoho Mail's attribution: "---- On Mon, 05 Jan 2026 10:00:00 +0000 Alice <a@b> wrote ----". */
+const ZOHO_ATTRIBUTION = /^\s*-{3,}\s*on\b.*\bwrote\s*-{3,}/i
 
 /** Outlook's rule above the header block in plain text: a line of underscores. */
 const OUTLOOK_RULE = /^\s*_{10,}\s*$/
@@ -38,7 +44,7 @@ export function isQuotedLine(line: string): boolean {
 function quoteStart(lines: readonly string[]): number {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
-    if (ORIGINAL_MESSAGE.test(line) || SIGNATURE.test(line)) return i
+    if (ORIGINAL_MESSAGE.test(line) || ZOHO_ATTRIBUTION.test(line) || SIGNATURE.test(line)) return i
     if (ATTRIBUTION_END.test(line))
       return ATTRIBUTION_START.test(line) || i === 0 ? i : wrappedStart(lines, i)
     if (OUTLOOK_RULE.test(line) && FROM_LABEL.test(nextText(lines, i) ?? '')) return i
