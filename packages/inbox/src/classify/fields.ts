@@ -41,10 +41,12 @@ export function parseFields(block: string): Fields {
 
 /** Splits a text into the blocks that blank lines separate (RFC 3464 §2.1: per-message, per-recipient). */
 export function splitBlocks(text: string): string[] {
-  return text
-    .split(/(?:\r\n|\r|\n)[ \t]*(?:\r\n|\r|\n)/)
-    .map((block) => block.replace(/^(?:[ \t]*(?:\r\n|\r|\n))+/, ''))
-    .filter((block) => block.trim() !== '')
+  const blocks: string[][] = [[]]
+  for (const line of text.split(/\r\n|\r|\n/)) {
+    if (line.trim() === '') blocks.push([])
+    else blocks[blocks.length - 1]!.push(line)
+  }
+  return blocks.filter((lines) => lines.length > 0).map((lines) => lines.join('\n'))
 }
 
 /** The first value of a field, or null. */
@@ -52,10 +54,13 @@ export function first(fields: Fields, name: string): string | null {
   return fields.get(name)?.[0] ?? null
 }
 
-/** The header block at the start of a message text (everything before the first blank line). */
+/** The header block at the start of a message text: its lines up to the first blank one (leading blanks skipped). */
 export function headerBlockOf(message: string): string {
-  const end = /\r?\n[ \t]*\r?\n/.exec(message)
-  return end ? message.slice(0, end.index) : message
+  const lines = message.split(/\r\n|\r|\n/)
+  const start = lines.findIndex((line) => line.trim() !== '')
+  if (start === -1) return ''
+  const end = lines.findIndex((line, index) => index > start && line.trim() === '')
+  return lines.slice(start, end === -1 ? undefined : end).join('\n')
 }
 
 /** The bare address in `Name <a@b>`, `<a@b>`, `rfc822; a@b` or `a@b`, lower case; null when none. */

@@ -52,12 +52,43 @@ export async function parseMessage(raw: Buffer | string): Promise<ParsedMessage>
     subject: mail.subject ?? '',
     text: mail.text ?? '',
     reportType,
-    parts: mail.attachments.filter(isReportPart).map((part) => ({
-      contentType: part.contentType.toLowerCase(),
-      text: part.content.toString('utf8'),
-    })),
+    parts: withInlineCopy(
+      raw,
+      reportType,
+      mail.attachments.filter(isReportPart).map((part) => ({
+        contentType: part.contentType.toLowerCase(),
+        text: part.content.toString('utf8'),
+      })),
+    ),
   }
 }
+
+type Part = ParsedMessage['parts'][number]
+
+/**
+ * mailparser merges a `message/rfc822` part marked `Content-Disposition: inline` (Microsoft's JMRP
+ * reports, some DSNs) into the text and keeps only a few of its headers, losing the Message-ID a
+ * report is matched by. Such a part is identity-encoded (RFC 2046 §5.2.1 allows only 7bit, 8bit
+ * or binary), so its headers can be read from the raw message directly.
+ */
+function withInlineCopy(raw: Buffer | string, reportType: string | null, parts: Part[]): Part[] {
+  if (reportType === null || parts.some((part) => COPY_TYPES.has(part.contentType))) return parts
+  const source = typeof raw === 'string' ? raw : raw.toString('utf8')
+  const header = /^content-type:[ \t]*(message\/(?:rfc822|global))\b.*$/im.exec(source)
+  if (header === null) return parts
+  const afterHeader = source.slice(header.index)
+  const body = /\r?\n[ \t]*\r?\n/.exec(afterHeader)
+  if (body === null) return parts
+  const copy = afterHeader.slice(body.index + body[0].length)
+  return [...parts, { contentType: header[1]!.toLowerCase(), text: copy }]
+}
+
+const COPY_TYPES = new Set([
+  'message/rfc822',
+  'message/global',
+  'text/rfc822-headers',
+  'message/global-headers',
+])
 
 function isReportPart(part: Attachment): boolean {
   return REPORT_PARTS.has(part.contentType.toLowerCase())

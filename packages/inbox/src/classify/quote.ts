@@ -32,6 +32,14 @@ const ATTRIBUTION_END =
   /(?:\bwrote|\bschrieb|a écrit|a ecrit|escribió|escribio|\bnapisał\(a\)|\bnapisał|\bnapisała|\bnapisal|\bpisze)\s*:\s*$/i
 const ATTRIBUTION_START = /^\s*(?:on|am|le|el|w dniu|dnia)\s/i
 
+/**
+ * The line a phone client appends ("Sent from my iPhone", "Get Outlook for Android", "Von meinem
+ * iPhone gesendet", "Envoyé de mon iPhone", "Enviado desde mi iPhone", "Wysłane z iPhone'a"): like a
+ * signature, it ends the author's text.
+ */
+const MOBILE_SIGNATURE =
+  /^\s*(?:sent from my|sent from outlook|get outlook for|gesendet von meinem|von meinem \S+ gesendet|envoyé de mon|envoye de mon|enviado desde mi|wysłane z)\b/i
+
 /** RFC 3676 §4.3 signature separator `-- ` (many clients drop the trailing space). */
 const SIGNATURE = /^-- ?$/
 
@@ -44,7 +52,8 @@ export function isQuotedLine(line: string): boolean {
 function quoteStart(lines: readonly string[]): number {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!
-    if (ORIGINAL_MESSAGE.test(line) || ZOHO_ATTRIBUTION.test(line) || SIGNATURE.test(line)) return i
+    if ([ORIGINAL_MESSAGE, ZOHO_ATTRIBUTION, SIGNATURE, MOBILE_SIGNATURE].some((rule) => rule.test(line)))
+      return i
     if (ATTRIBUTION_END.test(line))
       return ATTRIBUTION_START.test(line) || i === 0 ? i : wrappedStart(lines, i)
     if (OUTLOOK_RULE.test(line) && FROM_LABEL.test(nextText(lines, i) ?? '')) return i
