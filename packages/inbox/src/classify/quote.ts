@@ -28,8 +28,9 @@ const OUTLOOK_RULE = /^\s*_{10,}\s*$/
  * "Am … schrieb …:", French "Le … a écrit :", Spanish "El … escribió:", Polish "W dniu … pisze:" /
  * "… napisał(a):".
  */
-const ATTRIBUTION_END =
-  /(?:\bwrote|\bschrieb|a écrit|a ecrit|escribió|escribio|\bnapisał\(a\)|\bnapisał|\bnapisała|\bnapisal|\bpisze)\s*:\s*$/i
+const ATTRIBUTION_VERB =
+  /(?<!\p{L})(?:wrote|schrieb|a écrit|a ecrit|escribió|escribio|napisał\(a\)|napisała|napisał|napisal|pisze)(?!\p{L})/iu
+const ATTRIBUTION_END = new RegExp(`${ATTRIBUTION_VERB.source}\\s*:\\s*$`, 'iu')
 const ATTRIBUTION_START = /^\s*(?:on|am|le|el|w dniu|dnia)\s/i
 
 /**
@@ -54,12 +55,17 @@ function quoteStart(lines: readonly string[]): number {
     const line = lines[i]!
     if ([ORIGINAL_MESSAGE, ZOHO_ATTRIBUTION, SIGNATURE, MOBILE_SIGNATURE].some((rule) => rule.test(line)))
       return i
-    if (ATTRIBUTION_END.test(line))
-      return ATTRIBUTION_START.test(line) || i === 0 ? i : wrappedStart(lines, i)
+    if (isAttribution(line)) return i
+    if (ATTRIBUTION_END.test(line)) return i === 0 ? i : wrappedStart(lines, i)
     if (OUTLOOK_RULE.test(line) && FROM_LABEL.test(nextText(lines, i) ?? '')) return i
     if (FROM_LABEL.test(line) && lines.slice(i + 1, i + 5).some((next) => OTHER_LABEL.test(next))) return i
   }
   return lines.length
+}
+
+/** "On … wrote:", "Am … schrieb Alice <a@b>:" (German puts the name after the verb). */
+function isAttribution(line: string): boolean {
+  return ATTRIBUTION_START.test(line) && ATTRIBUTION_VERB.test(line) && /:\s*$/.test(line)
 }
 
 /** Gmail wraps a long attribution at 78 columns: "On Mon, … Alice <" / "alice@example.com> wrote:". */
