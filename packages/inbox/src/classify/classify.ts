@@ -1,6 +1,6 @@
 import { MailcadenceError } from '@mailcadence/core'
 import { isComplaint, parseFeedbackReport } from './arf.js'
-import { parseDeliveryStatus } from './dsn.js'
+import { parseDeliveryStatus, reportedMessageIdOf } from './dsn.js'
 import { addressIn, first, headerBlockOf, parseFields } from './fields.js'
 import { autoSignal, isMailSystemSender, linkedIdsOfHeaders } from './headers.js'
 import { messageIdsIn, normaliseMessageId, uniqueIds } from './message-ids.js'
@@ -120,7 +120,9 @@ function deliveryReportOf(message: ParsedMessage, base: ClassificationBase): Cla
   )
   if (part === undefined) return null
   const recipients = parseDeliveryStatus(part.text)
-  const linked = withOriginal(base, originalCopyOf(message), 'dsn')
+  const copied = withOriginal(base, originalCopyOf(message), 'dsn')
+  const reported = messageIdsIn(reportedMessageIdOf(part.text))
+  const linked = { ...copied, linkedMessageIds: uniqueIds([...copied.linkedMessageIds, ...reported]) }
   const failed = recipients.filter((recipient) => recipient.action === 'failed')
   if (failed.length > 0)
     return { kind: 'bounce', ...linked, severity: severityOfAll(failed), recipients: failed }

@@ -35,6 +35,14 @@ export function parseDeliveryStatus(text: string): DeliveryRecipient[] {
   return recipients
 }
 
+/**
+ * `X-Original-Message-ID` among the per-message fields (Gmail writes it; RFC 3464 §3 allows
+ * `X-` extension fields): the sent message's ID even when the report returns no copy of it.
+ */
+export function reportedMessageIdOf(text: string): string | null {
+  return first(parseFields(splitBlocks(text)[0] ?? ''), 'x-original-message-id')
+}
+
 /** `smtp; 550 …` → `550 …` (RFC 3464 §2.3.6: a diagnostic-type, `;`, the text). */
 function stripType(value: string | null): string | null {
   if (value === null) return null

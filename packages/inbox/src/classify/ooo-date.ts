@@ -44,9 +44,27 @@ interface Candidate {
   month: number
   /** null when the text gives none. */
   year: number | null
+  /** For "back on Monday": the weekday (0 Sunday … 6 Saturday); day, month and year are then unused. */
+  weekday: number | null
 }
 
-type Reader = (match: RegExpMatchArray) => Omit<Candidate, 'index' | 'end'> | null
+type Reader = (match: RegExpMatchArray) => Omit<Candidate, 'index' | 'end' | 'weekday'> | null
+
+/** Weekday names, folded, in the five languages (Polish in the cases "w …"/"do …" take). */
+const WEEKDAYS: Record<string, number> = {}
+const WEEKDAY_NAMES: readonly (readonly string[])[] = [
+  ['sunday', 'niedziela', 'niedziele', 'niedzieli', 'sonntag', 'dimanche', 'domingo'],
+  ['monday', 'poniedzialek', 'poniedzialku', 'montag', 'lundi', 'lunes'],
+  ['tuesday', 'wtorek', 'wtorku', 'dienstag', 'mardi', 'martes'],
+  ['wednesday', 'sroda', 'srode', 'srody', 'mittwoch', 'mercredi', 'miercoles'],
+  ['thursday', 'czwartek', 'czwartku', 'donnerstag', 'jeudi', 'jueves'],
+  ['friday', 'piatek', 'piatku', 'freitag', 'vendredi', 'viernes'],
+  ['saturday', 'sobota', 'sobote', 'soboty', 'samstag', 'sonnabend', 'samedi', 'sabado'],
+]
+WEEKDAY_NAMES.forEach((names, index) => {
+  for (const name of names) WEEKDAYS[name] = index
+})
+const WEEKDAY = new RegExp(`(?<![a-z])(${Object.keys(WEEKDAYS).join('|')})(?![a-z])`, 'g')
 
 /**
  * The date shapes read, on folded text:
@@ -55,7 +73,9 @@ type Reader = (match: RegExpMatchArray) => Omit<Candidate, 'index' | 'end'> | nu
  *   habit); with a slash and a middle number over 12 it is read month first (`01/25/2027`);
  * - day then month name: "12 January", "12th of January 2027", "12. Januar", "1er février",
  *   "12 de enero de 2027", "5 stycznia 2027 r.";
- * - month name then day: "January 12", "Jan 12th, 2027".
+ * - month name then day: "January 12", "Jan 12th, 2027";
+ * - a weekday alone after a return or "until" word ("back on Monday", "wracam w poniedziałek",
+ *   "ab Montag wieder", "de retour lundi", "regreso el lunes"): the first such day after the message.
  */
 const SHAPES: readonly (readonly [RegExp, Reader])[] = [
   [/(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)/g, (m) => ({ year: +m[1]!, month: +m[2]!, day: +m[3]! })],
@@ -106,8 +126,16 @@ function candidatesIn(text: string): Candidate[] {
       const index = match.index ?? 0
       const end = index + match[0].length
       if (date === null || found.some((other) => index < other.end && end > other.index)) continue
-      found.push({ ...date, index, end })
+      found.push({ ...date, index, end, weekday: null })
     }
+  }
+  // A weekday right before a date ("Monday, 12 January") names that date's day, not a date of its own.
+  const dates = [...found]
+  for (const match of text.matchAll(WEEKDAY)) {
+    const index = match.index ?? 0
+    const end = index + match[0].length
+    if (dates.some((date) => date.index >= end && date.index <= end + 6)) continue
+    found.push({ index, end, day: 0, month: 0, year: null, weekday: WEEKDAYS[match[1]!]! })
   }
   return found.sort((a, b) => a.index - b.index)
 }
@@ -126,6 +154,7 @@ function compare(a: CalendarDay, b: CalendarDay): number {
  * date: "out since 2 January"); a missing year is the next occurrence on or after the message's day.
  */
 function resolve(candidate: Candidate, written: CalendarDay | null): CalendarDay | null {
+  if (candidate.weekday !== null) return written === null ? null : nextWeekday(written, candidate.weekday)
   if (candidate.year !== null) {
     const day = { year: candidate.year, month: candidate.month, day: candidate.day }
     if (!isValid(day) || (written !== null && compare(day, written) < 0)) return null
@@ -137,6 +166,14 @@ function resolve(candidate: Candidate, written: CalendarDay | null): CalendarDay
     if (isValid(day) && compare(day, written) >= 0) return day
   }
   return null
+}
+
+/** The first day after `from` that falls on `weekday` ("back on Monday" written on a Monday is a week later). */
+function nextWeekday(from: CalendarDay, weekday: number): CalendarDay {
+  const start = Date.UTC(from.year, from.month - 1, from.day)
+  const ahead = (weekday - new Date(start).getUTCDay() + 7) % 7 || 7
+  const next = new Date(start + ahead * 86_400_000)
+  return { year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate() }
 }
 
 /**
@@ -154,7 +191,8 @@ export function returnDateOf(text: string, written: CalendarDay | null): string 
     const points = score(folded, candidate, previousEnd)
     previousEnd = candidate.end
     const day = resolve(candidate, written)
-    if (day === null || points === 0) continue
+    // A bare weekday counts only after a return or "until" word ("back on Monday", not "I work Mondays").
+    if (day === null || points === 0 || (candidate.weekday !== null && points < 3)) continue
     if (best === null || points > best.score || (points === best.score && compare(day, best.day) > 0)) {
       best = { score: points, day }
     }

@@ -1,6 +1,12 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { categoryOf, parseDeliveryStatus, severityOf, statusOf } from '../../src/classify/dsn.js'
+import {
+  categoryOf,
+  parseDeliveryStatus,
+  reportedMessageIdOf,
+  severityOf,
+  statusOf,
+} from '../../src/classify/dsn.js'
 import { readTextBounce } from '../../src/classify/text-bounce.js'
 
 describe('severityOf (RFC 3463 classes)', () => {
@@ -85,6 +91,15 @@ describe('parseDeliveryStatus', () => {
         category: 'network',
       },
     ])
+  })
+})
+
+describe('reportedMessageIdOf', () => {
+  it("reads Gmail's X-Original-Message-ID from the per-message fields only", () => {
+    const report =
+      'Reporting-MTA: dns; googlemail.com\r\nX-Original-Message-ID: <a@x>\r\n\r\nFinal-Recipient: rfc822; b@y'
+    expect(reportedMessageIdOf(report)).toBe('<a@x>')
+    expect(reportedMessageIdOf('Reporting-MTA: dns; x\r\n\r\nX-Original-Message-ID: <a@x>')).toBeNull()
   })
 })
 

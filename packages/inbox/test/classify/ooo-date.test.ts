@@ -27,6 +27,14 @@ describe('returnDateOf', () => {
     ['Out since 2 December 2026, back 4 January 2027.', '2027-01-04'],
     ['I am out until 12 January, back on 13 January.', '2027-01-13'],
     ['Back on 24 December.', '2026-12-24'],
+    ['I will be back on Monday.', '2026-12-21'],
+    ['Wracam w poniedziałek.', '2026-12-21'],
+    ['Ab Montag bin ich wieder da.', '2026-12-21'],
+    ['Je serai de retour mercredi.', '2026-12-23'],
+    ['Regreso el lunes.', '2026-12-21'],
+    ['Nieobecna do piątku.', '2026-12-25'],
+    ['Back on Sunday.', '2026-12-27'],
+    ['Back on Monday, 11 January 2027.', '2027-01-11'],
   ])('%s → %s', (text, date) => {
     expect(returnDateOf(text, dec20)).toBe(date)
   })
@@ -37,6 +45,7 @@ describe('returnDateOf', () => {
     ['a date before the message', 'Back on 1 December 2026.'],
     ['a time, not a date', 'Call me at 10.30. Thanks.'],
     ['a version number', 'Running version 12.01 of the app.'],
+    ['a weekday without a return word', 'I work on Mondays and Friday afternoons.'],
   ])('null for %s', (_, text) => {
     expect(returnDateOf(text, dec20)).toBeNull()
   })
