@@ -49,6 +49,35 @@ describe('classifyMessage', () => {
     )
   })
 
+  it('never takes an opt-out phrase in the quoted original or a footer link as an unsubscribe', async () => {
+    const ownWords = fc.array(fc.constantFrom('yes', 'thanks', 'call me', 'Tuesday', 'pricing?', 'ok'), {
+      minLength: 1,
+      maxLength: 8,
+    })
+    const phrase = fc.constantFrom(
+      'unsubscribe',
+      'remove me',
+      'STOP',
+      'wypisz mnie',
+      'abmelden',
+      'désinscrire',
+      'darme de baja',
+    )
+    const quote = fc.oneof(
+      phrase.map((p) => `> ${p}`),
+      phrase.map((p) => `On Mon, 5 Jan 2026, Alice <a@sender.example> wrote:\n${p}`),
+      phrase.map((p) => `-----Original Message-----\nFrom: Alice\n${p}`),
+      phrase.map((p) => `${p} <https://sender.example/u/1>`),
+    )
+    await fc.assert(
+      fc.asyncProperty(ownWords, fc.array(quote, { minLength: 1, maxLength: 3 }), async (words, quotes) => {
+        const raw = `From: Bob <bob@example.org>\r\nSubject: Re: hi\r\nIn-Reply-To: <a@sender.example>\r\n\r\n${words.join(' ')}\r\n\r\n${quotes.join('\n').replace(/\n/g, '\r\n')}\r\n`
+        expect((await classifyMessage(raw)).kind).toBe('reply')
+      }),
+      { numRuns: 150 },
+    )
+  })
+
   it('is deterministic: the same bytes give the same classification', async () => {
     for (const message of corpus.slice(0, 10)) {
       expect(await classifyMessage(message)).toEqual(await classifyMessage(message))
