@@ -46,6 +46,8 @@ export const INPUT_LIMITS = Object.freeze({
   leadsPerCall: 100_000,
   /** Rows of one import's `sendLog`. */
   sendLogRows: 1_000_000,
+  /** Dates in a campaign's or a mailbox's `skipDates`. */
+  skipDates: 1_000,
   /** Sends in one `recordExternalSends` call. */
   sendsPerCall: 100_000,
   /** Characters of an id given to the API: `externalId`, a send-log row id, an external send id. */

@@ -12,7 +12,8 @@ import {
   type TemplatePart,
   templateVariables,
 } from '../message/template.js'
-import { isValidTimeZone, parseAllowedDays, windowLengthMinutes } from '../policy/calendar.js'
+import { dayOfKey, isValidTimeZone, parseAllowedDays, windowLengthMinutes } from '../policy/calendar.js'
+import { windowKeyOf } from '../policy/zones.js'
 import type { NewCampaign, NewLead, NewMailbox } from '../store.js'
 import {
   checkArray,
@@ -25,9 +26,12 @@ import {
 } from './checks.js'
 import { describeValue, quote } from './describe.js'
 import { INPUT_LIMITS } from './limits.js'
-import type { Campaign, CampaignInput, LeadInput, MailboxInput, Step } from './types.js'
+import type { Campaign, CampaignInput, LeadInput, MailboxInput, Step, WindowTimezone } from './types.js'
 
 const LIMITS = INPUT_LIMITS
+/** Years a skip date may fall in: those of the accepted input dates. */
+const EARLIEST_YEAR = Number(INPUT_LIMITS.earliestDate.slice(0, 4))
+const LATEST_YEAR = Number(INPUT_LIMITS.latestDate.slice(0, 4))
 
 /** Defaults of the in-house sender: 09:00–17:00 on weekdays, 90 s apart ±20%, 500 a day. */
 export const CAMPAIGN_DEFAULTS: {
@@ -106,6 +110,55 @@ function checkTimeZone(field: string, value: unknown): string {
   return value
 }
 
+/** Skip dates: real `YYYY-MM-DD` dates in the accepted years, deduplicated and sorted. */
+function checkSkipDates(value: unknown): string[] {
+  if (value === undefined || value === null) return []
+  const dates = checkArray('skipDates', value, LIMITS.skipDates).map((date, i) => {
+    const field = `skipDates[${i}]`
+    if (typeof date !== 'string' || dayOfKey(date) === null)
+      throw invalidInput(field, `must be a date written YYYY-MM-DD, got ${describeValue(date)}`)
+    const year = Number(date.slice(0, 4))
+    if (year < EARLIEST_YEAR || year >= LATEST_YEAR)
+      throw invalidInput(field, `must fall in ${EARLIEST_YEAR}–${LATEST_YEAR - 1}, got ${date}`)
+    return date
+  })
+  return [...new Set(dates)].sort()
+}
+
+function checkWindowTimezone(value: unknown): WindowTimezone {
+  if (value === undefined) return CAMPAIGN_DEFAULTS.windowTimezone
+  if (value !== 'campaign' && value !== 'lead')
+    throw invalidInput('windowTimezone', `must be 'campaign' or 'lead', got ${describeValue(value)}`)
+  return value
+}
+
+/** ISO 3166-1 codes that Intl names but that are no country (exceptionally reserved or groupings). */
+const NOT_COUNTRIES = new Set(['EU', 'EZ', 'UN', 'UK', 'QO', 'XA', 'XB', 'ZZ'])
+let regionNames: Intl.DisplayNames | undefined
+
+/** A lead's country, upper-cased, or why it is refused. */
+function leadCountry(value: unknown): { country: string | null } | { reason: string } {
+  if (value == null || value === '') return { country: null }
+  if (typeof value !== 'string' || !/^[A-Za-z]{2}$/.test(value))
+    return { reason: `country must be an ISO 3166-1 alpha-2 code such as "PL", got ${describeValue(value)}` }
+  const code = value.toUpperCase()
+  regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' })
+  const name = regionNames.of(code)
+  if (name === undefined || name === code || NOT_COUNTRIES.has(code))
+    return { reason: `country "${code}" is not an ISO 3166-1 alpha-2 country code` }
+  return { country: code }
+}
+
+/** A lead's time zone in its canonical spelling, or why it is refused. */
+function leadTimeZone(value: unknown): { timezone: string | null } | { reason: string } {
+  if (value == null || value === '') return { timezone: null }
+  if (typeof value !== 'string' || value.length > 64 || !isValidTimeZone(value))
+    return {
+      reason: `timezone: unknown time zone ${describeValue(value)} (use an IANA name such as Asia/Tokyo)`,
+    }
+  return { timezone: new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone }
+}
+
 function checkAllowedDays(value: unknown): string {
   if (value === undefined) return CAMPAIGN_DEFAULTS.allowedDays
   // Only letters, commas and spaces: the calendar's own message then quotes a day name safely.
@@ -122,7 +175,7 @@ export function validateMailbox(input: MailboxInput): NewMailbox {
     name: checkHeaderText('name', input.name, { optional: true }),
     dailyEmailLimit: checkInteger('dailyEmailLimit', input.dailyEmailLimit, 0, LIMITS.dailyEmailLimit),
     timezone: checkTimeZone('timezone', input.timezone ?? 'UTC'),
-    skipDates: [], // TODO(#13): validate input.skipDates
+    skipDates: checkSkipDates(input.skipDates),
   }
 }
 
@@ -182,8 +235,8 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
   return {
     name,
     timezone,
-    windowTimezone: 'campaign', // TODO(#13): validate input.windowTimezone and input.skipDates
-    skipDates: [],
+    windowTimezone: checkWindowTimezone(input.windowTimezone),
+    skipDates: checkSkipDates(input.skipDates),
     startHour,
     startMinute,
     endHour,
@@ -307,10 +360,17 @@ export function prepareLead(input: LeadInput, required: ReadonlySet<string>): Ne
     lastName: null,
     company: null,
     variables: {},
-    timezone: null, // TODO(#13): validate input.timezone / input.country, windowKeyOf
+    timezone: null,
     country: null,
     windowKey: '',
   }
+  const zone = leadTimeZone(input.timezone)
+  if ('reason' in zone) return zone
+  const country = leadCountry(input.country)
+  if ('reason' in country) return country
+  lead.timezone = zone.timezone
+  lead.country = country.country
+  lead.windowKey = windowKeyOf(lead)
   for (const key of ['firstName', 'lastName', 'company'] as const) {
     const value: unknown = input[key]
     if (value == null) continue

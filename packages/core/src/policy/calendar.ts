@@ -149,18 +149,6 @@ function offsetAt(timeZone: string, ms: number): number {
   return exactOffset(formatter, ms)
 }
 
-/**
- * The UTC offset of `timeZone` at `instant`, in milliseconds (positive east of Greenwich, e.g.
- * 20 700 000 for Asia/Kathmandu's +05:45).
- *
- * Exported for code that needs the offset of an instant: date-fns-tz's `getTimezoneOffset(zone,
- * date)` treats `date` as a local wall-clock time and is off by the DST shift near transitions.
- * Throws an `invalid-input` error (field `timezone`) for an unknown zone.
- */
-export function timeZoneOffsetMs(timeZone: string, instant: Date): number {
-  return offsetAt(timeZone, checkedMs(instant))
-}
-
 /** The first instant in `(from, to]` whose offset is not `offset`; `to` must have a different offset. */
 function transitionAfter(timeZone: string, from: number, to: number, offset: number): number {
   // Offsets are whole seconds and change on second boundaries, so search seconds, not milliseconds.
@@ -296,25 +284,65 @@ export function windowLengthMinutes(
 // Windows
 // ---------------------------------------------------------------------------------------------
 
-/** A window spec reduced to numbers: each allowed day `d` opens the wall interval [d·DAY + start, + length). */
+/**
+ * A window spec reduced to numbers: each allowed day `d` opens the wall interval [d·DAY + start,
+ * + length), except the day numbers in `skip`.
+ */
 interface Window {
   timeZone: string
   startMs: number
   lengthMs: number
   mask: number
+  /** Day numbers of the skip dates, or null when there are none. */
+  skip: ReadonlySet<number> | null
+  /** How many days past the usual bounds a search must look: one per skip date. */
+  extraDays: number
 }
 
 function compile(spec: WindowSpec): Window {
+  const skip = skipDays(spec.skipDates)
   return {
     timeZone: spec.timezone,
     startMs: (spec.startHour * 60 + spec.startMinute) * MINUTE_MS,
     lengthMs: windowLengthMinutes(spec) * MINUTE_MS,
     mask: allowedMask(spec.allowedDays),
+    skip,
+    extraDays: skip === null ? 0 : skip.size,
   }
 }
 
+/** Skip dates as day numbers, computed once per array (callers keep their arrays). */
+const skipDayCache = new WeakMap<readonly string[], ReadonlySet<number> | null>()
+function skipDays(dates: readonly string[] | undefined): ReadonlySet<number> | null {
+  if (dates === undefined || dates.length === 0) return null
+  let days = skipDayCache.get(dates)
+  if (days === undefined) {
+    const set = new Set<number>()
+    for (const date of dates) {
+      const day = dayOfKey(date)
+      if (day === null) throw invalidInput('skipDates', `"${date.slice(0, 20)}" is not a date (YYYY-MM-DD)`)
+      set.add(day)
+    }
+    days = set
+    skipDayCache.set(dates, days)
+  }
+  return days
+}
+
+/** The day number of a `YYYY-MM-DD` key, or null when it is not a real date. */
+export function dayOfKey(key: string): number | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(key)
+  if (match === null) return null
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])]
+  const ms = Date.UTC(year, month - 1, day)
+  const date = new Date(ms)
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day)
+    return null
+  return ms / DAY_MS
+}
+
 function isAllowed(window: Window, day: number): boolean {
-  return (window.mask & (1 << weekdayOf(day))) !== 0
+  return (window.mask & (1 << weekdayOf(day))) !== 0 && (window.skip === null || !window.skip.has(day))
 }
 
 /**
@@ -335,7 +363,7 @@ function windowDayAtWall(window: Window, wall: number): number | null {
 /** The wall time at which the first allowed window after wall time `wall` opens. */
 function nextStartWall(window: Window, wall: number): number {
   let day = Math.floor((wall - window.startMs) / DAY_MS) + 1
-  for (let i = 0; i < 7 && !isAllowed(window, day); i++) day++
+  for (let i = 0; i < 7 + window.extraDays && !isAllowed(window, day); i++) day++
   return day * DAY_MS + window.startMs
 }
 
@@ -373,8 +401,11 @@ export function nextWindowOpen(spec: WindowSpec, from: Date): Date {
   const fromMs = checkedMs(from)
   if (window.lengthMs > 0) {
     let t = fromMs
+    // Skip dates push the opening out by up to a day each; probes then need a pass per stride more.
+    const horizon = SEARCH_HORIZON_MS + window.extraDays * DAY_MS
+    const passes = 64 + Math.ceil((window.extraDays * DAY_MS) / PROBE_STRIDE_MS) * 2
     // Each pass either returns, advances by a probe stride, or lands on a transition: bounded.
-    for (let pass = 0; pass < 64 && t - fromMs <= SEARCH_HORIZON_MS; pass++) {
+    for (let pass = 0; pass < passes && t - fromMs <= horizon; pass++) {
       const offset = offsetAt(timeZone, t)
       const wall = t + offset
       if (windowDayAtWall(window, wall) !== null) return new Date(t)
@@ -393,7 +424,7 @@ export function nextWindowOpen(spec: WindowSpec, from: Date): Date {
   }
   throw new Error(
     `window ${spec.startHour}:${pad(spec.startMinute, 2)}–${spec.endHour}:${pad(spec.endMinute, 2)} ` +
-      `${spec.allowedDays} (${timeZone}) does not open within 15 days of ${from.toISOString()}`,
+      `${spec.allowedDays} (${timeZone}) does not open within ${15 + window.extraDays} days of ${from.toISOString()}`,
   )
 }
 
@@ -407,7 +438,17 @@ export function nextWindowOpen(spec: WindowSpec, from: Date): Date {
 export function windowCloseAt(spec: WindowSpec, instant: Date): Date {
   const window = compile(spec)
   const instantMs = checkedMs(instant)
-  if (window.mask === 0x7f && window.lengthMs >= DAY_MS) return new Date(MAX_INSTANT_MS)
+  if (window.mask === 0x7f && window.lengthMs >= DAY_MS) {
+    if (window.skip === null) return new Date(MAX_INSTANT_MS)
+    // Open all day, every day but the skip dates: it closes at the start of the next one, which
+    // may be too many days away to walk to day by day; start the walk the day before it.
+    const today = Math.floor(wallMs(window.timeZone, instantMs) / DAY_MS)
+    let next = Number.POSITIVE_INFINITY
+    for (const day of window.skip) if (day >= today && day < next) next = day
+    if (next === Number.POSITIVE_INFINITY) return new Date(MAX_INSTANT_MS)
+    const dayBefore = (next - 1) * DAY_MS - offsetAt(window.timeZone, (next - 1) * DAY_MS)
+    return new Date(leaveWindow(window, Math.max(instantMs, dayBefore), null))
+  }
   return new Date(leaveWindow(window, instantMs, null))
 }
 

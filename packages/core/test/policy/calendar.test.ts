@@ -10,7 +10,6 @@ import {
   nextWindowDayOpen,
   nextWindowOpen,
   parseAllowedDays,
-  timeZoneOffsetMs,
   type WindowSpec,
   windowCloseAt,
   windowDayKey,
@@ -112,10 +111,11 @@ describe('windowLengthMinutes', () => {
 describe('offsets, dayKey and localTime', () => {
   it('reads the offset of the instant, also right after a transition', () => {
     // date-fns-tz's getTimezoneOffset answers +1 h here: it reads its argument as wall-clock time.
-    expect(timeZoneOffsetMs('Europe/Warsaw', at('2026-03-29T01:30:00Z'))).toBe(2 * 3_600_000)
-    expect(timeZoneOffsetMs('Europe/Warsaw', at('2026-03-29T00:59:59.999Z'))).toBe(3_600_000)
-    expect(timeZoneOffsetMs('Europe/Warsaw', at('2026-10-25T01:30:00Z'))).toBe(3_600_000)
-    expect(timeZoneOffsetMs('Asia/Kathmandu', at('2026-06-01T00:00:00Z'))).toBe((5 * 60 + 45) * 60_000)
+    const minute = (iso: string, zone: string) => localTime(at(iso), zone).minuteOfDay
+    expect(minute('2026-03-29T01:30:00Z', 'Europe/Warsaw')).toBe(3 * 60 + 30)
+    expect(minute('2026-03-29T00:59:59.999Z', 'Europe/Warsaw')).toBe(60 + 59)
+    expect(minute('2026-10-25T01:30:00Z', 'Europe/Warsaw')).toBe(2 * 60 + 30)
+    expect(minute('2026-06-01T00:00:00Z', 'Asia/Kathmandu')).toBe(5 * 60 + 45)
   })
 
   it('uses the 45-minute offset of Kathmandu for the local date', () => {
