@@ -4,4 +4,10 @@
  *
  * @packageDocumentation
  */
-export {}
+export {
+  createUnsubscribe,
+  type Unsubscribe,
+  type UnsubscribeClaim,
+  type UnsubscribeOptions,
+  type UnsubscribeSecret,
+} from './unsubscribe/index.js'
