@@ -5,7 +5,12 @@
  */
 import { createHash, generateKeyPairSync, type KeyObject, verify } from 'node:crypto'
 import { createMemoryStore } from '@mailcadence/adapter-memory'
-import { createScheduler, createSmtpTransport, type SmtpConnectionOptions } from '@mailcadence/core'
+import {
+  createScheduler,
+  createSmtpTransport,
+  type SchedulerEvent,
+  type SmtpConnectionOptions,
+} from '@mailcadence/core'
 import { createFakeClock } from '@mailcadence/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Received, startSink } from './servers.js'
@@ -104,6 +109,43 @@ describe('one-click unsubscribe headers over SMTP with DKIM', () => {
     expect(received.mail.date?.toISOString()).toBe(START.toISOString())
     expect(received.mail.headers.get('feedback-id')).toMatch(/^[\w-]+:0:acme$/)
     verifyDkim(received.raw, publicKey)
+  })
+})
+
+describe('a bad unsubscribeUrl answer', () => {
+  it('sends nothing and says why, without the URL, instead of encoding it into the header', async () => {
+    const sink = await startSink()
+    closers.push(() => sink.close())
+    const events: SchedulerEvent[] = []
+    const scheduler = createScheduler({
+      store: createMemoryStore(),
+      clock: createFakeClock(START),
+      lookahead: 0,
+      onEvent: (event) => events.push(event),
+      unsubscribeUrl: () => 'https://acme.test/u/Łukasz-token',
+      transport: createSmtpTransport({
+        resolve: () => ({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true }),
+      }),
+    })
+    closers.push(() => scheduler.close())
+    const mailbox = await scheduler.createMailbox({ email: 'anna@acme.test', dailyEmailLimit: 10 })
+    const campaign = await scheduler.createCampaign({
+      name: 'Bad link',
+      startHour: 0,
+      endHour: 24,
+      allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
+      mailboxIds: [mailbox.id],
+      steps: [{ subject: 'Hello', text: 'Hi.' }],
+    })
+    await scheduler.addLeads(campaign.id, [{ email: 'jan@example.com' }])
+    await scheduler.startCampaign(campaign.id)
+    await scheduler.tick()
+    expect(sink.received).toHaveLength(0)
+    const retried = events.find((e) => e.type === 'retried')
+    expect(retried).toMatchObject({
+      error: expect.stringContaining('unsubscribeUrl: has a character outside ASCII'),
+    })
+    expect(JSON.stringify(events)).not.toContain('token')
   })
 })
 
