@@ -5,3 +5,10 @@
  * @packageDocumentation
  */
 export * from './classify/index.js'
+export {
+  createUnsubscribe,
+  type Unsubscribe,
+  type UnsubscribeClaim,
+  type UnsubscribeOptions,
+  type UnsubscribeSecret,
+} from './unsubscribe/index.js'
