@@ -371,14 +371,25 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const campaign = await campaignOrThrow(campaignId)
       const now = clock.now()
       const mailboxes = await store.getMailboxes(campaign.mailboxIds)
-      const [queue, counts, due] = await Promise.all([
+      const [queue, counts, due, keys] = await Promise.all([
         store.queueStats(campaignId),
         store.dayCounts(explainDayKeys(campaign, mailboxes, now)),
         store.countDueByMailbox(campaignId, now),
+        calendars.isKeyed(campaign) ? store.listWindowKeys(campaignId) : undefined,
       ])
       const others = otherDueMailboxIds(campaign, due)
       const otherMailboxes = others.length > 0 ? await store.getMailboxes(others) : []
-      return explainCampaign({ campaign, mailboxes, queue, counts, due, otherMailboxes, now })
+      return explainCampaign({
+        campaign,
+        mailboxes,
+        queue,
+        counts,
+        due,
+        otherMailboxes,
+        now,
+        calendars,
+        ...(keys ? { keys } : {}),
+      })
     },
     async queueStats(campaignId) {
       await campaignOrThrow(campaignId)
