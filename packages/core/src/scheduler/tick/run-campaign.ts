@@ -23,6 +23,9 @@ const MAX_SOFT_ROUNDS = 3
  */
 const MAX_REQUESTS_PER_ROUND = 50
 
+/** Refusals that say the keys asked for have nothing that can leave now (other keys may). */
+const NOTHING_LEFT_IN_KEYS = new Set(['window-closed', 'not-due', 'mailbox-limit'])
+
 export async function runCampaign(
   engine: TickEngine,
   run: TickRun,
@@ -38,6 +41,9 @@ export async function runCampaign(
   // MAX_REQUESTS_PER_ROUND: a campaign with one email due asks for one.
   let roundSize = 1
   let candidateSet: CandidateSet | undefined
+  // In its leads' hours, the keys that opened last are asked for first (Gate.newestKeys), until
+  // they have nothing that can leave; then every open key.
+  let newestFirst = true
   while (progress.sends < options.maxSendsPerCampaignPerTick) {
     if (gate.refresh) {
       await gate.refresh()
@@ -86,13 +92,18 @@ export async function runCampaign(
       }
       look = moved
     }
-    const open = look as Gate & { campaignDayKey: string }
+    const newest = newestFirst ? look.newestKeys : undefined
+    const open = { ...look, ...(newest ? { windowKeys: newest } : {}) } as Gate & { campaignDayKey: string }
     const requests = buildRequests(engine, campaign, open, candidateSet.entries, now, granted)
     const round = await reserveAndDeliver(engine, run, progress, requests, granted)
     // What was sent may have emptied a key or moved its next item: read the keys again.
     if (round.reserved > 0) gate.stale()
     if (round.refused === undefined) {
       if (requests.length === granted) roundSize = Math.min(roundSize * 2, MAX_REQUESTS_PER_ROUND)
+      continue
+    }
+    if (newest && NOTHING_LEFT_IN_KEYS.has(round.refused.reason)) {
+      newestFirst = false
       continue
     }
     const next = await afterRefusal(run, gate, progress, round, candidateSet.ordered, now, softRounds)
