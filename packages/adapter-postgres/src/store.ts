@@ -100,6 +100,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
     queueStats: (campaignId) => run((s) => reading.queueStats(s, t, campaignId)),
     countDueByMailbox: (campaignId, now) => run((s) => reading.countDueByMailbox(s, t, campaignId, now)),
+    listWindowKeys: (campaignId) => run((s) => reading.listWindowKeys(s, t, campaignId)),
     dayCounts: (query) => run((s) => reading.dayCounts(s, t, query)),
     listQueueItems: (campaignId) => run((s) => reading.listQueueItems(s, t, campaignId)),
     listSendLog: (campaignId) => run((s) => reading.listSendLog(s, t, campaignId)),
