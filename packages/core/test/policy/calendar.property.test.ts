@@ -110,7 +110,7 @@ function skipDatesAround(instant: Date): fc.Arbitrary<string[]> {
   const blackout = fc
     .tuple(fc.integer({ min: -2, max: 3 }), fc.integer({ min: 1, max: 21 }))
     .map(([first, length]) => Array.from({ length }, (_, i) => isoDay(today + first + i)))
-  return fc.oneof(fc.constant([]), scattered, blackout)
+  return fc.oneof(fc.constant<string[]>([]), scattered, blackout)
 }
 
 /** {@link plainCaseArb} with skip dates near the instant in two cases out of three. */
