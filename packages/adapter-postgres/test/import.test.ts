@@ -210,7 +210,6 @@ suite('migrating from a legacy sender', () => {
         variables: { city: 'Warsaw' },
         timezone: null,
         country: null,
-        windowKey: '',
       })
       expect(first).toMatchObject({ existing: [], suppressed: [] })
       const items = await store.listQueueItems(campaign.id)

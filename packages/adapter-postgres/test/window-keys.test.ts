@@ -239,6 +239,42 @@ suite('window keys on PostgreSQL', () => {
     expect(await store.getLead(campaign.id, 'b@x.test')).toMatchObject({ timezone: null, country: null })
   })
 
+  it('imports a lead with its zone and key, on its sent history and its next step', async () => {
+    const { store, boxes, campaign } = await setup('keys_import')
+    const version = (await store.getCampaign(campaign.id))!.settingsVersion
+    await deferCampaignsOf(store)([{ campaignId: campaign.id, until: at(600), settingsVersion: version }], T0)
+    if (store.importLeads === undefined) throw new Error('the Postgres store imports leads')
+    const outcome = await store.importLeads(
+      campaign.id,
+      [
+        {
+          ...lead('i@x.test', KEYS[1]),
+          status: 'active',
+          history: [
+            { step: 0, sentAt: at(-60), mailboxId: boxes[0]!.id, messageId: '<i0@x>', subject: 'Hi' },
+          ],
+          next: {
+            step: 1,
+            scheduledAt: at(30),
+            mailboxId: boxes[0]!.id,
+            references: ['<i0@x>'],
+            threadSubject: 'Hi',
+          },
+        },
+      ],
+      T0,
+    )
+    expect(outcome.imported).toMatchObject([{ timezone: 'Europe/Warsaw', country: 'PL' }])
+    const items = await store.listQueueItems(campaign.id)
+    expect(items.map((i) => [i.step, i.status, i.windowKey])).toEqual([
+      [0, 'sent', KEYS[1]],
+      [1, 'pending', KEYS[1]],
+    ])
+    // The import forgot the deferral: the campaign is listed again once its item is due.
+    const listed = await store.listDueCampaigns!(T0, { dueBefore: at(31) })
+    expect(listed.campaigns.map((c) => c.campaign.id)).toEqual([campaign.id])
+  })
+
   it('forgets the deferral when leads are added', async () => {
     const { store, campaign } = await setup('keys_defer')
     await store.addLeads(campaign.id, [lead('a@x.test', KEYS[0])], T0)
