@@ -289,7 +289,7 @@ function fitsOneStatement(requests: readonly ReserveRequest[]): boolean {
   return true
 }
 
-function statementValues(requests: readonly ReserveRequest[], now: Date): unknown[] {
+export function reserveBatchValues(requests: readonly ReserveRequest[], now: Date): unknown[] {
   const cand = { pos: [] as number[], id: [] as string[], day: [] as string[], lim: [] as number[] }
   const more = { msg: [] as string[], ord: [] as number[] }
   requests.forEach((r, pos) => {
@@ -334,7 +334,7 @@ export async function reserveBatch(
   now: Date,
 ): Promise<Array<ReserveOutcome | null> | null> {
   if (requests.length === 0 || !fitsOneStatement(requests)) return null
-  const values = statementValues(requests, now)
+  const values = reserveBatchValues(requests, now)
   let rows = await s.query<Row>(reserveBatchSql(t), values, { prepared: true })
   if (rows[0]?.fast_ok !== true && rows[0]?.missing === true) {
     // A mailbox's first reservation of its day: its count row does not exist yet, and the statement
@@ -430,7 +430,12 @@ function refusal(
 }
 
 /** The store kit's facts: the locked campaign row as the request met it, after `picked` successes. */
-function factsOf(f: Row, req: ReserveRequest, previous: ReserveRequest | null, picked: number): ReservationFacts {
+function factsOf(
+  f: Row,
+  req: ReserveRequest,
+  previous: ReserveRequest | null,
+  picked: number,
+): ReservationFacts {
   const storedKey = f.f_day_key === null ? null : String(f.f_day_key)
   const storedSent = Number(f.f_day_sent)
   // After successes the campaign counts on the request's day key (all of the campaign's share it).
@@ -486,7 +491,9 @@ async function reserveOne(s: Session, t: Tables, req: ReserveRequest, now: Date)
   // A candidate whose id cannot be a mailbox has no room anywhere, and a repeated one adds nothing
   // to its first occurrence: leave them out, so that the request fits the statement.
   const seen = new Set<string>()
-  const mailboxes = req.mailboxes.filter((m) => isId(m.mailboxId) && !seen.has(m.mailboxId) && seen.add(m.mailboxId))
+  const mailboxes = req.mailboxes.filter(
+    (m) => isId(m.mailboxId) && !seen.has(m.mailboxId) && seen.add(m.mailboxId),
+  )
   const one = [{ ...req, mailboxes }]
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const outcome = (await reserveBatch(s, t, one, now))?.[0]

@@ -85,17 +85,23 @@ function plainGate(campaign: Campaign): CampaignGate {
  * and the campaign's day key (policy/zones.ts).
  */
 function keyedGate(calendars: KeyCalendars, store: Store, campaign: Campaign): CampaignGate {
-  let keys: WindowKeyStat[] | null = null
-  const read = () => keys ?? []
+  // The keys last read, and whether they still hold: stale ones are read again before the next
+  // round, but still answer the look at the end of the tick (a lower bound of the next due time,
+  // without a store call).
+  let keys: WindowKeyStat[] = []
+  let fresh = false
+  const read = () => keys
   return {
     async refresh() {
-      keys ??= await store.listWindowKeys(campaign.id)
+      if (fresh) return
+      keys = await store.listWindowKeys(campaign.id)
+      fresh = true
     },
     get drained() {
-      return keys !== null && keys.length === 0
+      return fresh && keys.length === 0
     },
     stale() {
-      keys = null
+      fresh = false
     },
     look(_nextItemAt, now) {
       const due = keyedDueAt(calendars, campaign, read(), now)
