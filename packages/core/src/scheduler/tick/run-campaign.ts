@@ -2,7 +2,6 @@
  * One campaign's part of a tick: rounds of reserve → send → complete until its per-tick budget is
  * spent or something holds it back (its window, its leads' windows, pacing, limits), then why.
  */
-import type { Mailbox } from '../../model/types.js'
 import type { RunnableCampaign } from '../../store.js'
 import { type CandidateSet, noUsableMailbox } from '../candidates.js'
 import { mailboxLimitClears } from '../due.js'
@@ -22,6 +21,12 @@ const MAX_SOFT_ROUNDS = 3
  * for the store to reserve them set-based, few enough that the round's sends start soon.
  */
 const MAX_REQUESTS_PER_ROUND = 50
+
+/**
+ * How soon a campaign whose due emails wait for a mailbox that is out looks again (nextDueAt): a
+ * `mailbox-limit` refusal carries no instant at which another email comes due.
+ */
+const HELD_MAILBOX_RECHECK_MS = 30_000
 
 /** Refusals that say the keys asked for have nothing that can leave now (other keys may). */
 const NOTHING_LEFT_IN_KEYS = new Set(['window-closed', 'not-due', 'mailbox-limit'])
@@ -106,7 +111,7 @@ export async function runCampaign(
       newestFirst = false
       continue
     }
-    const next = await afterRefusal(run, gate, progress, round, candidateSet.ordered, now, softRounds)
+    const next = await afterRefusal(run, gate, progress, round, candidateSet, now, softRounds)
     if (next === 'stop') return
     softRounds++
   }
@@ -147,7 +152,7 @@ async function afterRefusal(
   gate: CampaignGate,
   progress: CampaignProgress,
   round: RoundOutcome,
-  mailboxes: readonly Mailbox[],
+  candidateSet: CandidateSet,
   now: Date,
   softRounds: number,
 ): Promise<'again' | 'stop'> {
@@ -174,7 +179,13 @@ async function afterRefusal(
   if (progress.sends > 0 && (reason === 'queue-empty' || reason === 'not-running')) return 'stop'
   let clears: Date | null = null
   if (reason === 'campaign-limit') clears = gate.limitClears(now)
-  else if (reason === 'mailbox-limit') clears = mailboxLimitClears(campaign, mailboxes, now)
+  else if (reason === 'mailbox-limit') {
+    clears = mailboxLimitClears(campaign, candidateSet.ordered, now)
+    // The due emails may all be waiting for a mailbox that is out (paused, on a skip date) while
+    // emails for the others come due later: the refusal does not say when, so look again soon.
+    if (candidateSet.pausedUntil || candidateSet.skipDateUntil)
+      run.dueTimes.push(new Date(now.getTime() + HELD_MAILBOX_RECHECK_MS))
+  }
   run.skip(campaign.id, reason, clears)
   return 'stop'
 }
