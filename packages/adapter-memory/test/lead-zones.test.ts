@@ -219,6 +219,23 @@ describe('lead time zones in the tick', () => {
   })
 })
 
+describe('adding leads with zones', () => {
+  it('returns leads with an unknown time zone or country as invalid, with the reason, and adds the others', async () => {
+    const e = await setUp('2026-03-09T10:00:00Z')
+    const c = await e.scheduler.createCampaign(officeHours([e.box.id]))
+    const result = await e.scheduler.addLeads(c.id, [
+      { email: 'mars@example.com', timezone: 'Mars/Olympus_Mons' },
+      { email: 'nowhere@example.com', country: 'XX' },
+      ...leadsIn('warsaw', 1),
+    ])
+    expect(result.added).toBe(1)
+    expect(result.invalid).toEqual([
+      { email: 'mars@example.com', reason: expect.stringContaining('timezone') },
+      { email: 'nowhere@example.com', reason: expect.stringContaining('country') },
+    ])
+  })
+})
+
 describe('skip dates of a campaign in its own zone', () => {
   it('skips with skip-date until the next window day and defers the campaign', async () => {
     const e = await setUp('2026-03-10T10:00:00Z')
