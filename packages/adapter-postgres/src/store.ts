@@ -8,8 +8,7 @@ import * as listing from './sql/listing.js'
 import * as mailboxes from './sql/mailboxes.js'
 import * as reading from './sql/reading.js'
 import { recoverExpiredLeases } from './sql/recover.js'
-import { reserveSends } from './sql/reserve.js'
-import { reserveBatch } from './sql/reserve-batch.js'
+import { reserveBatch, reserveInOrder } from './sql/reserve-batch.js'
 import { DEFAULT_SCHEMA, tablesOf } from './sql/schema.js'
 
 /** Options of {@link createPostgresStore}. */
@@ -64,29 +63,30 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       run((s) => leads.stopLead(s, t, campaignId, emailKey, status, reason, now)),
     suppress: (emailKey, reason, now) => run((s) => leads.suppress(s, t, emailKey, reason, now)),
 
-    // Reservations spread over the pool's connections: each is its own statement (a transaction
+    // A batch goes through one set-based statement (reserve-batch.ts) when its result is the same as
+    // handling its requests one after the other; the requests it cannot decide go one by one, each
+    // a batch of one, spread over the pool's connections: each is its own statement (a transaction
     // spanning several could deadlock on mailbox counts), so running them side by side turns one
     // round trip per request into one per group. Requests of one campaign stay in order on one
     // connection, as the contract asks. Completions go in one transaction per batch instead.
-    // A batch first goes through one set-based statement (reserve-batch.ts) when its result is the
-    // same; the requests it cannot decide go request by request, in their order.
     reserveSends: async (requests, now) => {
-      const perRequest = (list: readonly ReserveRequest[]) =>
+      const inOrder = (list: readonly ReserveRequest[]) =>
         inParallel(
           list,
           (r) => r.campaignId,
-          (group) => run((s) => reserveSends(s, t, group, now)),
+          (group) => run((s) => reserveInOrder(s, t, group, now)),
           (error): ReserveOutcome => ({ ok: false, reason: 'store-unavailable', error }),
         )
-      // A deadlock or a lost connection changed nothing: the per-request path then decides (or fails).
+      if (requests.length === 1) return inOrder(requests)
+      // A deadlock or a lost connection changed nothing: the requests then go one by one (or fail).
       const decided = await run((s) => reserveBatch(s, t, requests, now)).catch((error: unknown) => {
         if (isMailcadenceError(error, 'store-unavailable')) return null
         throw error
       })
-      if (decided === null) return perRequest(requests)
+      if (decided === null) return inOrder(requests)
       const rest = requests.flatMap((r, i) => (decided[i] === null ? [{ r, i }] : []))
       if (rest.length > 0) {
-        const outcomes = await perRequest(rest.map((x) => x.r))
+        const outcomes = await inOrder(rest.map((x) => x.r))
         rest.forEach((x, j) => {
           decided[x.i] = outcomes[j]!
         })
@@ -100,6 +100,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
     queueStats: (campaignId) => run((s) => reading.queueStats(s, t, campaignId)),
     countDueByMailbox: (campaignId, now) => run((s) => reading.countDueByMailbox(s, t, campaignId, now)),
+    listWindowKeys: (campaignId) => run((s) => reading.listWindowKeys(s, t, campaignId)),
     dayCounts: (query) => run((s) => reading.dayCounts(s, t, query)),
     listQueueItems: (campaignId) => run((s) => reading.listQueueItems(s, t, campaignId)),
     listSendLog: (campaignId) => run((s) => reading.listSendLog(s, t, campaignId)),

@@ -29,8 +29,8 @@ export async function advanceLead(
       lockKey(t.schema, 'suppress'),
       lead.emailKey,
     ])
-    const [row] = await tx.query<{ id: string; status: string }>(
-      `SELECT id::text, status FROM ${t.leads} WHERE campaign_id = $1 AND email_key = $2 FOR NO KEY UPDATE`,
+    const [row] = await tx.query<{ id: string; status: string; window_key: string }>(
+      `SELECT id::text, status, window_key FROM ${t.leads} WHERE campaign_id = $1 AND email_key = $2 FOR NO KEY UPDATE`,
       [campaignId, lead.emailKey],
     )
     if (row?.status !== 'active') return false
@@ -54,9 +54,9 @@ export async function advanceLead(
       } else {
         await tx.query(
           `INSERT INTO ${t.items} (campaign_id, lead_id, step, status, scheduled_at, attempts, mailbox_id, thread_refs,
-             message_id, sent_at, created_at, updated_at)
-           VALUES ($1, $2, $3, 'sent', $4, 0, $5, '{}', $6, $4, $7, $7)`,
-          [campaignId, row.id, sent.step, sent.sentAt, sent.mailboxId, sent.messageId, now],
+             message_id, sent_at, window_key, created_at, updated_at)
+           VALUES ($1, $2, $3, 'sent', $4, 0, $5, '{}', $6, $4, $8, $7, $7)`,
+          [campaignId, row.id, sent.step, sent.sentAt, sent.mailboxId, sent.messageId, now, row.window_key],
         )
       }
       await tx.query(
@@ -83,8 +83,8 @@ export async function advanceLead(
     if (next !== null) {
       await tx.query(
         `INSERT INTO ${t.items} (campaign_id, lead_id, step, status, scheduled_at, attempts, mailbox_id, thread_refs,
-           thread_subject, created_at, updated_at)
-         VALUES ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $8, $8)
+           thread_subject, window_key, created_at, updated_at)
+         VALUES ($1, $2, $3, 'pending', $4, 0, $5, $6, $7, $9, $8, $8)
          ON CONFLICT (campaign_id, lead_id, step) DO NOTHING`,
         [
           campaignId,
@@ -95,6 +95,7 @@ export async function advanceLead(
           next.references,
           next.threadSubject,
           now,
+          row.window_key,
         ],
       )
     }

@@ -30,6 +30,8 @@ const SETTINGS = {
   delayBetweenEmails: ['delay_between_emails', 'integer'],
   jitter: ['jitter', 'double precision'],
   maxEmailsPerDay: ['max_emails_per_day', 'integer'],
+  windowTimezone: ['window_timezone', 'text'],
+  skipDates: ['skip_dates', 'text[]'],
   mailboxIds: ['mailbox_ids', 'text[]'],
   steps: ['steps', 'jsonb'],
   variables: ['variables', 'text[]'],

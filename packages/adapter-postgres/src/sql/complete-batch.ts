@@ -47,7 +47,7 @@ export function completeSentBatchSql(t: Tables): string {
     FROM inp x
     WHERE q.id = x.item_id AND q.status = 'sending' AND q.lease_token = x.token
       AND (SELECT count(*) FROM lead) >= 0
-    RETURNING q.id, q.campaign_id, q.lead_id, q.step, q.mailbox_id, q.thread_refs, q.thread_subject,
+    RETURNING q.id, q.campaign_id, q.lead_id, q.step, q.mailbox_id, q.thread_refs, q.thread_subject, q.window_key,
       x.message_id AS sent_message_id, x.subject, x.recipient, x.next_step, x.next_at
   ),
   logged AS (
@@ -57,9 +57,10 @@ export function completeSentBatchSql(t: Tables): string {
   ),
   enqueued AS (
     INSERT INTO ${t.items}
-      (campaign_id, lead_id, step, status, scheduled_at, mailbox_id, thread_refs, thread_subject, created_at, updated_at)
+      (campaign_id, lead_id, step, status, scheduled_at, mailbox_id, thread_refs, thread_subject, window_key,
+       created_at, updated_at)
     SELECT d.campaign_id, d.lead_id, d.next_step, 'pending', d.next_at, d.mailbox_id,
-      d.thread_refs || d.sent_message_id, coalesce(d.thread_subject, d.subject), $1, $1
+      d.thread_refs || d.sent_message_id, coalesce(d.thread_subject, d.subject), d.window_key, $1, $1
     FROM done d
     JOIN lead l ON l.id = d.lead_id
     JOIN camp c ON c.id = d.campaign_id

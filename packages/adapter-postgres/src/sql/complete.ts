@@ -82,7 +82,7 @@ function sentSql(t: Tables): string {
         mailbox_id = coalesce($14::bigint, q.mailbox_id), lease_token = NULL, lease_until = NULL, updated_at = $3
     FROM lead
     WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
-    RETURNING q.id, q.campaign_id, q.lead_id, q.step, q.mailbox_id, q.thread_refs, q.thread_subject
+    RETURNING q.id, q.campaign_id, q.lead_id, q.step, q.mailbox_id, q.thread_refs, q.thread_subject, q.window_key
   ),
   logged AS (
     INSERT INTO ${t.sendLog} (campaign_id, lead_id, step, mailbox_id, message_id, recipient, subject, sent_at)
@@ -90,9 +90,10 @@ function sentSql(t: Tables): string {
   ),
   enqueued AS (
     INSERT INTO ${t.items}
-      (campaign_id, lead_id, step, status, scheduled_at, mailbox_id, thread_refs, thread_subject, created_at, updated_at)
+      (campaign_id, lead_id, step, status, scheduled_at, mailbox_id, thread_refs, thread_subject, window_key,
+       created_at, updated_at)
     SELECT d.campaign_id, d.lead_id, $7::int, 'pending', $8::timestamptz, d.mailbox_id,
-      d.thread_refs || $4::text, coalesce(d.thread_subject, $5), $3, $3
+      d.thread_refs || $4::text, coalesce(d.thread_subject, $5), d.window_key, $3, $3
     FROM done d, lead l, camp c
     WHERE $7::int IS NOT NULL AND l.status = 'active' AND c.status <> 'CANCELLED'
     ON CONFLICT (campaign_id, lead_id, step) DO NOTHING

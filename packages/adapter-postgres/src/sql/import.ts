@@ -63,7 +63,7 @@ function checkMailboxes(leads: readonly ImportedLead[]): void {
 
 /**
  * The import statement. $1 campaign, $2–$10 one array per lead field (history and next as JSON
- * text), $11 now. History entries become `sent` items (`scheduledAt = sentAt`, no thread fields:
+ * text), $11 now, $12–$14 zone, country and window key (copied to every item of the lead). History entries become `sent` items (`scheduledAt = sentAt`, no thread fields:
  * the thread travels on the next step) and send-log rows; `next` becomes a `pending` item.
  */
 export function importSql(t: Tables): string {
@@ -71,8 +71,9 @@ export function importSql(t: Tables): string {
   camp AS MATERIALIZED (SELECT c.id FROM ${t.campaigns} c WHERE c.id = $1),
   input AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-      $9::text[], $10::text[])
-      WITH ORDINALITY AS x (email, email_key, first_name, last_name, company, variables, status, history, next, ord)
+      $9::text[], $10::text[], $12::text[], $13::text[], $14::text[])
+      WITH ORDINALITY AS x (email, email_key, first_name, last_name, company, variables, status, history, next,
+        timezone, country, window_key, ord)
   ),
   firsts AS MATERIALIZED (
     SELECT DISTINCT ON (i.email_key) i.*,
@@ -82,8 +83,10 @@ export function importSql(t: Tables): string {
   ),
   added AS MATERIALIZED (
     INSERT INTO ${t.leads} AS l
-      (campaign_id, email, email_key, first_name, last_name, company, variables, status, created_at, updated_at)
-    SELECT camp.id, f.email, f.email_key, f.first_name, f.last_name, f.company, f.variables::jsonb, f.status, $11, $11
+      (campaign_id, email, email_key, first_name, last_name, company, variables, status, timezone, country,
+       window_key, created_at, updated_at)
+    SELECT camp.id, f.email, f.email_key, f.first_name, f.last_name, f.company, f.variables::jsonb, f.status,
+      f.timezone, f.country, f.window_key, $11, $11
     FROM firsts f, camp
     WHERE NOT f.present AND NOT f.barred
     ORDER BY f.ord
@@ -91,11 +94,12 @@ export function importSql(t: Tables): string {
     RETURNING ${leadColumns('l')}, l.email_key
   ),
   mine AS MATERIALIZED (
-    SELECT a.id::bigint AS lead_id, a.email, f.ord, f.history::jsonb AS history, f.next::jsonb AS next
+    SELECT a.id::bigint AS lead_id, a.email, f.ord, f.history::jsonb AS history, f.next::jsonb AS next,
+      f.window_key
     FROM added a JOIN firsts f ON f.email_key = a.email_key
   ),
   hist AS MATERIALIZED (
-    SELECT m.lead_id, m.email, m.ord, h.n, (h.e->>'step')::int AS step, (h.e->>'sentAt')::timestamptz AS sent_at,
+    SELECT m.lead_id, m.email, m.ord, m.window_key, h.n, (h.e->>'step')::int AS step, (h.e->>'sentAt')::timestamptz AS sent_at,
       (h.e->>'mailboxId')::bigint AS mailbox_id, h.e->>'messageId' AS message_id, h.e->>'subject' AS subject
     FROM mine m, jsonb_array_elements(m.history) WITH ORDINALITY AS h (e, n)
   ),
@@ -108,21 +112,26 @@ export function importSql(t: Tables): string {
   items AS (
     INSERT INTO ${t.items}
       (campaign_id, lead_id, step, status, scheduled_at, attempts, mailbox_id, thread_refs, message_id,
-       thread_subject, sent_at, created_at, updated_at)
+       thread_subject, sent_at, window_key, created_at, updated_at)
     SELECT $1, x.lead_id, x.step, x.status, x.scheduled_at, 0, x.mailbox_id, x.refs, x.message_id,
-      x.thread_subject, x.sent_at, $11, $11
+      x.thread_subject, x.sent_at, x.window_key, $11, $11
     FROM (
       SELECT h.lead_id, h.step, 'sent' AS status, h.sent_at AS scheduled_at, h.mailbox_id, '{}'::text[] AS refs,
-        h.message_id, NULL::text AS thread_subject, h.sent_at, h.ord, h.n
+        h.message_id, NULL::text AS thread_subject, h.sent_at, h.window_key, h.ord, h.n
       FROM hist h
       UNION ALL
       SELECT m.lead_id, (m.next->>'step')::int, 'pending', (m.next->>'scheduledAt')::timestamptz,
         (m.next->>'mailboxId')::bigint,
         ARRAY(SELECT jsonb_array_elements_text(coalesce(m.next->'references', '[]'::jsonb))),
-        NULL, m.next->>'threadSubject', NULL, m.ord, NULL
+        NULL, m.next->>'threadSubject', NULL, m.window_key, m.ord, NULL
       FROM mine m WHERE jsonb_typeof(m.next) = 'object'
     ) x
     ORDER BY x.ord, x.n NULLS LAST
+  ),
+  -- A new lead may be in a zone whose window opens before the deferral ends (Store.deferCampaigns).
+  forgotten AS (
+    UPDATE ${t.campaigns} SET deferred_until = NULL
+    WHERE id = $1 AND deferred_until IS NOT NULL AND EXISTS (SELECT 1 FROM added)
   )
   SELECT
     EXISTS (SELECT 1 FROM camp) AS found,
@@ -181,6 +190,9 @@ export async function importLeads(
         chunk.map((l) => JSON.stringify(l.history)),
         chunk.map((l) => (l.next === null ? null : JSON.stringify(l.next))),
         now,
+        chunk.map((l) => l.timezone ?? null),
+        chunk.map((l) => l.country ?? null),
+        chunk.map((l) => l.windowKey ?? ''),
       ])
       return result
     })

@@ -45,8 +45,10 @@ export async function addLeads(
     )
     const [row] = await tx.query<{ added: Row[]; refused: string[] }>(
       `WITH input AS (
-         SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
-           WITH ORDINALITY AS x (email, email_key, first_name, last_name, company, variables, ord)
+         SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+             $9::text[], $10::text[], $11::text[])
+           WITH ORDINALITY AS x (email, email_key, first_name, last_name, company, variables, timezone, country,
+             window_key, ord)
        ),
        firsts AS (SELECT DISTINCT ON (email_key) * FROM input ORDER BY email_key, ord),
        refused AS (
@@ -56,17 +58,24 @@ export async function addLeads(
        ),
        added AS (
          INSERT INTO ${t.leads} AS l
-           (campaign_id, email, email_key, first_name, last_name, company, variables, status, created_at, updated_at)
-         SELECT $1, f.email, f.email_key, f.first_name, f.last_name, f.company, f.variables::jsonb, 'active', $8, $8
+           (campaign_id, email, email_key, first_name, last_name, company, variables, status, timezone, country,
+            window_key, created_at, updated_at)
+         SELECT $1, f.email, f.email_key, f.first_name, f.last_name, f.company, f.variables::jsonb, 'active',
+           f.timezone, f.country, f.window_key, $8, $8
          FROM firsts f
          WHERE NOT EXISTS (SELECT 1 FROM ${t.suppressions} s WHERE s.email_key = f.email_key)
          ORDER BY f.ord
          ON CONFLICT (campaign_id, email_key) DO NOTHING
-         RETURNING ${leadColumns('l')}, l.email_key
+         RETURNING ${leadColumns('l')}, l.email_key, l.window_key
        ),
        enqueued AS (
-         INSERT INTO ${t.items} (campaign_id, lead_id, step, status, scheduled_at, created_at, updated_at)
-         SELECT $1, a.id::bigint, 0, 'pending', $8, $8, $8 FROM added a ORDER BY a.id::bigint
+         INSERT INTO ${t.items} (campaign_id, lead_id, step, status, scheduled_at, window_key, created_at, updated_at)
+         SELECT $1, a.id::bigint, 0, 'pending', $8, a.window_key, $8, $8 FROM added a ORDER BY a.id::bigint
+       ),
+       -- A new lead may be in a zone whose window opens before the deferral ends (Store.deferCampaigns).
+       forgotten AS (
+         UPDATE ${t.campaigns} SET deferred_until = NULL
+         WHERE id = $1 AND deferred_until IS NOT NULL AND EXISTS (SELECT 1 FROM added)
        )
        SELECT
          (SELECT coalesce(json_agg(a ORDER BY a.id::bigint), '[]') FROM added a) AS added,
@@ -80,6 +89,9 @@ export async function addLeads(
         leads.map((l) => l.company),
         leads.map((l) => JSON.stringify(l.variables ?? {})),
         now,
+        leads.map((l) => l.timezone ?? null),
+        leads.map((l) => l.country ?? null),
+        leads.map((l) => l.windowKey ?? ''),
       ],
     )
     const added = (row?.added ?? []).map((r) => toLead(r))

@@ -13,14 +13,15 @@ const PATCHABLE = {
   timezone: 'timezone',
   pausedUntil: 'paused_until',
   pauseReason: 'pause_reason',
+  skipDates: 'skip_dates',
 } as const satisfies Partial<Record<keyof MailboxPatch, string>>
 
 export async function createMailbox(s: Session, t: Tables, input: NewMailbox, now: Date): Promise<Mailbox> {
   const [row] = await s.query<Row>(
-    `INSERT INTO ${t.mailboxes} AS m (email, name, daily_email_limit, timezone, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $5)
+    `INSERT INTO ${t.mailboxes} AS m (email, name, daily_email_limit, timezone, skip_dates, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $6::text[], $5, $5)
      RETURNING ${mailboxColumns('m')}`,
-    [input.email, input.name, input.dailyEmailLimit, input.timezone, now],
+    [input.email, input.name, input.dailyEmailLimit, input.timezone, now, input.skipDates ?? []],
   )
   return toMailbox(row!)
 }

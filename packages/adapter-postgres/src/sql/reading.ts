@@ -6,6 +6,7 @@ import type {
   QueueItem,
   QueueStats,
   SendLogEntry,
+  WindowKeyStat,
 } from '@mailcadence/core'
 import type { Session } from '../db.js'
 import { isId } from '../ids.js'
@@ -42,9 +43,8 @@ export async function queueStats(s: Session, t: Tables, campaignId: string): Pro
 }
 
 /**
- * Due pending items by mailbox, from the partial indexes of pending items (`queue_items_pending`
- * or, index-only, `queue_items_pending_by_mailbox`): only the campaign's due pending entries are
- * read, never sent rows.
+ * Due pending items by mailbox and window key, from the partial indexes of pending items: only the
+ * campaign's due pending entries are read, never sent rows.
  */
 export async function countDueByMailbox(
   s: Session,
@@ -53,13 +53,40 @@ export async function countDueByMailbox(
   now: Date,
 ): Promise<DueCount[]> {
   if (!isId(campaignId)) return []
-  const rows = await s.query<{ mailbox_id: string | null; n: number }>(
-    `SELECT q.mailbox_id::text AS mailbox_id, count(*)::int AS n FROM ${t.items} q
+  const rows = await s.query<{ mailbox_id: string | null; window_key: string; n: number }>(
+    `SELECT q.mailbox_id::text AS mailbox_id, q.window_key, count(*)::int AS n FROM ${t.items} q
      WHERE q.campaign_id = $1 AND q.status = 'pending' AND q.scheduled_at <= $2
-     GROUP BY q.mailbox_id`,
+     GROUP BY q.mailbox_id, q.window_key`,
     [campaignId, now],
   )
-  return rows.map((row) => ({ mailboxId: row.mailbox_id, count: row.n }))
+  return rows.map((row) => ({ mailboxId: row.mailbox_id, windowKey: row.window_key, count: row.n }))
+}
+
+/**
+ * A loose index scan over `queue_items_pending_by_key` (campaign_id, window_key, scheduled_at, id):
+ * each step of the recursion jumps to the first pending entry of the next key, which is also that
+ * key's earliest item, so the query reads one index entry (and its row) per distinct key however
+ * many items each key holds. PostgreSQL has no skip scan of its own before version 18.
+ */
+export function windowKeysSql(t: Tables): string {
+  return `WITH RECURSIVE k AS (
+      (SELECT q.window_key, q.scheduled_at FROM ${t.items} q
+       WHERE q.campaign_id = $1 AND q.status = 'pending'
+       ORDER BY q.window_key, q.scheduled_at, q.id LIMIT 1)
+      UNION ALL
+      SELECT n.window_key, n.scheduled_at FROM k, LATERAL (
+        SELECT q.window_key, q.scheduled_at FROM ${t.items} q
+        WHERE q.campaign_id = $1 AND q.status = 'pending' AND q.window_key > k.window_key
+        ORDER BY q.window_key, q.scheduled_at, q.id LIMIT 1
+      ) n
+    )
+    SELECT k.window_key, k.scheduled_at FROM k`
+}
+
+export async function listWindowKeys(s: Session, t: Tables, campaignId: string): Promise<WindowKeyStat[]> {
+  if (!isId(campaignId)) return []
+  const rows = await s.query<Row>(windowKeysSql(t), [campaignId], { prepared: true })
+  return rows.map((row) => ({ windowKey: String(row.window_key), nextAt: dateOrNull(row.scheduled_at)! }))
 }
 
 /**

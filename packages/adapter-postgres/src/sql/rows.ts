@@ -14,6 +14,7 @@ import type {
   QueueStatus,
   SendLogEntry,
   Step,
+  WindowTimezone,
 } from '@mailcadence/core'
 import { REQUEUE_ENDED_STATUSES } from '@mailcadence/core'
 
@@ -45,6 +46,7 @@ const MAILBOX = [
   'timezone',
   'paused_until',
   'pause_reason',
+  'skip_dates',
   'created_at',
   'updated_at',
 ] as const
@@ -65,6 +67,8 @@ const CAMPAIGN = [
   'delay_between_emails',
   'jitter',
   'max_emails_per_day',
+  'window_timezone',
+  'skip_dates',
   'next_slot_at',
   'last_mailbox_id::text AS last_mailbox_id',
   'external_id',
@@ -82,6 +86,8 @@ const LEAD = [
   'company',
   'variables',
   'status',
+  'timezone',
+  'country',
   'created_at',
   'updated_at',
 ] as const
@@ -102,6 +108,7 @@ const ITEM = [
   'lease_until',
   'last_error',
   'sent_at',
+  'window_key',
   'created_at',
   'updated_at',
 ] as const
@@ -139,6 +146,10 @@ function textOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value)
 }
 
+function texts(value: unknown): string[] {
+  return (value as unknown[]).map(String)
+}
+
 function json<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T
 }
@@ -152,6 +163,7 @@ export function toMailbox(r: Row): Mailbox {
     timezone: text(r.timezone),
     pausedUntil: dateOrNull(r.paused_until),
     pauseReason: textOrNull(r.pause_reason),
+    skipDates: texts(r.skip_dates),
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   }
@@ -174,6 +186,8 @@ export function toCampaign(r: Row): Campaign {
     delayBetweenEmails: Number(r.delay_between_emails),
     jitter: Number(r.jitter),
     maxEmailsPerDay: Number(r.max_emails_per_day),
+    windowTimezone: text(r.window_timezone) as WindowTimezone,
+    skipDates: texts(r.skip_dates),
     nextSlotAt: dateOrNull(r.next_slot_at),
     lastMailboxId: textOrNull(r.last_mailbox_id),
     externalId: textOrNull(r.external_id),
@@ -195,6 +209,8 @@ export function toLead(r: Row, prefix = ''): Lead {
     company: textOrNull(at('company')),
     variables: json<Record<string, string>>(at('variables')),
     status: text(at('status')) as LeadStatus,
+    timezone: textOrNull(at('timezone')),
+    country: textOrNull(at('country')),
     createdAt: date(at('created_at')),
     updatedAt: date(at('updated_at')),
   }
@@ -217,6 +233,7 @@ export function toItem(r: Row): QueueItem {
     leaseUntil: dateOrNull(r.lease_until),
     lastError: textOrNull(r.last_error),
     sentAt: dateOrNull(r.sent_at),
+    windowKey: text(r.window_key),
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
   }
@@ -254,6 +271,7 @@ export const NULL_ITEM = [
   'NULL::timestamptz',
   'NULL::text',
   'NULL::timestamptz',
+  'NULL::text',
   'NULL::timestamptz',
   'NULL::timestamptz',
 ].join(', ')
@@ -266,6 +284,8 @@ export const NULL_LEAD = [
   'NULL::text',
   'NULL::text',
   'NULL::jsonb',
+  'NULL::text',
+  'NULL::text',
   'NULL::text',
   'NULL::timestamptz',
   'NULL::timestamptz',

@@ -7,6 +7,7 @@ import init from './001_init.sql'
 import importing from './002_import.sql'
 import nextDue from './003_next_due.sql'
 import settingsVersion from './004_settings_version.sql'
+import windowKeys from './005_window_keys.sql'
 
 export interface Migration {
   version: number
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: '002_import', sql: importing },
   { version: 3, name: '003_next_due', sql: nextDue },
   { version: 4, name: '004_settings_version', sql: settingsVersion },
+  { version: 5, name: '005_window_keys', sql: windowKeys },
 ]

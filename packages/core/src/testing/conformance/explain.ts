@@ -11,6 +11,10 @@ import { campaign, DAY, type Env, type EnvFn, HOUR, leads, MINUTE, MONDAY, mailb
  *   Core offers it only the campaign's mailboxes that are not paused, so it cannot tell an email
  *   waiting for its thread's paused mailbox (explain: `mailbox-paused`) or for a mailbox the
  *   campaign no longer has (`mailbox-removed`) from one waiting for its full mailbox;
+ * - a mailbox on one of its skip dates is no candidate, like a paused one: an email waiting for its
+ *   thread's mailbox on a skip date is refused as `mailbox-limit` too (explain: `skip-date`);
+ * - `window-closed` is the store's word for the tick's `lead-window` or `skip-date` (the open keys'
+ *   emails went between the tick's read of the keys and its reservation);
  * - `lease-expired` holds nothing back: a reservation's lease ran out before its send and the
  *   email is pending again, so explain() has no reason for it.
  */
@@ -21,9 +25,11 @@ export const EXPLAINED_BY: Record<TickSkipReason, readonly ExplainCode[]> = {
   'queue-empty': ['queue-empty'],
   'window-closed': ['lead-window', 'skip-date'],
   'not-due': ['not-due'],
-  'mailbox-limit': ['mailbox-limit', 'mailbox-paused', 'mailbox-removed'],
+  'mailbox-limit': ['mailbox-limit', 'mailbox-paused', 'mailbox-removed', 'skip-date'],
   'outside-window': ['outside-window'],
   'mailbox-paused': ['mailbox-paused'],
+  'lead-window': ['lead-window'],
+  'skip-date': ['skip-date'],
   'lease-expired': [],
 }
 
@@ -230,6 +236,44 @@ const CASES: Case[] = [
     },
     explain: [],
     tick: [],
+  },
+  {
+    name: 'a skip date of the campaign, inside its hours',
+    build: async (e) =>
+      (await started(e, { overrides: { startHour: 8, endHour: 17, skipDates: ['2026-01-05'] } })).id,
+    explain: ['skip-date'],
+    until: { 'skip-date': new Date('2026-01-06T08:00:00.000Z') },
+    messages: { 'skip-date': ['2026-01-05'] },
+    tick: ['skip-date'],
+  },
+  {
+    name: "every lead's zone outside its window (lead time zones)",
+    build: async (e) => {
+      // Monday 08:00 UTC is 17:00 in Tokyo: its 09:00–17:00 has just closed.
+      const c = await started(e, {
+        leads: 0,
+        start: false,
+        overrides: { windowTimezone: 'lead', startHour: 9, endHour: 17 },
+      })
+      await e.scheduler.addLeads(c.id, [{ email: 'tokyo@example.com', timezone: 'Asia/Tokyo' }])
+      await e.scheduler.startCampaign(c.id)
+      return c.id
+    },
+    explain: ['lead-window'],
+    until: { 'lead-window': new Date('2026-01-06T00:00:00.000Z') },
+    messages: { 'lead-window': ['Asia/Tokyo'] },
+    tick: ['lead-window'],
+  },
+  {
+    name: 'the only mailbox on one of its skip dates',
+    build: async (e) => {
+      const c = await started(e)
+      await e.scheduler.updateMailbox(c.boxes[0]!.id, { skipDates: ['2026-01-05'] })
+      return c.id
+    },
+    explain: ['skip-date'],
+    until: { 'skip-date': TUESDAY },
+    tick: ['skip-date'],
   },
   {
     name: 'follow-ups waiting for their full mailbox beside emails of stopped leads',
