@@ -11,6 +11,7 @@ import type { ImportInput } from '../src/migration/types.js'
 import { INPUT_LIMITS } from '../src/model/limits.js'
 import type { CampaignInput, LeadInput, MailboxInput } from '../src/model/types.js'
 import { prepareLead, validateCampaign, validateMailbox } from '../src/model/validate.js'
+import { isValidTimeZone } from '../src/policy/calendar.js'
 
 function invalid(fn: () => unknown, field: string): MailcadenceError {
   let caught: unknown
@@ -207,6 +208,39 @@ describe('a lead’s time zone and country', () => {
       expect(lead({ country })).toMatchObject({ country: country.toUpperCase() })
     },
   )
+})
+
+describe('any lead time zone and country (property)', () => {
+  it('never throw: the lead is valid with a known zone and an upper-case code, or invalid with a reason', () => {
+    const zoneArb = fc.oneof(
+      fc.string({ maxLength: 70 }),
+      fc.constantFrom('UTC', 'Asia/Tokyo', 'europe/WARSAW', 'Etc/GMT+5', 'America/Argentina/Buenos_Aires'),
+      fc.anything(),
+    )
+    const countryArb = fc.oneof(
+      fc.string({ maxLength: 3 }),
+      fc.stringMatching(/^[A-Za-z]{2}$/),
+      fc.anything(),
+    )
+    fc.assert(
+      fc.property(zoneArb, countryArb, (timezone, country) => {
+        const result = lead({ timezone: timezone as string, country: country as string })
+        if ('reason' in result) {
+          expect(result.reason).toMatch(/^(timezone|country)[: ]/)
+          expect(result.reason).not.toMatch(/[\r\n\0]/)
+          return
+        }
+        if (result.timezone !== null) expect(isValidTimeZone(result.timezone)).toBe(true)
+        if (result.country !== null) expect(result.country).toMatch(/^[A-Z]{2}$/)
+        expect(result.windowKey).toBe(
+          result.timezone === null && result.country === null
+            ? ''
+            : `${result.timezone ?? ''}|${result.country ?? ''}`,
+        )
+      }),
+      { numRuns: 500 },
+    )
+  })
 })
 
 describe('an imported lead’s time zone and country', () => {

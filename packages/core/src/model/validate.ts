@@ -8,6 +8,8 @@
 import { invalidInput } from '../errors.js'
 import {
   BUILT_IN_VARIABLES,
+  isMessageVariable,
+  MESSAGE_VARIABLES,
   parseTemplate,
   type TemplatePart,
   templateVariables,
@@ -292,6 +294,7 @@ function checkVariableNames(value: unknown): string[] {
 function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
   if (!Array.isArray(value) || value.length === 0)
     throw invalidInput('steps', 'must contain at least one step')
+  const bodyVariables = new Set([...known, ...MESSAGE_VARIABLES])
   return (checkArray('steps', value, LIMITS.steps) as Step[]).map((raw, i) => {
     const at = `steps[${i}]`
     if (typeof raw !== 'object' || raw === null)
@@ -307,7 +310,7 @@ function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
     for (const key of ['text', 'html'] as const) {
       if (raw[key] === undefined) continue
       const body = checkText(`${at}.${key}`, raw[key], LIMITS.bodyLength)
-      step[key] = checkTemplate(`${at}.${key}`, body, known)
+      step[key] = checkTemplate(`${at}.${key}`, body, bodyVariables)
     }
     if (step.text === undefined && step.html === undefined)
       throw invalidInput(at, 'needs a text or an html body')
@@ -333,6 +336,9 @@ function checkTemplate(field: string, template: string, known: ReadonlySet<strin
     )
   const used = new Set(uses.map((part) => part.name))
   for (const name of used) {
+    if (!known.has(name) && isMessageVariable(name)) {
+      throw invalidInput(field, `uses {{${name}}}, which only a step's text or html may use`)
+    }
     if (!known.has(name)) {
       throw invalidInput(
         field,

@@ -261,6 +261,27 @@ describe('per-key calendars', () => {
     )
   })
 
+  it('keyState says whether a key is open, when it opens, and the skip date that keeps it shut', () => {
+    fc.assert(
+      fc.property(caseArb, ({ now, campaign, keys, withHolidays }) => {
+        const calendars = createKeyCalendars(withHolidays ? testHolidays : undefined)
+        for (const { windowKey } of keys) {
+          const spec = calendars.specFor(campaign, windowKey, now)
+          const state = calendars.keyState(campaign, windowKey, now)
+          const due = { windowKey, nextAt: new Date(0) }
+          expect(state.open).toBe(eligibleAt(campaign, due, now, withHolidays))
+          expect(state.timezone).toBe(spec.timezone)
+          expect(state.opensAt).toEqual(state.open ? now : nextWindowOpen(spec, now))
+          const plainDay = windowDayKey({ ...spec, skipDates: undefined }, now)
+          // Shut by a skip date exactly when the hours are right but the day is skipped.
+          expect(state.skipDate).toBe(state.open ? null : plainDay)
+          if (state.skipDate !== null) expect(spec.skipDates).toContain(state.skipDate)
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    )
+  })
+
   it('the campaign day is its calendar day in lead mode, its window day in campaign mode', () => {
     fc.assert(
       fc.property(caseArb, ({ now, campaign }) => {
