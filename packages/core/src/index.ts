@@ -6,7 +6,7 @@
  */
 
 export { type ErrorCode, isMailcadenceError, MailcadenceError } from './errors.js'
-export type { UnsubscribeUrl } from './message/build.js'
+export type { UnsubscribeTarget, UnsubscribeUrl } from './message/build.js'
 export {
   type CompareInput,
   type Comparison,

@@ -2,7 +2,13 @@ import fc from 'fast-check'
 import { describe, expect, it, vi } from 'vitest'
 import { buildMessage, headerSafe, makeMessageId, stepSubject } from '../src/message/build.js'
 import type { Campaign, Lead, Mailbox, QueueItem, Step } from '../src/model/types.js'
-import { CAMPAIGN_DEFAULTS, leadValues } from '../src/model/validate.js'
+import {
+  CAMPAIGN_DEFAULTS,
+  leadValues,
+  prepareLead,
+  requiredVariables,
+  validateCampaign,
+} from '../src/model/validate.js'
 import type { OutgoingMessage } from '../src/transport.js'
 
 const T0 = new Date('2026-03-02T10:00:00Z')
@@ -342,18 +348,28 @@ describe('buildMessage', () => {
       expect(fromThread.subject).toBe('Re: Hi Bcc: victim@example.com')
     })
 
-    it('folds CR/LF/NUL in display names and the unsubscribe URL', () => {
+    it('folds CR/LF/NUL in display names', () => {
       const message = buildMessage({
         campaign: makeCampaign(STEPS),
         mailbox: makeMailbox({ name: 'Anna\r\nBcc: victim@example.com' }),
         lead: makeLead({ firstName: 'Jan\n', lastName: 'K\0' }),
         item: makeItem(),
-        unsubscribeUrl: () => 'https://acme.test/u\r\nBcc: victim@example.com',
       })
       expect(message.from.name).toBe('Anna Bcc: victim@example.com')
       expect(message.to.name).toBe('Jan  K')
-      expect(message.headers['List-Unsubscribe']).toBe('<https://acme.test/u Bcc: victim@example.com>')
       for (const value of headerValues(message)) expect(value).not.toMatch(/[\r\n\0]/)
+    })
+
+    it('refuses an unsubscribe URL with CR/LF rather than folding it into the header', () => {
+      const build = () =>
+        buildMessage({
+          campaign: makeCampaign(STEPS),
+          mailbox: makeMailbox(),
+          lead: makeLead(),
+          item: makeItem(),
+          unsubscribeUrl: () => 'https://acme.test/u\r\nBcc: victim@example.com',
+        })
+      expect(build).toThrow(expect.objectContaining({ code: 'invalid-input', field: 'unsubscribeUrl' }))
     })
 
     it('never lets a variable value put CR, LF or NUL in a header (property)', () => {
@@ -374,7 +390,7 @@ describe('buildMessage', () => {
               mailbox: makeMailbox({ name }),
               lead: makeLead({ firstName: name, company, variables: { plan } }),
               item: makeItem({ step, references: step ? ['<m-1@acme.test>'] : [] }),
-              unsubscribeUrl: () => `https://acme.test/${plan}`,
+              unsubscribeUrl: () => `https://acme.test/${encodeURIComponent(plan)}`,
             })
             for (const value of headerValues(message)) expect(value).not.toMatch(/[\r\n\0]/)
           },
@@ -382,6 +398,132 @@ describe('buildMessage', () => {
         { numRuns: 200 },
       )
     })
+  })
+})
+
+describe('unsubscribeUrl checks', () => {
+  const build = (answer: unknown) =>
+    buildMessage({
+      campaign: makeCampaign(STEPS),
+      mailbox: makeMailbox(),
+      lead: makeLead(),
+      item: makeItem(),
+      unsubscribeUrl: () => answer as string,
+    })
+  const refusal = (problem: RegExp, field = 'unsubscribeUrl') =>
+    expect.objectContaining({ code: 'invalid-input', field, message: expect.stringMatching(problem) })
+
+  it('puts a mailto: beside the https: URL when the hook gives both', () => {
+    const message = build({ url: 'https://acme.test/u/t1', mailto: 'mailto:unsub@acme.test?subject=t1' })
+    expect(message.headers['List-Unsubscribe']).toBe(
+      '<https://acme.test/u/t1>, <mailto:unsub@acme.test?subject=t1>',
+    )
+    expect(message.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click')
+  })
+
+  it('keeps a percent-encoded URL as it is', () => {
+    const url = 'https://acme.test/u?n=%C5%81ukasz&x=a%20b'
+    expect(build(url).headers['List-Unsubscribe']).toBe(`<${url}>`)
+  })
+
+  it.each([
+    ['http://acme.test/u', /absolute https: URL, got a "http:"/],
+    ['mailto:unsub@acme.test', /absolute https: URL, got a "mailto:"/],
+    ['/u/relative', /absolute https: URL/],
+    ['https://acme.test/Łukasz', /outside ASCII URL characters at position 18/],
+    ['https://acme.test/a b', /outside ASCII URL characters/],
+    ['https://acme.test/<x>', /outside ASCII URL characters/],
+    ['https://acme.test/%zz', /"%" not followed by two hex digits/],
+    ['https://user:pw@acme.test/u', /user name or password/],
+  ])('refuses %j with invalid-input naming unsubscribeUrl', (url, problem) => {
+    expect(() => build(url)).toThrow(refusal(problem))
+  })
+
+  it('refuses a URL that makes the header line longer than 998 characters, not at 998', () => {
+    const base = 'https://acme.test/u/'
+    // "List-Unsubscribe: <" + url + ">" is 20 characters besides the URL.
+    const fits = base + 'a'.repeat(998 - 20 - base.length)
+    expect(`List-Unsubscribe: ${build(fits).headers['List-Unsubscribe']}`).toHaveLength(998)
+    expect(() => build(`${fits}a`)).toThrow(refusal(/header line of 999 characters, more than 998/))
+  })
+
+  it('refuses a bad mailto: and a hook answer of the wrong type', () => {
+    expect(() => build({ url: 'https://acme.test/u', mailto: 'https://acme.test/m' })).toThrow(
+      refusal(/absolute mailto: URL/, 'unsubscribeUrl.mailto'),
+    )
+    expect(() => build({ url: 'https://acme.test/u', mailto: 'mailto:nobody' })).toThrow(
+      refusal(/must name an address/, 'unsubscribeUrl.mailto'),
+    )
+    expect(() => build(42)).toThrow(refusal(/got number/))
+    expect(() => build({ mailto: 'mailto:a@acme.test' })).toThrow(refusal(/must be a string/))
+  })
+
+  it("never repeats the URL (it carries the lead's token) in the error", () => {
+    const url = 'http://acme.test/u/SECRET-TOKEN'
+    expect(() => build(url)).toThrow(
+      expect.not.objectContaining({ message: expect.stringContaining('SECRET') }),
+    )
+  })
+})
+
+describe('{{unsubscribeUrl}} in a body', () => {
+  const input = {
+    name: 'Unsub',
+    mailboxIds: ['mb-1'],
+    steps: [
+      {
+        subject: 'Hi',
+        text: 'Stop: {{unsubscribeUrl}}',
+        html: '<a href="{{unsubscribeUrl|https://acme.test/none}}">unsubscribe</a>',
+      },
+    ],
+  }
+
+  it('is accepted in text and html, and never required of a lead', () => {
+    const campaign = validateCampaign(input)
+    expect(requiredVariables(campaign).has('unsubscribeUrl')).toBe(false)
+    expect(prepareLead({ email: 'jan@example.com' }, requiredVariables(campaign))).not.toHaveProperty(
+      'reason',
+    )
+  })
+
+  it('is refused in a subject', () => {
+    expect(() =>
+      validateCampaign({ ...input, steps: [{ subject: '{{unsubscribeUrl}}', text: 'x' }] }),
+    ).toThrow(
+      expect.objectContaining({
+        field: 'steps[0].subject',
+        message: expect.stringContaining("only a step's text or html may use"),
+      }),
+    )
+  })
+
+  it("renders the hook's URL (HTML-escaped in html), and the fallback without one", () => {
+    const campaign = makeCampaign(input.steps)
+    const url = 'https://acme.test/u?c=1&l=2'
+    const message = buildMessage({
+      campaign,
+      mailbox: makeMailbox(),
+      lead: makeLead(),
+      item: makeItem(),
+      unsubscribeUrl: () => url,
+    })
+    expect(message.text).toBe(`Stop: ${url}`)
+    expect(message.html).toBe('<a href="https://acme.test/u?c=1&amp;l=2">unsubscribe</a>')
+    const none = buildMessage({ campaign, mailbox: makeMailbox(), lead: makeLead(), item: makeItem() })
+    expect(none.text).toBe('Stop: ')
+    expect(none.html).toBe('<a href="https://acme.test/none">unsubscribe</a>')
+  })
+
+  it("is the message's own: a lead variable of that name does not replace it", () => {
+    const message = buildMessage({
+      campaign: makeCampaign(input.steps, { variables: ['unsubscribeUrl'] }),
+      mailbox: makeMailbox(),
+      lead: makeLead({ variables: { unsubscribeUrl: 'https://evil.test/' } }),
+      item: makeItem(),
+      unsubscribeUrl: () => 'https://acme.test/u',
+    })
+    expect(message.text).toBe('Stop: https://acme.test/u')
   })
 })
 

@@ -44,6 +44,12 @@ describe('createScheduler options', () => {
     })
   })
 
+  it('carries the holidays calendar, none by default', () => {
+    const holidays = (_country: string, _year: number) => ['2026-12-25']
+    expect(resolveOptions(base).holidays).toBeUndefined()
+    expect(resolve({ holidays }).holidays).toBe(holidays)
+  })
+
   it('refuses a missing store or transport, and options that are not an object', () => {
     refused(() => resolveOptions(undefined as unknown as SchedulerOptions), 'options')
     refused(() => resolveOptions({} as SchedulerOptions), 'store')
@@ -68,6 +74,8 @@ describe('createScheduler options', () => {
     ['onEvent', {}],
     ['logger', console.log],
     ['retry', 5],
+    ['holidays', ['2026-12-25']],
+    ['holidays', null],
   ])('refuses %s = %p', (name, value) => {
     refused(() => resolve({ [name]: value }), name)
   })

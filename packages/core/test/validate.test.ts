@@ -61,6 +61,7 @@ describe('validateMailbox', () => {
       name: null,
       dailyEmailLimit: 50,
       timezone: 'UTC',
+      skipDates: [],
     })
     expect(
       validateMailbox(mailbox({ name: 'Anna Smith', timezone: 'Europe/Warsaw', dailyEmailLimit: 0 })),
@@ -69,6 +70,7 @@ describe('validateMailbox', () => {
       name: 'Anna Smith',
       dailyEmailLimit: 0,
       timezone: 'Europe/Warsaw',
+      skipDates: [],
     })
   })
 
@@ -130,6 +132,8 @@ describe('validateCampaign', () => {
     expect(result).toEqual({
       name: 'Q4 outreach',
       timezone: 'UTC',
+      windowTimezone: 'campaign',
+      skipDates: [],
       startHour: 9,
       startMinute: 0,
       endHour: 17,
@@ -610,6 +614,9 @@ describe('prepareLead', () => {
       lastName: null,
       company: null,
       variables: { plan: 'Pro', note: 'line 1\nline 2' },
+      timezone: null,
+      country: null,
+      windowKey: '',
     })
   })
 
@@ -621,6 +628,9 @@ describe('prepareLead', () => {
       lastName: null,
       company: null,
       variables: {},
+      timezone: null,
+      country: null,
+      windowKey: '',
     })
   })
 

@@ -4,4 +4,11 @@
  *
  * @packageDocumentation
  */
-export {}
+export * from './classify/index.js'
+export {
+  createUnsubscribe,
+  type Unsubscribe,
+  type UnsubscribeClaim,
+  type UnsubscribeOptions,
+  type UnsubscribeSecret,
+} from './unsubscribe/index.js'

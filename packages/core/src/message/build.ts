@@ -3,9 +3,16 @@ import type { Campaign, Lead, Mailbox, QueueItem, Step } from '../model/types.js
 import { leadValues } from '../model/validate.js'
 import type { OutgoingMessage } from '../transport.js'
 import { renderTemplate } from './template.js'
+import { type UnsubscribeTarget, unsubscribeHeader } from './unsubscribe.js'
 
-/** Host hook: the one-click unsubscribe URL (RFC 8058) for a lead, or null for none. */
-export type UnsubscribeUrl = (lead: Lead, campaign: Campaign) => string | null | undefined
+export type { UnsubscribeTarget } from './unsubscribe.js'
+
+/**
+ * Host hook: the one-click unsubscribe URL (RFC 8058) for a lead (an absolute `https:` URL, ASCII
+ * or percent-encoded), optionally with a `mailto:` beside it, or null for none. Called once per
+ * email; its answer fills `List-Unsubscribe` and `{{unsubscribeUrl}}` in the step's text and html.
+ */
+export type UnsubscribeUrl = (lead: Lead, campaign: Campaign) => UnsubscribeTarget | null | undefined
 
 /**
  * Folds control characters and Unicode line separators into a space, so nothing can break a header
@@ -60,7 +67,10 @@ function clampSubject(subject: string): string {
   return /[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut
 }
 
-/** Builds the email one queue item sends: rendered templates, From, threading headers, unsubscribe. */
+/**
+ * Builds the email one queue item sends: rendered templates, From, threading headers, unsubscribe.
+ * Throws an `invalid-input` error naming `unsubscribeUrl` when the hook answers an unusable URL.
+ */
 export function buildMessage(input: {
   campaign: Campaign
   mailbox: Mailbox
@@ -71,6 +81,7 @@ export function buildMessage(input: {
   const { campaign, mailbox, lead, item } = input
   const step = campaign.steps[item.step]
   if (!step) throw new Error(`campaign ${campaign.id} has no step ${item.step}`)
+  const unsubscribe = unsubscribeHeader(input.unsubscribeUrl?.(lead, campaign))
   const values = leadValues(lead)
   const fullName = [lead.firstName, lead.lastName].filter(Boolean).join(' ')
   const message: OutgoingMessage = {
@@ -81,13 +92,15 @@ export function buildMessage(input: {
     references: item.references.slice(),
     headers: {},
   }
-  if (step.text !== undefined) message.text = renderTemplate(step.text, values)
-  if (step.html !== undefined) message.html = renderTemplate(step.html, values, { html: true })
+  // The message's own variables, after the lead's (which may not override them). Bodies only:
+  // template validation keeps them out of subjects.
+  const bodyValues = { ...values, unsubscribeUrl: unsubscribe?.url ?? null }
+  if (step.text !== undefined) message.text = renderTemplate(step.text, bodyValues)
+  if (step.html !== undefined) message.html = renderTemplate(step.html, bodyValues, { html: true })
   const previous = item.references.at(-1)
   if (previous) message.inReplyTo = previous
-  const url = input.unsubscribeUrl?.(lead, campaign)
-  if (url) {
-    message.headers['List-Unsubscribe'] = `<${headerSafe(url)}>`
+  if (unsubscribe) {
+    message.headers['List-Unsubscribe'] = unsubscribe.value
     message.headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click'
   }
   return message

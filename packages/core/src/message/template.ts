@@ -8,6 +8,20 @@ import { quote } from '../model/describe.js'
 
 export const BUILT_IN_VARIABLES = ['email', 'firstName', 'lastName', 'company'] as const
 
+/**
+ * Variables each email fills itself rather than the lead: allowed in a step's text and html, not
+ * in a subject, and never required of a lead. `{{unsubscribeUrl}}` is the URL the scheduler's
+ * `unsubscribeUrl` hook answered for the email (its fallback, or '', when there is none).
+ */
+export const MESSAGE_VARIABLES = ['unsubscribeUrl'] as const
+
+const messageVariables: ReadonlySet<string> = new Set(MESSAGE_VARIABLES)
+
+/** True for a variable the email fills itself (see {@link MESSAGE_VARIABLES}). */
+export function isMessageVariable(name: string): boolean {
+  return messageVariables.has(name)
+}
+
 export type TemplatePart = string | { name: string; fallback: string | undefined }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -38,14 +52,17 @@ export function parseTemplate(template: string): TemplatePart[] {
   }
 }
 
-/** Variables a template uses, and which of them have no fallback (so every lead must supply them). */
+/**
+ * Variables a template uses, and which of them have no fallback (so every lead must supply them;
+ * message variables are filled by the email, so never required).
+ */
 export function templateVariables(template: string): { used: Set<string>; required: Set<string> } {
   const used = new Set<string>()
   const required = new Set<string>()
   for (const part of parseTemplate(template)) {
     if (typeof part === 'string') continue
     used.add(part.name)
-    if (part.fallback === undefined) required.add(part.name)
+    if (part.fallback === undefined && !isMessageVariable(part.name)) required.add(part.name)
   }
   return { used, required }
 }

@@ -8,6 +8,8 @@
 import { invalidInput } from '../errors.js'
 import {
   BUILT_IN_VARIABLES,
+  isMessageVariable,
+  MESSAGE_VARIABLES,
   parseTemplate,
   type TemplatePart,
   templateVariables,
@@ -132,9 +134,26 @@ function checkWindowTimezone(value: unknown): WindowTimezone {
   return value
 }
 
-/** ISO 3166-1 codes that Intl names but that are no country (exceptionally reserved or groupings). */
-const NOT_COUNTRIES = new Set(['EU', 'EZ', 'UN', 'UK', 'QO', 'XA', 'XB', 'ZZ'])
-let regionNames: Intl.DisplayNames | undefined
+/**
+ * The 249 officially assigned ISO 3166-1 alpha-2 codes, and XK (Kosovo, user-assigned but what
+ * the EU and holiday calendars use). A fixed list rather than Intl's region names: those also
+ * name withdrawn codes (SU, YU, ZR…), reserved ones (AC, EA, IC…) and groupings (EU, UN), and
+ * vary with the runtime's ICU data.
+ */
+const COUNTRY_CODES = new Set(
+  (
+    'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL ' +
+    'BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV ' +
+    'CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD ' +
+    'GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM ' +
+    'IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK ' +
+    'LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW ' +
+    'MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR ' +
+    'PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ' +
+    'ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY ' +
+    'UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK'
+  ).split(' '),
+)
 
 /** A lead's country, upper-cased, or why it is refused. */
 function leadCountry(value: unknown): { country: string | null } | { reason: string } {
@@ -142,12 +161,14 @@ function leadCountry(value: unknown): { country: string | null } | { reason: str
   if (typeof value !== 'string' || !/^[A-Za-z]{2}$/.test(value))
     return { reason: `country must be an ISO 3166-1 alpha-2 code such as "PL", got ${describeValue(value)}` }
   const code = value.toUpperCase()
-  regionNames ??= new Intl.DisplayNames(['en'], { type: 'region' })
-  const name = regionNames.of(code)
-  if (name === undefined || name === code || NOT_COUNTRIES.has(code))
+  if (!COUNTRY_CODES.has(code))
     return { reason: `country "${code}" is not an ISO 3166-1 alpha-2 country code` }
   return { country: code }
 }
+
+/** Canonical spellings of the zones leads gave, bounded (leads come by the hundred thousand, zones are few). */
+const canonicalZones = new Map<string, string>()
+const CANONICAL_ZONE_LIMIT = 1024
 
 /** A lead's time zone in its canonical spelling, or why it is refused. */
 function leadTimeZone(value: unknown): { timezone: string | null } | { reason: string } {
@@ -156,7 +177,14 @@ function leadTimeZone(value: unknown): { timezone: string | null } | { reason: s
     return {
       reason: `timezone: unknown time zone ${describeValue(value)} (use an IANA name such as Asia/Tokyo)`,
     }
-  return { timezone: new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone }
+  let timezone = canonicalZones.get(value)
+  if (timezone === undefined) {
+    // Intl's spelling: one key per zone however a lead wrote it (asia/tokyo, US/Eastern).
+    timezone = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone
+    if (canonicalZones.size >= CANONICAL_ZONE_LIMIT) canonicalZones.clear()
+    canonicalZones.set(value, timezone)
+  }
+  return { timezone }
 }
 
 function checkAllowedDays(value: unknown): string {
@@ -266,6 +294,7 @@ function checkVariableNames(value: unknown): string[] {
 function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
   if (!Array.isArray(value) || value.length === 0)
     throw invalidInput('steps', 'must contain at least one step')
+  const bodyVariables = new Set([...known, ...MESSAGE_VARIABLES])
   return (checkArray('steps', value, LIMITS.steps) as Step[]).map((raw, i) => {
     const at = `steps[${i}]`
     if (typeof raw !== 'object' || raw === null)
@@ -281,7 +310,7 @@ function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
     for (const key of ['text', 'html'] as const) {
       if (raw[key] === undefined) continue
       const body = checkText(`${at}.${key}`, raw[key], LIMITS.bodyLength)
-      step[key] = checkTemplate(`${at}.${key}`, body, known)
+      step[key] = checkTemplate(`${at}.${key}`, body, bodyVariables)
     }
     if (step.text === undefined && step.html === undefined)
       throw invalidInput(at, 'needs a text or an html body')
@@ -307,6 +336,9 @@ function checkTemplate(field: string, template: string, known: ReadonlySet<strin
     )
   const used = new Set(uses.map((part) => part.name))
   for (const name of used) {
+    if (!known.has(name) && isMessageVariable(name)) {
+      throw invalidInput(field, `uses {{${name}}}, which only a step's text or html may use`)
+    }
     if (!known.has(name)) {
       throw invalidInput(
         field,

@@ -295,7 +295,10 @@ interface Window {
   mask: number
   /** Day numbers of the skip dates, or null when there are none. */
   skip: ReadonlySet<number> | null
-  /** How many days past the usual bounds a search must look: one per skip date. */
+  /**
+   * How many days past the usual bounds a search must look: a week per skip date, since with one
+   * allowed weekday each skipped date pushes the next opening out by a whole week.
+   */
   extraDays: number
 }
 
@@ -307,7 +310,7 @@ function compile(spec: WindowSpec): Window {
     lengthMs: windowLengthMinutes(spec) * MINUTE_MS,
     mask: allowedMask(spec.allowedDays),
     skip,
-    extraDays: skip === null ? 0 : skip.size,
+    extraDays: skip === null ? 0 : 7 * skip.size,
   }
 }
 
@@ -401,7 +404,7 @@ export function nextWindowOpen(spec: WindowSpec, from: Date): Date {
   const fromMs = checkedMs(from)
   if (window.lengthMs > 0) {
     let t = fromMs
-    // Skip dates push the opening out by up to a day each; probes then need a pass per stride more.
+    // Skip dates push the opening out by up to a week each; probes then need a pass per stride more.
     const horizon = SEARCH_HORIZON_MS + window.extraDays * DAY_MS
     const passes = 64 + Math.ceil((window.extraDays * DAY_MS) / PROBE_STRIDE_MS) * 2
     // Each pass either returns, advances by a probe stride, or lands on a transition: bounded.

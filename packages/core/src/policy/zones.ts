@@ -6,7 +6,7 @@
  * that may leave now (`ReserveRequest.windowKeys`): the store filters on membership, and every rule
  * of *which* keys may leave lives here, pure, as functions of the campaign, the key and `now`.
  */
-import { invalidInput } from '../errors.js'
+import { invalidInput, isMailcadenceError } from '../errors.js'
 import { describeValue } from '../model/describe.js'
 import type { Campaign } from '../model/types.js'
 import type { WindowKeyStat } from '../store.js'
@@ -212,23 +212,26 @@ function settingsFingerprint(c: Campaign): string {
 
 /** A host's holiday answer, checked: a list of real `YYYY-MM-DD` dates, else `invalid-input` naming `holidays`. */
 function checkHolidays(holidays: HolidayCalendar, country: string, year: number): readonly string[] {
-  let answer: unknown
+  let dates: unknown[] | null
   try {
-    answer = holidays(country, year)
+    const answer: unknown = holidays(country, year)
+    // Copied once, inside the try: a Proxy or a getter in the answer runs the host's code here.
+    dates = Array.isArray(answer) ? Array.from(answer as unknown[]) : null
+    if (dates === null)
+      throw invalidInput(
+        'holidays',
+        `must return an array of YYYY-MM-DD dates for ${country} ${year}, got ${describeValue(answer)}`,
+      )
   } catch (error) {
+    if (isMailcadenceError(error, 'invalid-input') && error.field === 'holidays') throw error
     throw invalidInput('holidays', `threw for ${country} ${year}: ${describeValue(error)}`)
   }
-  if (!Array.isArray(answer))
-    throw invalidInput(
-      'holidays',
-      `must return an array of YYYY-MM-DD dates for ${country} ${year}, got ${describeValue(answer)}`,
-    )
-  for (const date of answer) {
+  for (const date of dates) {
     if (typeof date !== 'string' || dayOfKey(date) === null)
       throw invalidInput(
         'holidays',
         `returned ${describeValue(date)} for ${country} ${year}: not a YYYY-MM-DD date`,
       )
   }
-  return Object.freeze([...(answer as string[])])
+  return Object.freeze(dates as string[])
 }

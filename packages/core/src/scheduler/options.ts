@@ -5,6 +5,7 @@ import { describeValue } from '../model/describe.js'
 import { INPUT_LIMITS } from '../model/limits.js'
 import type { Campaign, Lead, Mailbox } from '../model/types.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../policy/backoff.js'
+import type { HolidayCalendar } from '../policy/zones.js'
 import type { Store } from '../store.js'
 import type { Transport } from '../transport.js'
 import type { SchedulerEvent } from './events.js'
@@ -131,6 +132,27 @@ export interface SchedulerOptions {
   interval?: number
   /** One-click unsubscribe URL per lead (adds RFC 8058 `List-Unsubscribe` headers). */
   unsubscribeUrl?: UnsubscribeUrl
+  /**
+   * Public holidays per country: `holidays(country, year)` returns the `YYYY-MM-DD` local dates
+   * on which a lead of that country (ISO 3166-1 alpha-2, `Lead.country`) gets nothing, read in the
+   * zone the lead's window is read in. Asked once per country and year (the years around each
+   * instant it decides about), then cached for the scheduler's life; leads without a country are
+   * not affected. An answer that is not an array of real `YYYY-MM-DD` dates, or a throw, is an
+   * `invalid-input` error naming `holidays`. With this option every campaign is keyed by its
+   * leads' countries, even in `windowTimezone: 'campaign'`. Not bundled; for example with the
+   * `date-holidays` npm package:
+   *
+   * ```ts
+   * import Holidays from 'date-holidays'
+   * const holidays = (country: string, year: number) =>
+   *   new Holidays(country)
+   *     .getHolidays(year)
+   *     .filter((h) => h.type === 'public')
+   *     .map((h) => h.date.slice(0, 10))
+   * createScheduler({ store, transport, holidays })
+   * ```
+   */
+  holidays?: HolidayCalendar
   /** Receives a typed event for every send, failure, retry, skip, recovery and completion. */
   onEvent?: (event: SchedulerEvent) => void
   /** Default: silent. */
@@ -154,6 +176,7 @@ export interface ResolvedOptions {
   campaignFilter: SchedulerOptions['campaignFilter']
   interval: number
   unsubscribeUrl: UnsubscribeUrl | undefined
+  holidays: HolidayCalendar | undefined
   emit: (event: SchedulerEvent) => void
   logger: Logger
 }
@@ -291,6 +314,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     campaignFilter: checkCampaignFilter(options.campaignFilter),
     interval: intOption('interval', options.interval, 30_000, 1, L.interval),
     unsubscribeUrl,
+    holidays: functionOption<HolidayCalendar>('holidays', options.holidays),
     emit: onEvent
       ? (event) => {
           try {

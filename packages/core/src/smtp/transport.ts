@@ -13,6 +13,7 @@ import { checkFunction, checkInteger, checkObject } from '../model/checks.js'
 import { INPUT_LIMITS } from '../model/limits.js'
 import type { Mailbox } from '../model/types.js'
 import type { OutgoingMessage, SendContext, SendResult, Transport, VerifyResult } from '../transport.js'
+import { checkHostHeaders, preparedHeaders, signUnsubscribeHeaders } from './headers.js'
 
 /** nodemailer's SMTP options for one mailbox: `host`, `port`, `secure`, `auth`, `tls`, … */
 export type SmtpConnectionOptions = Omit<SMTPPoolOptions, 'pool' | 'maxConnections' | 'maxMessages'>
@@ -36,6 +37,17 @@ export interface SmtpTransportOptions {
    * and retried. Keep it well below the scheduler's `lease`. Default 60 000.
    */
   sendTimeout?: number
+  /**
+   * The host's own headers for one email (`Feedback-ID`, `X-Campaign`, …), asked for every send.
+   * Names are RFC 5322 field names and may not replace a header mailcadence writes (`From`,
+   * `Subject`, `Message-ID`, `Date`, `List-Unsubscribe`, …); values may not hold CR, LF or NUL.
+   * A bad answer fails the send with an `invalid-input` error naming `headers` (retried like any
+   * failed send). To have them DKIM-signed, list them in the `dkim.headerFieldNames` of `resolve`.
+   */
+  headers?: (
+    message: OutgoingMessage,
+    context: SendContext,
+  ) => Record<string, string> | undefined | Promise<Record<string, string> | undefined>
 }
 
 type Transporter = ReturnType<typeof nodemailer.createTransport>
@@ -49,6 +61,7 @@ interface Entry {
 export function createSmtpTransport(options: SmtpTransportOptions): Transport {
   checkObject('options', options)
   checkFunction('resolve', options.resolve)
+  if (options.headers !== undefined) checkFunction('headers', options.headers)
   const sendTimeout = optionalInt('sendTimeout', options.sendTimeout, 60_000, 1, INPUT_LIMITS.lease)
   const pool = checkPool(options.pool)
   const transporters = new Map<string, Entry>()
@@ -56,7 +69,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
 
   async function transporterFor(mailbox: Mailbox): Promise<Transporter> {
     if (closed) throw Object.assign(new Error('the SMTP transport is closed'), { code: 'ECLOSED' })
-    const connection = await options.resolve(mailbox)
+    const connection = signUnsubscribeHeaders(await options.resolve(mailbox))
     const settings = {
       // Socket-level limits so a stalled server cannot hold a send forever.
       connectionTimeout: Math.min(sendTimeout, 30_000),
@@ -77,6 +90,7 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
   return {
     async send(message: OutgoingMessage, context: SendContext): Promise<SendResult> {
       const transporter = await transporterFor(context.mailbox)
+      const extra = checkHostHeaders(await options.headers?.(message, context))
       const info = await transporter.sendMail({
         from: message.from.name
           ? { name: message.from.name, address: message.from.address }
@@ -88,7 +102,9 @@ export function createSmtpTransport(options: SmtpTransportOptions): Transport {
         messageId: message.messageId,
         ...(message.inReplyTo ? { inReplyTo: message.inReplyTo } : {}),
         ...(message.references.length > 0 ? { references: message.references } : {}),
-        headers: message.headers,
+        // The scheduler's clock, not the machine's: a fake clock in tests, one time in a tick.
+        date: context.now,
+        headers: { ...extra, ...preparedHeaders(message.headers) },
         // Lead data never reaches the file system or the network through a template.
         disableFileAccess: true,
         disableUrlAccess: true,

@@ -10,6 +10,7 @@ import {
   type WindowSpec,
   windowCloseAt,
   windowDayKey,
+  windowLengthMinutes,
 } from '../../src/policy/calendar.js'
 
 const DAY_MS = 86_400_000
@@ -69,7 +70,7 @@ const allowedDaysArb = fc
   .map((days) => days.join(','))
 
 /** A random zone, window (start ≠ end, possibly overnight or ending at 24:00) and instant. */
-const caseArb = fc.constantFrom(...ZONES).chain(({ zone, transitions }) => {
+const plainCaseArb = fc.constantFrom(...ZONES).chain(({ zone, transitions }) => {
   const uniform = fc.integer({ min: MIN_MS, max: MAX_MS })
   const nearTransition =
     transitions.length === 0
@@ -94,6 +95,32 @@ const caseArb = fc.constantFrom(...ZONES).chain(({ zone, transitions }) => {
   return fc.record({ spec, instant })
 })
 
+const isoDay = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10)
+
+/**
+ * Skip dates around an instant: none, a few scattered days from three days before to twelve after
+ * (the instant's own day and the one before matter for overnight windows), or a blackout of up to
+ * three weeks, long enough to cover every allowed day of several weeks.
+ */
+function skipDatesAround(instant: Date): fc.Arbitrary<string[]> {
+  const today = Math.floor(instant.getTime() / DAY_MS)
+  const scattered = fc
+    .uniqueArray(fc.integer({ min: -3, max: 12 }), { minLength: 1, maxLength: 6 })
+    .map((offsets) => offsets.map((d) => isoDay(today + d)))
+  const blackout = fc
+    .tuple(fc.integer({ min: -2, max: 3 }), fc.integer({ min: 1, max: 21 }))
+    .map(([first, length]) => Array.from({ length }, (_, i) => isoDay(today + first + i)))
+  return fc.oneof(fc.constant<string[]>([]), scattered, blackout)
+}
+
+/** {@link plainCaseArb} with skip dates near the instant in two cases out of three. */
+const caseArb = plainCaseArb.chain(({ spec, instant }) =>
+  skipDatesAround(instant).map((skipDates) => ({
+    spec: skipDates.length === 0 ? spec : { ...spec, skipDates },
+    instant,
+  })),
+)
+
 const plus = (date: Date, ms: number) => new Date(date.getTime() + ms)
 
 /** ~count instants spread strictly between a and b (exclusive), plus a few right after a. */
@@ -110,6 +137,7 @@ function weekdayOfKey(key: string): number {
 }
 
 const alwaysOpen = (spec: WindowSpec) =>
+  (spec.skipDates ?? []).length === 0 &&
   spec.startHour === 0 &&
   spec.startMinute === 0 &&
   spec.endHour === 24 &&
@@ -159,6 +187,18 @@ describe('calendar properties', () => {
     )
   })
 
+  it('an instant is inside exactly when the window without skip dates holds it on a day not skipped', () => {
+    fc.assert(
+      fc.property(caseArb, ({ spec, instant }) => {
+        const day = windowDayKey({ ...spec, skipDates: undefined }, instant)
+        const skipped = day !== null && (spec.skipDates ?? []).includes(day)
+        expect(isInWindow(spec, instant)).toBe(day !== null && !skipped)
+        expect(windowDayKey(spec, instant)).toBe(skipped ? null : day)
+      }),
+      { numRuns: NUM_RUNS },
+    )
+  })
+
   it('windowCloseAt is the first instant outside after an instant inside', () => {
     fc.assert(
       fc.property(caseArb, ({ spec, instant }) => {
@@ -166,6 +206,14 @@ describe('calendar properties', () => {
         const closes = windowCloseAt(spec, inside)
         expect(closes.getTime()).toBeGreaterThan(inside.getTime())
         if (alwaysOpen(spec)) return
+        // Open all day every day, with every skip date behind: it never closes.
+        if (closes.getTime() === 8.64e15) {
+          expect(windowLengthMinutes(spec)).toBe(24 * 60)
+          expect(parseAllowedDays(spec.allowedDays).size).toBe(7)
+          const today = dayKey(inside, spec.timezone)
+          for (const date of spec.skipDates ?? []) expect(date < today).toBe(true)
+          return
+        }
         expect(isInWindow(spec, plus(closes, -1))).toBe(true)
         expect(isInWindow(spec, closes)).toBe(false)
         for (const point of between(inside, closes, 10)) expect(isInWindow(spec, point)).toBe(true)

@@ -404,3 +404,69 @@ describe('degenerate input', () => {
     expect(() => isInWindow(win('UTC', '09:00', '17:00'), new Date(Number.NaN))).toThrow(RangeError)
   })
 })
+
+describe('skip dates', () => {
+  const skipping = (spec: WindowSpec, ...skipDates: string[]): WindowSpec => ({ ...spec, skipDates })
+
+  it('does not open on a skip date, and opens on the next allowed day', () => {
+    const spec = skipping(win('Europe/Warsaw', '09:00', '17:00'), '2026-12-24', '2026-12-25')
+    expect(isInWindow(spec, at('2026-12-24T10:00:00Z'))).toBe(false)
+    expect(windowDayKey(spec, at('2026-12-24T10:00:00Z'))).toBeNull()
+    expect(isInWindow(spec, at('2026-12-23T10:00:00Z'))).toBe(true)
+    // Thursday 24 and Friday 25 skipped, then the weekend: Monday 28 at 09:00 Warsaw (08:00 UTC).
+    expect(nextWindowOpen(spec, at('2026-12-23T17:00:00Z'))).toEqual(at('2026-12-28T08:00:00Z'))
+    expect(nextWindowDayOpen(spec, at('2026-12-23T10:00:00Z'))).toEqual(at('2026-12-28T08:00:00Z'))
+  })
+
+  it('skips an overnight window by the date it opens on', () => {
+    const spec = skipping(win('UTC', '22:00', '02:00', EVERY_DAY), '2026-06-10')
+    // The window of the 9th runs into the 10th: not skipped.
+    expect(isInWindow(spec, at('2026-06-10T01:00:00Z'))).toBe(true)
+    expect(windowDayKey(spec, at('2026-06-10T01:00:00Z'))).toBe('2026-06-09')
+    // The window of the 10th is skipped, also its part on the 11th.
+    expect(isInWindow(spec, at('2026-06-10T23:00:00Z'))).toBe(false)
+    expect(isInWindow(spec, at('2026-06-11T01:00:00Z'))).toBe(false)
+    expect(windowCloseAt(spec, at('2026-06-10T01:00:00Z'))).toEqual(at('2026-06-10T02:00:00Z'))
+    expect(nextWindowOpen(spec, at('2026-06-10T02:00:00Z'))).toEqual(at('2026-06-11T22:00:00Z'))
+  })
+
+  it('closes an all-day, every-day window at its next skip date', () => {
+    const spec = skipping(win('Asia/Tokyo', '00:00', '24:00', EVERY_DAY), '2025-01-01', '2026-05-05')
+    // Midnight of 2026-05-05 in Tokyo (+09:00), then it reopens the next midnight.
+    expect(windowCloseAt(spec, at('2026-04-01T00:00:00Z'))).toEqual(at('2026-05-04T15:00:00Z'))
+    expect(nextWindowOpen(spec, at('2026-05-04T15:00:00Z'))).toEqual(at('2026-05-05T15:00:00Z'))
+    expect(windowCloseAt(spec, at('2026-05-06T00:00:00Z')).getTime()).toBe(8.64e15)
+  })
+
+  it('finds the next opening past a long blackout of a one-day-a-week window', () => {
+    // Thirty Mondays skipped in a row: the next opening is 30 weeks on, past any fixed horizon.
+    const mondays = Array.from({ length: 30 }, (_, i) =>
+      new Date(Date.UTC(2026, 0, 5) + i * 7 * 86_400_000).toISOString().slice(0, 10),
+    )
+    const spec = skipping(win('Europe/Warsaw', '09:00', '17:00', 'MON'), ...mondays)
+    expect(nextWindowOpen(spec, at('2026-01-01T00:00:00Z'))).toEqual(at('2026-08-03T07:00:00Z'))
+    expect(nextWindowDayOpen(spec, at('2026-01-01T00:00:00Z'))).toEqual(at('2026-08-03T07:00:00Z'))
+  })
+
+  it('reads skip dates in the window zone: a date there, whatever the UTC date', () => {
+    // 2026-03-10 09:30 in Kolkata is 04:00 UTC; in New York 09:30 that day is 13:30 UTC.
+    expect(
+      isInWindow(skipping(win('Asia/Kolkata', '09:00', '17:00'), '2026-03-10'), at('2026-03-10T04:00:00Z')),
+    ).toBe(false)
+    expect(
+      isInWindow(skipping(win('Asia/Kolkata', '09:00', '17:00'), '2026-03-09'), at('2026-03-10T04:00:00Z')),
+    ).toBe(true)
+    // Tokyo's 2026-03-10 09:00 is 2026-03-10T00:00Z, New York's 2026-03-09 evening: the skip is Tokyo's date.
+    expect(
+      isInWindow(skipping(win('Asia/Tokyo', '09:00', '17:00'), '2026-03-10'), at('2026-03-10T00:00:00Z')),
+    ).toBe(false)
+  })
+
+  it('refuses a skip date that is not a date', () => {
+    expectInvalid(
+      () => isInWindow(skipping(win('UTC', '09:00', '17:00'), '2026-02-30'), at('2026-02-02T10:00:00Z')),
+      'skipDates',
+      'skipDates: "2026-02-30" is not a date (YYYY-MM-DD)',
+    )
+  })
+})
