@@ -30,6 +30,7 @@ const mailbox: Mailbox = {
   timezone: 'UTC',
   pausedUntil: null,
   pauseReason: null,
+  skipDates: [],
   createdAt: new Date(0),
   updatedAt: new Date(0),
 }

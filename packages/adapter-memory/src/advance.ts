@@ -1,14 +1,6 @@
 import type { ImportedLead } from '@mailcadence/core'
-import {
-  type CampaignRecord,
-  cancelItem,
-  insertImportedNext,
-  insertSentItem,
-  type LeadRecord,
-  recordSent,
-  type State,
-  setItemStatus,
-} from './state.js'
+import { cancelItem, insertImportedNext, insertSentItem, recordSent, setItemStatus } from './items.js'
+import type { CampaignRecord, LeadRecord, State } from './state.js'
 
 /** Why `importLeads` cancelled a pending item the other system's progress replaced. */
 const ADVANCED = 'advanced by import'

@@ -1,18 +1,14 @@
 import type { Completion, CompletionOutcome, RecoveredItem } from '@mailcadence/core'
 import { MailcadenceError, requeueStopReason } from '@mailcadence/core'
 import {
-  type CampaignRecord,
   cancelLeadPending,
   clearLease,
-  counterKey,
-  type ItemRecord,
-  indexPending,
   insertItem,
   recordSent,
-  type State,
   setItemStatus,
   stopActiveLead,
-} from './state.js'
+} from './items.js'
+import { type CampaignRecord, counterKey, type ItemRecord, type State } from './state.js'
 
 /**
  * Why an item that would go back to `pending` must not (core's `requeueStopReason`): its lead was
@@ -89,6 +85,7 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
           step: next.step,
           scheduledAt: next.scheduledAt.getTime(),
           mailboxId: item.mailboxId,
+          windowKey: item.windowKey,
           // concat, not a spread: a spread leaves room for more elements than the thread will hold.
           references: item.references.concat(c.messageId),
           threadSubject: item.threadSubject ?? c.subject,
@@ -110,7 +107,7 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
       item.lastError = c.error
       // Unassigned, it waits in the campaign's shared heap and may leave from any mailbox.
       if (c.unassignMailbox === true) item.mailboxId = null
-      indexPending(cs, item)
+      cs.pending.add(item)
       break
     }
     case 'failed': {
@@ -150,7 +147,7 @@ export function recoverExpired(state: State, now: Date, policy: 'fail' | 'retry'
     setItemStatus(state, cs, item, status)
     if (status === 'pending') {
       item.scheduledAt = nowMs
-      indexPending(cs, item)
+      cs.pending.add(item)
     }
     recovered.push({
       itemId: item.id,

@@ -1,6 +1,7 @@
 /** The optional inspection reads of the `Store` contract (dashboards, the CLI); none runs on a tick. */
 import type { Campaign, CampaignListQuery, FailedSend, Mailbox, SendLogEntry } from '@mailcadence/core'
-import { copyCampaign, copyItem, copyMailbox, copySendLogEntry, type State } from './state.js'
+import { copyCampaign, copyItem, copyMailbox, copySendLogEntry } from './copy.js'
+import type { State } from './state.js'
 
 /** Ids are decimal counters, so ids order numerically; anything else is not one of ours. */
 function idNumber(id: string): number | undefined {

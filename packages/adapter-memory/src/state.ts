@@ -1,23 +1,15 @@
 /**
- * The memory store's state, its indexes, and the few mutations several methods share.
+ * The memory store's state: its records and indexes. The mutations several methods share live in
+ * `items.ts`, the pending-item index in `pending.ts`, the copies handed to callers in `copy.ts`.
  *
  * Leads and queue items, the records there are many of, keep their instants as epoch
  * milliseconds: hundreds of thousands of retained `Date` objects cost more in garbage collection
  * than everything else the store does. Callers only ever see copies made by the `copy*`
  * functions, which build fresh model objects (and `Date`s), so no internal object leaks.
  */
-import type {
-  Campaign,
-  ImportedLead,
-  Lead,
-  LeadStatus,
-  Mailbox,
-  QueueItem,
-  QueueStatus,
-  SendLogEntry,
-  Step,
-} from '@mailcadence/core'
-import { PendingHeap } from './heap.js'
+import type { Campaign, LeadStatus, Mailbox, QueueStatus } from '@mailcadence/core'
+import { MailcadenceError } from '@mailcadence/core'
+import type { PendingIndex } from './pending.js'
 
 /** A queue item as stored: the model's fields (instants in ms) plus bookkeeping. */
 export interface ItemRecord {
@@ -32,6 +24,8 @@ export interface ItemRecord {
   scheduledAt: number
   attempts: number
   mailboxId: string | null
+  /** The lead's window key, which `ReserveRequest.windowKeys` filters on; never changes. */
+  readonly windowKey: string
   references: string[]
   messageId: string | null
   threadSubject: string | null
@@ -59,6 +53,10 @@ export interface LeadRecord {
   readonly lastName: string | null
   readonly company: string | null
   readonly variables: Record<string, string>
+  readonly timezone: string | null
+  readonly country: string | null
+  /** Core's `windowKeyOf` the lead, opaque here: copied to each of the lead's items. */
+  readonly windowKey: string
   status: LeadStatus
   readonly createdAt: number
   updatedAt: number
@@ -73,14 +71,8 @@ export interface CampaignRecord {
   readonly leads: Map<string, LeadRecord>
   /** Every item, in creation order, for `listQueueItems`. */
   readonly items: ItemRecord[]
-  /**
-   * Pending items split by where they may leave from: items without a mailbox in `unassigned`,
-   * sticky ones in the heap of their mailbox. A reservation then only looks at the heads of the
-   * heaps of candidate mailboxes with room (and `unassigned` when any has room), so an item whose
-   * mailbox is full never costs a scan, whatever the queue length.
-   */
-  readonly unassigned: PendingHeap<ItemRecord>
-  readonly byMailbox: Map<string, PendingHeap<ItemRecord>>
+  /** The `pending` items, by window key and by where they may leave from (see `PendingIndex`). */
+  readonly pending: PendingIndex
   /** Items per status, kept up to date on every transition so stats and drains never scan. */
   readonly counts: Record<QueueStatus, number>
   /**
@@ -109,6 +101,14 @@ export interface State {
   readonly campaignDayCounts: Map<string, number>
   /** `${mailboxId}|${dayKey}` → sends counted. */
   readonly mailboxDayCounts: Map<string, number>
+  /**
+   * `counterKey(mailboxId, dayKey)` remembered per mailbox for its latest day: every request
+   * offers every candidate mailbox, and building the key each time was most of a reservation's
+   * garbage. Per store, so two stores in one process never share it.
+   */
+  readonly mailboxKeys: Map<string, { dayKey: string; key: string }>
+  /** Core's deferrals (`deferCampaigns`): campaign id → the instant (ms) it cannot send before. */
+  readonly deferredUntil: Map<string, number>
   /** Campaign ids by `externalId`. */
   readonly campaignsByExternalId: Map<string, string>
   /** Keys of the external sends already counted (`recordExternalSends`). */
@@ -125,9 +125,17 @@ export function createState(): State {
     sending: new Map(),
     campaignDayCounts: new Map(),
     mailboxDayCounts: new Map(),
+    mailboxKeys: new Map(),
+    deferredUntil: new Map(),
     campaignsByExternalId: new Map(),
     externalSends: new Set(),
   }
+}
+
+/** The next id of a kind: decimal counters, so ids order numerically. */
+export function nextId(state: State, kind: keyof State['seq']): string {
+  state.seq[kind] += 1
+  return String(state.seq[kind])
 }
 
 /** Adds one to a day count. */
@@ -139,300 +147,19 @@ export function counterKey(id: string, dayKey: string): string {
   return `${id}|${dayKey}`
 }
 
-// -- copies --------------------------------------------------------------------------------------
-
-export function copyDate(d: Date): Date
-export function copyDate(d: Date | null): Date | null
-export function copyDate(d: Date | null): Date | null {
-  return d === null ? null : new Date(d.getTime())
+/** `counterKey(mailboxId, dayKey)` through the store's cache (see `State.mailboxKeys`). */
+export function mailboxCounterKey(state: State, mailboxId: string, dayKey: string): string {
+  const known = state.mailboxKeys.get(mailboxId)
+  if (known !== undefined && known.dayKey === dayKey) return known.key
+  if (state.mailboxKeys.size > 10_000) state.mailboxKeys.clear()
+  const key = counterKey(mailboxId, dayKey)
+  state.mailboxKeys.set(mailboxId, { dayKey, key })
+  return key
 }
 
-function dateOf(ms: number | null): Date | null {
-  return ms === null ? null : new Date(ms)
-}
-
-export function copySteps(steps: readonly Step[]): Step[] {
-  return steps.map((s) => ({ ...s }))
-}
-
-export function copyMailbox(m: Mailbox): Mailbox {
-  // The stored mailbox holds only model fields, so a spread plus fresh dates is a full copy.
-  return {
-    ...m,
-    pausedUntil: copyDate(m.pausedUntil),
-    createdAt: copyDate(m.createdAt),
-    updatedAt: copyDate(m.updatedAt),
-  }
-}
-
-export function copyCampaign(c: Campaign): Campaign {
-  // Same as mailboxes: a spread plus copies of the arrays, steps and dates, which stays a full
-  // copy if scalar settings are added to the model.
-  return {
-    ...c,
-    mailboxIds: [...c.mailboxIds],
-    steps: copySteps(c.steps),
-    variables: [...c.variables],
-    createdAt: copyDate(c.createdAt),
-    updatedAt: copyDate(c.updatedAt),
-    nextSlotAt: copyDate(c.nextSlotAt),
-  }
-}
-
-export function copyLead(l: LeadRecord): Lead {
-  return {
-    id: l.id,
-    campaignId: l.campaignId,
-    email: l.email,
-    firstName: l.firstName,
-    lastName: l.lastName,
-    company: l.company,
-    variables: { ...l.variables },
-    status: l.status,
-    createdAt: new Date(l.createdAt),
-    updatedAt: new Date(l.updatedAt),
-  }
-}
-
-export function copyItem(i: ItemRecord): QueueItem {
-  return {
-    id: i.id,
-    campaignId: i.campaignId,
-    leadId: i.lead.id,
-    step: i.step,
-    status: i.status,
-    scheduledAt: new Date(i.scheduledAt),
-    attempts: i.attempts,
-    mailboxId: i.mailboxId,
-    references: i.references.slice(),
-    messageId: i.messageId,
-    threadSubject: i.threadSubject,
-    leaseToken: i.leaseToken,
-    leaseUntil: dateOf(i.leaseUntil),
-    lastError: i.lastError,
-    sentAt: dateOf(i.sentAt),
-    createdAt: new Date(i.createdAt),
-    updatedAt: new Date(i.updatedAt),
-  }
-}
-
-/** The send-log row of a sent item (see `CampaignRecord.sendLog`). */
-export function copySendLogEntry(i: ItemRecord): SendLogEntry {
-  return {
-    campaignId: i.campaignId,
-    leadId: i.lead.id,
-    step: i.step,
-    mailboxId: i.mailboxId ?? '',
-    messageId: i.messageId ?? '',
-    to: i.sentTo ?? '',
-    subject: i.sentSubject ?? '',
-    sentAt: new Date(i.sentAt ?? 0),
-  }
-}
-
-// -- queue mutations -----------------------------------------------------------------------------
-
-/** Moves an item to `to`, keeping the per-status counts and the `sending` set right. */
-export function setItemStatus(state: State, cs: CampaignRecord, item: ItemRecord, to: QueueStatus): void {
-  cs.counts[item.status] -= 1
-  cs.counts[to] += 1
-  if (item.status === 'sending') state.sending.delete(item.id)
-  if (to === 'sending') state.sending.set(item.id, item)
-  item.status = to
-}
-
-/** Indexes an item that just became `pending` (its status and `scheduledAt` already set). */
-export function indexPending(cs: CampaignRecord, item: ItemRecord): void {
-  if (item.mailboxId === null) {
-    cs.unassigned.push(item)
-    return
-  }
-  let heap = cs.byMailbox.get(item.mailboxId)
-  if (heap === undefined) {
-    heap = new PendingHeap()
-    cs.byMailbox.set(item.mailboxId, heap)
-  }
-  heap.push(item)
-}
-
-/** Whether `a` goes before `b`: earlier `scheduledAt`, then lower id. */
-export function isBefore(a: ItemRecord, b: ItemRecord): boolean {
-  return a.scheduledAt < b.scheduledAt || (a.scheduledAt === b.scheduledAt && a.num < b.num)
-}
-
-/** The earliest pending item of a campaign (by `scheduledAt`, then id), or undefined. */
-export function earliestPending(cs: CampaignRecord): ItemRecord | undefined {
-  if (cs.counts.pending === 0) return undefined
-  let best = cs.unassigned.peek()
-  for (const heap of cs.byMailbox.values()) {
-    const top = heap.peek()
-    if (top !== undefined && (best === undefined || isBefore(top, best))) best = top
-  }
-  return best
-}
-
-/** Creates a `pending` item and indexes it everywhere. */
-export function insertItem(
-  state: State,
-  cs: CampaignRecord,
-  lead: LeadRecord,
-  fields: {
-    step: number
-    scheduledAt: number
-    mailboxId: string | null
-    references: string[]
-    threadSubject: string | null
-  },
-  now: number,
-): ItemRecord {
-  const item = addItem(state, cs, lead, 'pending', fields, now)
-  indexPending(cs, item)
-  return item
-}
-
-/** Enqueues an imported lead's next step (`ImportedLead.next`) as a `pending` item. */
-export function insertImportedNext(
-  state: State,
-  cs: CampaignRecord,
-  lead: LeadRecord,
-  next: NonNullable<ImportedLead['next']>,
-  now: number,
-): ItemRecord {
-  const fields = {
-    step: next.step,
-    scheduledAt: next.scheduledAt.getTime(),
-    mailboxId: next.mailboxId,
-    references: [...next.references],
-    threadSubject: next.threadSubject,
-  }
-  return insertItem(state, cs, lead, fields, now)
-}
-
-/**
- * Records a step another system sent (`Store.importLeads`): a `sent` item, never pending, and its
- * send-log row, so the step can never be reserved again.
- */
-export function insertSentItem(
-  state: State,
-  cs: CampaignRecord,
-  lead: LeadRecord,
-  sent: { step: number; sentAt: number; mailboxId: string; messageId: string; subject: string },
-  now: number,
-): void {
-  const item = addItem(
-    state,
-    cs,
-    lead,
-    'sent',
-    {
-      step: sent.step,
-      scheduledAt: sent.sentAt,
-      mailboxId: sent.mailboxId,
-      references: [],
-      threadSubject: null,
-      messageId: sent.messageId,
-      sentAt: sent.sentAt,
-    },
-    now,
-  )
-  recordSent(cs, item, lead.email, sent.subject)
-}
-
-/** Writes a `sent` item's send-log row. */
-export function recordSent(cs: CampaignRecord, item: ItemRecord, to: string, subject: string): void {
-  item.sentTo = to
-  item.sentSubject = subject
-  cs.sendLog.push(item)
-}
-
-/** Creates an item in `status` and adds it to its lists and counts (not to the pending indexes). */
-function addItem(
-  state: State,
-  cs: CampaignRecord,
-  lead: LeadRecord,
-  status: 'pending' | 'sent',
-  fields: Pick<ItemRecord, 'step' | 'scheduledAt' | 'mailboxId' | 'references' | 'threadSubject'> & {
-    messageId?: string
-    sentAt?: number
-  },
-  now: number,
-): ItemRecord {
-  state.seq.item += 1
-  const num = state.seq.item
-  const item: ItemRecord = {
-    id: String(num),
-    num,
-    campaignId: cs.campaign.id,
-    lead,
-    step: fields.step,
-    status,
-    scheduledAt: fields.scheduledAt,
-    attempts: 0,
-    mailboxId: fields.mailboxId,
-    references: fields.references,
-    messageId: fields.messageId ?? null,
-    threadSubject: fields.threadSubject,
-    leaseToken: null,
-    leaseUntil: null,
-    lastError: null,
-    sentAt: fields.sentAt ?? null,
-    createdAt: now,
-    updatedAt: now,
-    resCampaignDayKey: null,
-    resMailboxDayKey: null,
-    sentTo: null,
-    sentSubject: null,
-  }
-  cs.items.push(item)
-  lead.items.push(item)
-  cs.counts[status] += 1
-  return item
-}
-
-/** Cancels one pending item; it stays in its heap until it reaches the top (lazy deletion). */
-export function cancelItem(
-  state: State,
-  cs: CampaignRecord,
-  item: ItemRecord,
-  reason: string,
-  now: number,
-): void {
-  setItemStatus(state, cs, item, 'cancelled')
-  item.lastError = reason
-  item.updatedAt = now
-}
-
-/** Cancels every pending item of a lead; returns how many. */
-export function cancelLeadPending(
-  state: State,
-  cs: CampaignRecord,
-  lead: LeadRecord,
-  reason: string,
-  now: number,
-): number {
-  let cancelled = 0
-  for (const item of lead.items) {
-    if (item.status !== 'pending') continue
-    cancelItem(state, cs, item, reason, now)
-    cancelled += 1
-  }
-  return cancelled
-}
-
-/** Moves an `active` lead to `status` (compare-and-set on `active`); returns whether it changed. */
-export function stopActiveLead(
-  lead: LeadRecord,
-  status: Exclude<LeadStatus, 'active'>,
-  now: number,
-): boolean {
-  if (lead.status !== 'active') return false
-  lead.status = status
-  lead.updatedAt = now
-  return true
-}
-
-/** Clears an item's lease: after this, a completion carrying the old token is `lease-lost`. */
-export function clearLease(item: ItemRecord): void {
-  item.leaseToken = null
-  item.leaseUntil = null
+/** The campaign's record, or a `not-found` error. */
+export function campaignOrThrow(state: State, campaignId: string): CampaignRecord {
+  const cs = state.campaigns.get(campaignId)
+  if (cs === undefined) throw new MailcadenceError('not-found', `campaign ${campaignId} does not exist`)
+  return cs
 }

@@ -1,7 +1,7 @@
 import { createScheduler, type Store } from '@mailcadence/core'
 import { createFakeClock, createRecordingTransport, runStoreRaces } from '@mailcadence/core/testing'
 import { describe, expect, it } from 'vitest'
-import { createMemoryStore } from '../src/index.js'
+import { createMemoryStore, type MemoryStore } from '../src/index.js'
 
 // One process's memory has no second connection: both sides share the store. The races still
 // interleave calls at every await, and this run shows the suite's checks hold on a reference store.
@@ -44,7 +44,7 @@ describe('importCampaign racing stopCampaign', () => {
     const memory = createMemoryStore()
     const clock = createFakeClock()
     const store: Store = Object.assign(Object.create(memory) as Store, {
-      async importLeads(...args: Parameters<Store['importLeads']>) {
+      async importLeads(...args: Parameters<MemoryStore['importLeads']>) {
         await memory.setCampaignStatus(
           args[0],
           { from: ['DRAFT', 'IN_PROGRESS'], to: 'CANCELLED', cancelPending: 'campaign stopped' },

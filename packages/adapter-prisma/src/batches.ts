@@ -27,7 +27,7 @@ import {
 } from './imports.js'
 import { addLeads, LEADS_PER_TRANSACTION } from './leads.js'
 import type { Provider } from './provider.js'
-import { reserveOne } from './reserve.js'
+import { reserve } from './reserve.js'
 import type { Runner } from './runner.js'
 
 /** Completions applied in one transaction at most. */
@@ -129,7 +129,7 @@ export async function reserveSends(
   let firstError: Error | undefined
   for (const request of requests) {
     try {
-      outcomes.push(await run.write('reserveSends', (tx) => reserveOne(tx, provider, request, now)))
+      outcomes.push(await reserve(run, provider, request, now))
     } catch (error) {
       const failure = toStoreError(error, 'reserveSends')
       firstError ??= failure

@@ -95,6 +95,8 @@ export interface MailboxRow {
   timezone: string
   pausedUntil: Date | null
   pauseReason: string | null
+  /** JSON array of local dates. */
+  skipDates: string
   createdAt: Date
   updatedAt: Date
 }
@@ -119,6 +121,9 @@ export interface CampaignRow {
   lastMailboxId: bigint | null
   externalId: string | null
   settingsVersion: number
+  windowTimezone: string
+  /** JSON array of local dates. */
+  skipDates: string
   createdAt: Date
   updatedAt: Date
 }
@@ -133,6 +138,9 @@ export interface LeadRow {
   company: string | null
   variables: string
   status: string
+  timezone: string | null
+  country: string | null
+  windowKey: string
   createdAt: Date
   updatedAt: Date
 }
@@ -155,6 +163,7 @@ export interface ItemRow {
   sentAt: Date | null
   resCampaignDayKey: string | null
   resMailboxDayKey: string | null
+  windowKey: string
   createdAt: Date
   updatedAt: Date
 }

@@ -181,7 +181,7 @@ async function stoppedReason(tx: Models, item: ItemRow): Promise<string> {
   return `campaign ${(campaign?.status ?? 'deleted').toLowerCase()}`
 }
 
-/** Enqueues the lead's next step on the same mailbox and thread, unless it already exists. */
+/** Enqueues the lead's next step on the same mailbox, thread and window key, unless it already exists. */
 async function enqueueNext(
   tx: Models,
   item: ItemRow,
@@ -206,6 +206,7 @@ async function enqueueNext(
       mailboxId: item.mailboxId,
       references: JSON.stringify(references),
       threadSubject: item.threadSubject ?? c.subject,
+      windowKey: item.windowKey,
       createdAt: now,
       updatedAt: now,
     },

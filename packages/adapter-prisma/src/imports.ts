@@ -99,7 +99,7 @@ export async function importLeads(
     const items: object[] = []
     const sendLog: object[] = []
     for (const lead of part) {
-      const leadId = rowsByKey.get(lead.emailKey)!.id
+      const { id: leadId, windowKey } = rowsByKey.get(lead.emailKey)!
       for (const sent of lead.history) {
         const mailboxId = parseId(sent.mailboxId)!
         items.push({
@@ -113,6 +113,7 @@ export async function importLeads(
           references: '[]',
           messageId: sent.messageId,
           sentAt: sent.sentAt,
+          windowKey,
           createdAt: now,
           updatedAt: now,
         })
@@ -130,6 +131,7 @@ export async function importLeads(
           mailboxId: next.mailboxId === null ? null : parseId(next.mailboxId)!,
           references: JSON.stringify(next.references),
           threadSubject: next.threadSubject,
+          windowKey,
           createdAt: now,
           updatedAt: now,
         })
@@ -317,6 +319,7 @@ export async function advanceLead(
             scheduledAt: sent.sentAt,
             attempts: 0,
             references: '[]',
+            windowKey: row.windowKey,
             createdAt: now,
           },
         ],
@@ -349,6 +352,8 @@ export async function advanceLead(
           mailboxId: next.mailboxId === null ? null : parseId(next.mailboxId)!,
           references: JSON.stringify(next.references),
           threadSubject: next.threadSubject,
+          // The key stored with the lead when it came in, as every item of the lead has it.
+          windowKey: row.windowKey,
           createdAt: now,
           updatedAt: now,
         },

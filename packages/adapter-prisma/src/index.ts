@@ -82,6 +82,12 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
       'its schema has an older mailcadence.prisma (no McCampaign.settingsVersion): copy the current one, generate again and migrate (migrations/<database>/003_settings_version.sql)',
     )
   }
+  if (lacksField(prisma, 'McQueueItem', 'windowKey')) {
+    throw invalidInput(
+      'prisma',
+      'its schema has an older mailcadence.prisma (no McQueueItem.windowKey): copy the current one, generate again and migrate (migrations/<database>/004_window_keys.sql)',
+    )
+  }
   const maxAttempts = positiveInteger(options.maxAttempts ?? 8, 'maxAttempts')
   const maxWait = positiveInteger(options.transactionMaxWait ?? 20_000, 'transactionMaxWait')
   const timeout = positiveInteger(options.transactionTimeout ?? 30_000, 'transactionTimeout')
@@ -156,6 +162,7 @@ export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStore
     queueStats: (campaignId) => run.read('queueStats', (db) => read.queueStats(db, campaignId)),
     countDueByMailbox: (campaignId, now) =>
       run.read('countDueByMailbox', (db) => read.countDueByMailbox(db, campaignId, now)),
+    listWindowKeys: (campaignId) => run.read('listWindowKeys', (db) => read.listWindowKeys(db, campaignId)),
     dayCounts: (query) => run.read('dayCounts', (db) => read.dayCounts(db, query)),
     listQueueItems: (campaignId) => run.read('listQueueItems', (db) => read.listQueueItems(db, campaignId)),
     listSendLog: (campaignId) => run.read('listSendLog', (db) => read.listSendLog(db, campaignId)),

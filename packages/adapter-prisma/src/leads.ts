@@ -62,7 +62,8 @@ export async function addLeads(
   for (const part of chunks(fresh)) {
     const rows = await insertLeadRows(tx, campaignId, part, () => 'active', now)
     for (const row of rows) rowsByKey.set(row.emailKey, row)
-    // Step 0 of each new lead, due now, on no mailbox yet; in the leads' order, so ids follow it.
+    // Step 0 of each new lead, due now, on no mailbox yet, with the lead's window key; in the
+    // leads' order, so ids follow it.
     await tx.mcQueueItem.createMany({
       data: rows.map((row) => ({
         campaignId,
@@ -72,6 +73,7 @@ export async function addLeads(
         scheduledAt: now,
         attempts: 0,
         references: '[]',
+        windowKey: row.windowKey,
         createdAt: now,
         updatedAt: now,
       })),
@@ -228,6 +230,9 @@ export async function insertLeadRows<L extends NewLead>(
       lastName: lead.lastName,
       company: lead.company,
       variables: JSON.stringify(lead.variables),
+      timezone: lead.timezone,
+      country: lead.country,
+      windowKey: lead.windowKey,
       status: statusOf(lead),
       createdAt: now,
       updatedAt: now,

@@ -12,6 +12,7 @@ export async function createMailbox(tx: Models, input: NewMailbox, now: Date): P
       timezone: input.timezone,
       pausedUntil: null,
       pauseReason: null,
+      skipDates: JSON.stringify(input.skipDates),
       createdAt: now,
       updatedAt: now,
     },
@@ -31,6 +32,7 @@ export async function updateMailbox(
   for (const key of ['email', 'name', 'dailyEmailLimit', 'timezone', 'pausedUntil', 'pauseReason'] as const) {
     if (patch[key] !== undefined) data[key] = patch[key]
   }
+  if (patch.skipDates !== undefined) data.skipDates = JSON.stringify(patch.skipDates)
   const changed = await tx.mcMailbox.updateMany({ where: { id }, data })
   if (changed.count === 0) return null
   return toMailbox((await tx.mcMailbox.findUnique({ where: { id } })) as MailboxRow)

@@ -6,6 +6,7 @@ import type {
   QueueItem,
   QueueStats,
   SendLogEntry,
+  WindowKeyStat,
 } from '@mailcadence/core'
 import type { ItemRow, Models, SendLogRow } from './client.js'
 import { readDays } from './counters.js'
@@ -39,19 +40,49 @@ export async function queueStats(db: Models, campaignIdText: string): Promise<Qu
   return stats
 }
 
-/** Due pending items by mailbox: the index on (campaignId, status, scheduledAt) finds them. */
+/** Due pending items by mailbox and window key: the index on (campaignId, status, scheduledAt) finds them. */
 export async function countDueByMailbox(db: Models, campaignIdText: string, now: Date): Promise<DueCount[]> {
   const campaignId = parseId(campaignIdText)
   if (campaignId === undefined) return []
   const groups = (await db.mcQueueItem.groupBy({
-    by: ['mailboxId'],
+    by: ['mailboxId', 'windowKey'],
     where: { campaignId, status: 'pending', scheduledAt: { lte: now } },
     _count: { _all: true },
-  })) as Array<{ mailboxId: bigint | null; _count: { _all: number } }>
+  })) as Array<{ mailboxId: bigint | null; windowKey: string; _count: { _all: number } }>
   return groups.map((g) => ({
     mailboxId: g.mailboxId === null ? null : idOf(g.mailboxId),
+    windowKey: g.windowKey,
     count: g._count._all,
   }))
+}
+
+/**
+ * The window keys of the campaign's pending items, each with its earliest `scheduledAt`: a loose
+ * index scan done from here, one probe per key. Each probe asks for the first pending item of the
+ * campaign whose key sorts after the last one found, ordered by (windowKey, scheduledAt): on the
+ * index (campaignId, status, windowKey, scheduledAt) that is one index entry, which holds both the
+ * next key and its earliest time. So the cost is (keys + 1) probes of O(log n), however many items
+ * are pending. A `groupBy` on windowKey would be one statement, but PostgreSQL and SQLite answer it
+ * by reading every pending entry of the campaign (only MySQL skips through the index for MIN per
+ * group); a recursive CTE would do the skipping in one statement but needs raw SQL written per
+ * database, with its own date decoding, where the rest of the store runs the same Prisma calls on
+ * all three. Keys are few (time zones × countries of the campaign's leads), probes are cheap.
+ */
+export async function listWindowKeys(db: Models, campaignIdText: string): Promise<WindowKeyStat[]> {
+  const campaignId = parseId(campaignIdText)
+  if (campaignId === undefined) return []
+  const out: WindowKeyStat[] = []
+  let after: string | undefined
+  for (;;) {
+    const first = (await db.mcQueueItem.findFirst({
+      where: { campaignId, status: 'pending', ...(after === undefined ? {} : { windowKey: { gt: after } }) },
+      orderBy: [{ windowKey: 'asc' }, { scheduledAt: 'asc' }],
+      select: { windowKey: true, scheduledAt: true },
+    })) as Pick<ItemRow, 'windowKey' | 'scheduledAt'> | null
+    if (first === null) return out
+    out.push({ windowKey: first.windowKey, nextAt: first.scheduledAt })
+    after = first.windowKey
+  }
 }
 
 export async function dayCounts(db: Models, query: DayCountQuery): Promise<DayCounts> {

@@ -10,14 +10,17 @@
  * 3. the chosen mailbox's count for its local day, below its `dailyEmailLimit`;
  * 4. the queue item: `UPDATE item SET status = 'sending' … WHERE status = 'pending'`.
  *
- * If any step fails the transaction rolls back (`Rollback`), so a refused request changes nothing.
+ * If any step fails the transaction rolls back (`Rollback`), so a refused request changes nothing;
+ * why it was refused is then read from what is committed and decided by the store kit's
+ * `refusalFor`, which holds the order of the reasons.
  */
-import type { MailboxCandidate, ReserveOutcome, ReserveRequest, SkipReason } from '@mailcadence/core'
+import type { MailboxCandidate, ReserveOutcome, ReserveRequest } from '@mailcadence/core'
+import { candidatesInTurn, type ReservationFacts, refusalFor } from '@mailcadence/core/store-kit'
 import type { CampaignRow, ItemRow, LeadRow, Models } from './client.js'
 import { claimDay, readDays, releaseDay } from './counters.js'
 import type { Provider } from './provider.js'
 import { parseId, toItem, toLead } from './rows.js'
-import { Rollback } from './runner.js'
+import { Rollback, type Runner } from './runner.js'
 
 interface Candidate extends MailboxCandidate {
   id: bigint
@@ -25,14 +28,35 @@ interface Candidate extends MailboxCandidate {
 
 const OLDEST_FIRST = [{ scheduledAt: 'asc' }, { id: 'asc' }]
 
-export async function reserveOne(
-  tx: Models,
+/** What a reservation's transaction returns when it took nothing (and rolled back). */
+const REFUSED = 'refused'
+
+/** One request of `Store.reserveSends`: its transaction, then, if refused, why. */
+export async function reserve(
+  run: Runner,
   provider: Provider,
   req: ReserveRequest,
   now: Date,
 ): Promise<ReserveOutcome> {
+  const taken = await run.write('reserveSends', (tx) => reserveOne(tx, provider, req, now))
+  if (taken !== REFUSED) return taken
+  const facts = await run.read('reserveSends', (db) => refusalFacts(db, req))
+  return refusalFor(req, facts, now)
+}
+
+/** The request's window-key filter on queue items (`ReserveRequest.windowKeys`), none without it. */
+function listedKeys(req: ReserveRequest): Record<string, unknown> {
+  return req.windowKeys === undefined ? {} : { windowKey: { in: [...req.windowKeys] } }
+}
+
+async function reserveOne(
+  tx: Models,
+  provider: Provider,
+  req: ReserveRequest,
+  now: Date,
+): Promise<ReserveOutcome | typeof REFUSED> {
   const campaignId = parseId(req.campaignId)
-  if (campaignId === undefined) return { ok: false, reason: 'not-running' }
+  if (campaignId === undefined) return REFUSED
 
   // 1. The pacing slot (and the campaign's row lock).
   const slot = await tx.mcCampaign.updateMany({
@@ -43,41 +67,29 @@ export async function reserveOne(
     },
     data: { nextSlotAt: req.nextSlotAt },
   })
-  if (slot.count === 0) {
-    const campaign = (await tx.mcCampaign.findUnique({
-      where: { id: campaignId },
-      select: { status: true, nextSlotAt: true },
-    })) as Pick<CampaignRow, 'status' | 'nextSlotAt'> | null
-    if (campaign === null || campaign.status !== 'IN_PROGRESS') return { ok: false, reason: 'not-running' }
-    return { ok: false, reason: 'pacing', until: campaign.nextSlotAt ?? now }
-  }
+  if (slot.count === 0) return REFUSED
 
   // 2. The campaign's day count.
   if (!(await claimDay(tx, provider, 'campaign', campaignId, req.campaignDayKey, req.maxEmailsPerDay))) {
-    throw new Rollback<ReserveOutcome>({ ok: false, reason: 'campaign-limit' })
+    throw new Rollback(REFUSED)
   }
 
-  // 3 and 4. The oldest due item that can leave from a candidate with room, and that mailbox's slot.
+  // 3 and 4. The oldest due item with a listed key that can leave from a candidate with room, and
+  // that mailbox's slot. Unassigned items take the candidates in the rotation's turn, from the one
+  // after the campaign's lastMailboxId (read under the row lock step 1 took).
+  const lastMailboxId =
+    req.rotation === undefined
+      ? null
+      : ((
+          (await tx.mcCampaign.findUnique({
+            where: { id: campaignId },
+            select: { lastMailboxId: true },
+          })) as Pick<CampaignRow, 'lastMailboxId'> | null
+        )?.lastMailboxId ?? null)
   const candidates: Candidate[] = []
-  for (const c of req.mailboxes) {
+  for (const c of candidatesInTurn(req, lastMailboxId === null ? null : String(lastMailboxId))) {
     const id = parseId(c.mailboxId)
     if (id !== undefined) candidates.push({ ...c, id })
-  }
-  if (req.rotation !== undefined) {
-    // Rotation: unassigned items take the candidates from the one after the campaign's lastMailboxId
-    // (read under the row lock step 1 took), then those outside the rotation, in the order given.
-    const rotation = req.rotation
-    const row = (await tx.mcCampaign.findUnique({
-      where: { id: campaignId },
-      select: { lastMailboxId: true },
-    })) as Pick<CampaignRow, 'lastMailboxId'> | null
-    const last = row?.lastMailboxId == null ? -1 : rotation.indexOf(String(row.lastMailboxId))
-    const key = (c: Candidate, ord: number) => {
-      const at = rotation.indexOf(c.mailboxId)
-      return at < 0 ? rotation.length + ord : (at - last - 1 + rotation.length) % rotation.length
-    }
-    const keyed = candidates.map((c, ord) => ({ c, k: key(c, ord) })).sort((a, b) => a.k - b.k)
-    candidates.splice(0, candidates.length, ...keyed.map((x) => x.c))
   }
   const used = await readDays(tx, 'mailbox', candidates)
   let withRoom = candidates.filter((c) => (used.get(`${c.mailboxId}|${c.dayKey}`) ?? 0) < c.dailyEmailLimit)
@@ -88,6 +100,7 @@ export async function reserveOne(
         campaignId,
         status: 'pending',
         scheduledAt: { lte: now },
+        ...listedKeys(req),
         OR: [{ mailboxId: { in: withRoom.map((c) => c.id) } }, { mailboxId: null }],
         ...(lost.length > 0 ? { id: { notIn: lost } } : {}),
       },
@@ -140,19 +153,47 @@ export async function reserveOne(
       },
     }
   }
-  throw new Rollback<ReserveOutcome>(await whyNothingLeaves(tx, campaignId, now))
+  throw new Rollback(REFUSED)
 }
 
-/** `queue-empty`, `not-due` (until the earliest item) or `mailbox-limit`, in the contract's order. */
-async function whyNothingLeaves(tx: Models, campaignId: bigint, now: Date): Promise<ReserveOutcome> {
-  const earliest = (await tx.mcQueueItem.findFirst({
-    where: { campaignId, status: 'pending' },
-    orderBy: OLDEST_FIRST,
-    select: { scheduledAt: true },
-  })) as Pick<ItemRow, 'scheduledAt'> | null
-  const fail = (reason: SkipReason, until?: Date): ReserveOutcome =>
-    until === undefined ? { ok: false, reason } : { ok: false, reason, until }
-  if (earliest === null) return fail('queue-empty')
-  if (earliest.scheduledAt.getTime() > now.getTime()) return fail('not-due', earliest.scheduledAt)
-  return fail('mailbox-limit')
+/**
+ * What `refusalFor` decides on, read after the refused transaction rolled back: the campaign's
+ * status and slot, its count for the request's day, its earliest pending item, and its earliest
+ * pending item with a listed key (each an indexed read of one row).
+ */
+async function refusalFacts(db: Models, req: ReserveRequest): Promise<ReservationFacts> {
+  const campaignId = parseId(req.campaignId)
+  const none: ReservationFacts = {
+    status: null,
+    nextSlotAt: null,
+    campaignCount: 0,
+    earliestPendingAt: null,
+    earliestListedAt: null,
+  }
+  if (campaignId === undefined) return none
+  const campaign = (await db.mcCampaign.findUnique({
+    where: { id: campaignId },
+    select: { status: true, nextSlotAt: true },
+  })) as Pick<CampaignRow, 'status' | 'nextSlotAt'> | null
+  if (campaign === null) return none
+  const days = await readDays(db, 'campaign', [{ id: campaignId, dayKey: req.campaignDayKey }])
+  const earliest = async (where: Record<string, unknown>) => {
+    const first = (await db.mcQueueItem.findFirst({
+      where: { campaignId, status: 'pending', ...where },
+      orderBy: OLDEST_FIRST,
+      select: { scheduledAt: true },
+    })) as Pick<ItemRow, 'scheduledAt'> | null
+    return first?.scheduledAt ?? null
+  }
+  const earliestPendingAt = await earliest({})
+  return {
+    status: campaign.status as ReservationFacts['status'],
+    nextSlotAt: campaign.nextSlotAt,
+    campaignCount: days.get(`${campaignId}|${req.campaignDayKey}`) ?? 0,
+    earliestPendingAt,
+    earliestListedAt:
+      req.windowKeys === undefined || earliestPendingAt === null
+        ? earliestPendingAt
+        : await earliest(listedKeys(req)),
+  }
 }

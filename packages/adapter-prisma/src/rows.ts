@@ -12,6 +12,7 @@ import type {
   QueueStatus,
   SendLogEntry,
   Step,
+  WindowTimezone,
 } from '@mailcadence/core'
 import type { CampaignRow, ItemRow, LeadRow, MailboxRow, SendLogRow } from './client.js'
 
@@ -53,6 +54,7 @@ export function toMailbox(row: MailboxRow): Mailbox {
     timezone: row.timezone,
     pausedUntil: row.pausedUntil,
     pauseReason: row.pauseReason,
+    skipDates: parseJson<string[]>(row.skipDates, 'a mailbox skipDates'),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -72,6 +74,8 @@ export function toCampaign(row: CampaignRow): Campaign {
     delayBetweenEmails: row.delayBetweenEmails,
     jitter: row.jitter,
     maxEmailsPerDay: row.maxEmailsPerDay,
+    windowTimezone: row.windowTimezone as WindowTimezone,
+    skipDates: parseJson<string[]>(row.skipDates, 'a campaign skipDates'),
     mailboxIds: parseJson<string[]>(row.mailboxIds, 'a campaign mailboxIds'),
     steps: parseJson<Step[]>(row.steps, 'a campaign steps'),
     variables: parseJson<string[]>(row.variables, 'a campaign variables'),
@@ -93,6 +97,8 @@ export function toLead(row: LeadRow): Lead {
     lastName: row.lastName,
     company: row.company,
     variables: parseJson<Record<string, string>>(row.variables, 'a lead variables'),
+    timezone: row.timezone,
+    country: row.country,
     status: row.status as LeadStatus,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -112,6 +118,7 @@ export function toItem(row: ItemRow): QueueItem {
     references: parseJson<string[]>(row.references, 'a queue item references'),
     messageId: row.messageId,
     threadSubject: row.threadSubject,
+    windowKey: row.windowKey,
     leaseToken: row.leaseToken,
     leaseUntil: row.leaseUntil,
     lastError: row.lastError,
@@ -147,6 +154,8 @@ export function campaignSettings(input: {
   delayBetweenEmails?: number
   jitter?: number
   maxEmailsPerDay?: number
+  windowTimezone?: WindowTimezone
+  skipDates?: readonly string[]
   mailboxIds?: readonly string[]
   steps?: readonly Step[]
   variables?: readonly string[]
@@ -163,10 +172,12 @@ export function campaignSettings(input: {
     'delayBetweenEmails',
     'jitter',
     'maxEmailsPerDay',
+    'windowTimezone',
   ] as const
   for (const key of scalars) if (input[key] !== undefined) data[key] = input[key]
   if (input.externalId !== undefined) data.externalId = input.externalId
   if (input.mailboxIds !== undefined) data.mailboxIds = JSON.stringify(input.mailboxIds)
+  if (input.skipDates !== undefined) data.skipDates = JSON.stringify(input.skipDates)
   if (input.steps !== undefined) data.steps = JSON.stringify(input.steps)
   if (input.variables !== undefined) data.variables = JSON.stringify(input.variables)
   return data

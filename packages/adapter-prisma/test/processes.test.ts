@@ -125,3 +125,5 @@ async function countersOf(db: TestDatabase, kind: 'mailbox' | 'campaign'): Promi
 await stressSuite('postgresql', 'postgresql')
 await stressSuite('mysql', 'mariadb')
 await stressSuite('sqlite', 'sqlite (WAL)')
+// Lead time zones on (issue #13), on one backend: keys open and close as the simulated days pass.
+await stressSuite('postgresql', 'postgresql, lead zones', { leadZones: true })

@@ -34,9 +34,12 @@ function fromSchema(text: string): Map<string, Table> {
       columnOf.set(match[1]!, column)
     }
     const indexes = [`${table}_pkey`]
-    for (const [, kind, fields] of body!.matchAll(/@@(unique|index)\(\[([^\]]+)\]\)/g)) {
+    // Prisma's name, unless the schema gives one (`map:`, for names past MySQL's 64 characters).
+    for (const [, kind, fields, name] of body!.matchAll(
+      /@@(unique|index)\(\[([^\]]+)\](?:, map: "([^"]+)")?\)/g,
+    )) {
       const cols = fields!.split(',').map((f) => columnOf.get(f.trim())!)
-      indexes.push(`${table}_${cols.join('_')}_${kind === 'unique' ? 'key' : 'idx'}`)
+      indexes.push(name ?? `${table}_${cols.join('_')}_${kind === 'unique' ? 'key' : 'idx'}`)
     }
     tables.set(table, { columns, indexes })
   }

@@ -28,6 +28,8 @@ export interface WorkerConfig {
   idleTicks?: number
   /** Stop after this many ms whatever happens. */
   maxRunMs?: number
+  /** Public holidays by country (`YYYY-MM-DD`, any year): the scheduler's `holidays` option. */
+  holidays?: Record<string, string[]>
 }
 
 const config = JSON.parse(process.env.WORKER_CONFIG ?? '{}') as WorkerConfig
@@ -66,6 +68,12 @@ const scheduler = createScheduler({
   leaseRecovery: config.leaseRecovery ?? 'fail',
   maxSendsPerCampaignPerTick: config.maxSendsPerCampaignPerTick ?? 5,
   concurrency: config.concurrency ?? 10,
+  ...(config.holidays
+    ? {
+        holidays: (country: string, year: number) =>
+          (config.holidays?.[country] ?? []).filter((date) => date.startsWith(`${year}-`)),
+      }
+    : {}),
   onEvent: (event: SchedulerEvent) => {
     if (event.type === 'lease-lost') counts.leaseLost++
   },

@@ -24,11 +24,28 @@ export interface StressOptions {
   dayMs: number
   /** Real milliseconds the workers may run. */
   budgetMs: number
+  /**
+   * Lead time zones on: campaigns send 08:00–20:00 in each lead's own zone (`windowTimezone:
+   * 'lead'`), leads spread over {@link LEAD_ZONES}, so at every instant some keys are closed.
+   */
+  leadZones?: boolean
 }
 
 /** Monday 5 January 2026, 00:00 UTC. */
 export const SIM_START = Date.parse('2026-01-05T00:00:00Z')
 const ZONES = ['UTC', 'America/New_York', 'Asia/Tokyo', 'Europe/Warsaw', 'Asia/Kathmandu']
+/** Lead zones about three hours apart, for `leadZones`. */
+const LEAD_ZONES = [
+  { timezone: 'Pacific/Honolulu', country: 'US' },
+  { timezone: 'America/Los_Angeles', country: 'US' },
+  { timezone: 'America/New_York', country: 'US' },
+  { timezone: 'America/Sao_Paulo', country: 'BR' },
+  { timezone: 'Europe/London', country: 'GB' },
+  { timezone: 'Europe/Warsaw', country: 'PL' },
+  { timezone: 'Asia/Kolkata', country: 'IN' },
+  { timezone: 'Asia/Tokyo', country: 'JP' },
+  { timezone: 'Pacific/Auckland', country: 'NZ' },
+]
 
 export interface SendRecord {
   campaignId: string
@@ -47,7 +64,10 @@ export interface StressResult {
   campaigns: Array<{ id: string; limit: number; timezone: string }>
 }
 
-/** Creates mailboxes, campaigns and leads; every campaign sends at once (delay 0), all day. */
+/**
+ * Creates mailboxes, campaigns and leads; every campaign sends at once (delay 0), all day, or with
+ * `leadZones` 08:00–20:00 in each lead's zone.
+ */
 export async function seed(db: TestDatabase, o: StressOptions) {
   const scheduler = createScheduler({
     store: createPrismaStore(db.prisma),
@@ -73,8 +93,9 @@ export async function seed(db: TestDatabase, o: StressOptions) {
     const created = await scheduler.createCampaign({
       name: `Stress ${c}`,
       timezone,
-      startHour: 0,
-      endHour: 24,
+      ...(o.leadZones
+        ? { windowTimezone: 'lead' as const, startHour: 8, endHour: 20 }
+        : { startHour: 0, endHour: 24 }),
       allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
       delayBetweenEmails: 0,
       maxEmailsPerDay: o.campaignLimit,
@@ -82,7 +103,10 @@ export async function seed(db: TestDatabase, o: StressOptions) {
       steps: [{ subject: 'Hello {{firstName|there}}', text: 'Hi.' }],
     })
     const count = Math.min(perCampaign, o.leads - c * perCampaign)
-    const leads = Array.from({ length: Math.max(0, count) }, (_, i) => ({ email: `c${c}-l${i}@example.com` }))
+    const leads = Array.from({ length: Math.max(0, count) }, (_, i) => ({
+      email: `c${c}-l${i}@example.com`,
+      ...(o.leadZones ? LEAD_ZONES[i % LEAD_ZONES.length] : {}),
+    }))
     await scheduler.addLeads(created.id, leads)
     await scheduler.startCampaign(created.id)
     campaigns.push({ id: created.id, limit: o.campaignLimit, timezone })

@@ -1,14 +1,15 @@
 /**
  * A tick's view of the mailboxes: for a campaign at an instant, its mailboxes in its own order,
- * those not paused, and the fields a reservation offers for each (day key, limit, sender domain).
- * Every reservation round needs them and they rarely change, so a set is kept until a paused
- * mailbox comes back, a mailbox's day ends, or a send pauses one (`update`).
+ * those not paused nor on one of their skip dates, and the fields a reservation offers for each (day
+ * key, limit, sender domain). Every reservation round needs them and they rarely change, so a set
+ * is kept until a paused mailbox comes back, a mailbox's day ends, or a send pauses one (`update`).
  */
 
 import { domainOf } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { dayKey as localDayKey, nextLocalMidnight } from '../policy/calendar.js'
 import { isPaused } from './due.js'
+import type { TickSkipReason } from './events.js'
 
 export interface CandidateSet {
   /** The mailboxes' version it was made from; `update` bumps it. */
@@ -20,6 +21,11 @@ export interface CandidateSet {
   usable: Mailbox[]
   /** When the first paused mailbox comes back, if any is paused. */
   pausedUntil: Date | null
+  /**
+   * When the first mailbox on one of its skip dates comes back (its next local midnight), if any
+   * is: like a paused one, it is no candidate on that local day.
+   */
+  skipDateUntil: Date | null
   /** The usable mailboxes' candidate fields and sender domain. */
   entries: Array<{ id: string; dayKey: string; limit: number; email: string; domain: string }>
 }
@@ -36,6 +42,7 @@ export function createCandidates(mailboxes: Map<string, Mailbox>) {
       const usable: Mailbox[] = []
       const entries: CandidateSet['entries'] = []
       let pausedUntil: Date | null = null
+      let skipDateUntil: Date | null = null
       let until = Number.POSITIVE_INFINITY
       for (const id of campaign.mailboxIds) {
         const m = mailboxes.get(id)
@@ -46,9 +53,14 @@ export function createCandidates(mailboxes: Map<string, Mailbox>) {
           until = Math.min(until, m.pausedUntil!.getTime())
           continue
         }
-        usable.push(m)
         const dayKey = dayKeys.at(m.timezone, nowMs)
         until = Math.min(until, dayKeys.until(m.timezone))
+        if (m.skipDates.length > 0 && m.skipDates.includes(dayKey)) {
+          const back = dayKeys.until(m.timezone)
+          if (!skipDateUntil || back < skipDateUntil.getTime()) skipDateUntil = new Date(back)
+          continue
+        }
+        usable.push(m)
         entries.push({
           id: m.id,
           dayKey,
@@ -57,7 +69,7 @@ export function createCandidates(mailboxes: Map<string, Mailbox>) {
           domain: domainOf(m.email),
         })
       }
-      return { version, from: nowMs, until, ordered, usable, pausedUntil, entries }
+      return { version, from: nowMs, until, ordered, usable, pausedUntil, skipDateUntil, entries }
     },
     /** A mailbox changed (a send paused it): every set made before is stale. */
     update(mailbox: Mailbox): void {
@@ -65,6 +77,20 @@ export function createCandidates(mailboxes: Map<string, Mailbox>) {
       version++
     },
   }
+}
+
+/**
+ * Why a campaign with no usable mailbox skips, and until when: `skip-date` when one of its mailboxes
+ * is out for a skip date (explain() then names it), else `mailbox-paused`; until the first mailbox
+ * comes back, whichever way it is out.
+ */
+export function noUsableMailbox(set: CandidateSet): { reason: TickSkipReason; until: Date | null } {
+  const { pausedUntil, skipDateUntil } = set
+  const until =
+    pausedUntil && (!skipDateUntil || pausedUntil.getTime() < skipDateUntil.getTime())
+      ? pausedUntil
+      : skipDateUntil
+  return { reason: skipDateUntil ? 'skip-date' : 'mailbox-paused', until }
 }
 
 /**

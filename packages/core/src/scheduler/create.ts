@@ -25,6 +25,7 @@ import {
   validateMailbox,
 } from '../model/validate.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
+import { createKeyCalendars } from '../policy/zones.js'
 import type { FailedSend, NewLead, SendLogEntry } from '../store.js'
 import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys, otherDueMailboxIds } from './explain.js'
@@ -159,7 +160,9 @@ const CLOSE_TIMEOUT_MS = 10_000
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const resolved = resolveOptions(options)
   const { store, clock, logger } = resolved
-  const runTick = createTick(resolved)
+  // One set of key calendars (window specs, holiday years cached) for the tick and explain().
+  const calendars = createKeyCalendars(resolved.holidays)
+  const runTick = createTick(resolved, calendars)
   let closed = false
   let loop: { stopped: boolean; current: Promise<unknown>; wake: () => void } | null = null
 
@@ -368,14 +371,25 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const campaign = await campaignOrThrow(campaignId)
       const now = clock.now()
       const mailboxes = await store.getMailboxes(campaign.mailboxIds)
-      const [queue, counts, due] = await Promise.all([
+      const [queue, counts, due, keys] = await Promise.all([
         store.queueStats(campaignId),
         store.dayCounts(explainDayKeys(campaign, mailboxes, now)),
         store.countDueByMailbox(campaignId, now),
+        calendars.isKeyed(campaign) ? store.listWindowKeys(campaignId) : undefined,
       ])
       const others = otherDueMailboxIds(campaign, due)
       const otherMailboxes = others.length > 0 ? await store.getMailboxes(others) : []
-      return explainCampaign({ campaign, mailboxes, queue, counts, due, otherMailboxes, now })
+      return explainCampaign({
+        campaign,
+        mailboxes,
+        queue,
+        counts,
+        due,
+        otherMailboxes,
+        now,
+        calendars,
+        ...(keys ? { keys } : {}),
+      })
     },
     async queueStats(campaignId) {
       await campaignOrThrow(campaignId)

@@ -4,8 +4,17 @@
  * `explain()` to say why and until when, so that both give the same answer.
  */
 import type { Campaign, Mailbox } from '../model/types.js'
-import { isInWindow, nextLocalMidnight, nextWindowDayOpen, nextWindowOpen } from '../policy/calendar.js'
-import type { DueCount } from '../store.js'
+import {
+  dayKey,
+  isInWindow,
+  nextLocalMidnight,
+  nextWindowDayOpen,
+  nextWindowOpen,
+  type WindowSpec,
+  windowDayKey,
+} from '../policy/calendar.js'
+import type { KeyCalendars } from '../policy/zones.js'
+import type { DueCount, WindowKeyStat } from '../store.js'
 
 // Dates are compared by getTime(): `>` on Dates converts both through valueOf, many times slower,
 // and these run for every send.
@@ -34,9 +43,108 @@ export function campaignDueAt(
   return { at, heldBy: slot && slot.getTime() >= nextItemAt.getTime() ? 'pacing' : 'not-due' }
 }
 
+/** What holds a campaign back now: its window, a skip date, its leads' windows, pacing or no item due. */
+export type HeldBy = 'outside-window' | 'skip-date' | 'lead-window' | 'pacing' | 'not-due'
+
+/**
+ * Whether a window closed at `now` is closed by one of its skip dates: its hours and days alone
+ * would have it open. Only asked once the window is known closed (it compiles another spec).
+ */
+export function closedBySkipDate(spec: WindowSpec, now: Date): boolean {
+  return (
+    spec.skipDates !== undefined &&
+    spec.skipDates.length > 0 &&
+    windowDayKey({ ...spec, skipDates: [] }, now) !== null
+  )
+}
+
+/**
+ * {@link campaignDueAt} for a keyed campaign (`KeyCalendars.isKeyed`), from its pending window keys
+ * (`Store.listWindowKeys`): `open` lists the keys whose items may leave now. In `'campaign'` mode
+ * the campaign's own window gates first (holidays only narrow it per key); in `'lead'` mode only
+ * each key's window counts. Then pacing; then, with no key open, `not-due` when no item is due at
+ * all, else the due keys are closed: `skip-date` when every one of them is closed by a skip date or
+ * holiday (its hours would be open), `lead-window` otherwise; `at` is the first instant a key opens
+ * with an item due (`now` when `keys` is empty).
+ */
+export function keyedDueAt(
+  calendars: KeyCalendars,
+  campaign: Campaign,
+  keys: readonly WindowKeyStat[],
+  now: Date,
+): { at: Date; heldBy: HeldBy | null; open: string[] } {
+  const nowMs = now.getTime()
+  const slot = campaign.nextSlotAt
+  if (campaign.windowTimezone !== 'lead' && !isInWindow(campaign, now)) {
+    const at = nextWindowOpen(campaign, maxDate(now, slot))
+    return { at, heldBy: closedBySkipDate(campaign, now) ? 'skip-date' : 'outside-window', open: [] }
+  }
+  if (slot && slot.getTime() > nowMs) {
+    const atSlot = calendars.openKeys(campaign, keys, slot)
+    return { at: atSlot.open.length > 0 ? slot : (atSlot.nextAt ?? slot), heldBy: 'pacing', open: [] }
+  }
+  const { open, nextAt } = calendars.openKeys(campaign, keys, now)
+  if (open.length > 0) return { at: now, heldBy: null, open }
+  let earliestItem = Number.POSITIVE_INFINITY
+  let everyDueOnSkipDate = true
+  for (const key of keys) {
+    const itemMs = key.nextAt.getTime()
+    earliestItem = Math.min(earliestItem, itemMs)
+    if (itemMs <= nowMs && calendars.keyState(campaign, key.windowKey, now).skipDate === null)
+      everyDueOnSkipDate = false
+  }
+  const at = nextAt ?? new Date(Number.isFinite(earliestItem) ? Math.max(earliestItem, nowMs) : nowMs)
+  if (earliestItem > nowMs) return { at, heldBy: 'not-due', open }
+  return { at, heldBy: everyDueOnSkipDate ? 'skip-date' : 'lead-window', open }
+}
+
+/**
+ * When no key of a keyed campaign can open before: the first opening of any of its keys' windows
+ * after `now`, from the settings and the clock alone (not the items' due times, which a retry or a
+ * recovered lease may bring forward). A key added later comes with `addLeads`, which makes the
+ * store forget the deferral. Null when a key's window is open now.
+ */
+export function keyedDeferralUntil(
+  calendars: KeyCalendars,
+  campaign: Campaign,
+  keys: readonly WindowKeyStat[],
+  now: Date,
+): Date | null {
+  if (campaign.windowTimezone !== 'lead' && !isInWindow(campaign, now)) return nextWindowOpen(campaign, now)
+  const { open, nextAt } = calendars.openKeys(
+    campaign,
+    keys.map((k) => ({ windowKey: k.windowKey, nextAt: now })),
+    now,
+  )
+  return open.length > 0 ? null : nextAt
+}
+
 /** When a campaign at its daily cap may send again: the opening of its next window day. */
 export function campaignLimitClears(campaign: Campaign, now: Date): Date {
   return nextWindowDayOpen(campaign, nextWindowOpen(campaign, now))
+}
+
+/**
+ * {@link campaignLimitClears} for a campaign sending in its leads' hours: its count is kept per
+ * calendar day of its `timezone`, and its cap in force rises when another zone opens
+ * (`KeyCalendars.dailyCap`), so the earlier of the next local midnight and the next key opening.
+ */
+export function leadCampaignLimitClears(
+  calendars: KeyCalendars,
+  campaign: Campaign,
+  keys: readonly WindowKeyStat[],
+  now: Date,
+): Date {
+  const midnight = nextLocalMidnight(now, campaign.timezone)
+  const { nextAt } = calendars.openKeys(campaign, keys, now)
+  return nextAt && nextAt.getTime() < midnight.getTime() ? nextAt : midnight
+}
+
+/** The local day of a mailbox on one of its skip dates, or null. */
+export function mailboxSkipDate(mailbox: Mailbox, now: Date): string | null {
+  if (mailbox.skipDates.length === 0) return null
+  const today = dayKey(now, mailbox.timezone)
+  return mailbox.skipDates.includes(today) ? today : null
 }
 
 /**
@@ -53,6 +161,8 @@ export function mailboxLimitClears(
     const clears = isPaused(mailbox, now) ? mailbox.pausedUntil! : nextLocalMidnight(now, mailbox.timezone)
     if (!earliest || clears < earliest) earliest = clears
   }
+  // In its leads' hours the campaign's own window does not gate.
+  if (campaign.windowTimezone === 'lead') return earliest
   return earliest && nextWindowOpen(campaign, earliest)
 }
 
@@ -66,7 +176,7 @@ export function isPaused(mailbox: Mailbox, now: Date): boolean {
  * campaign's `mailboxIds` that exist and are not paused (`Store.reserveSends` gets them as
  * candidates), and a candidate has room while its count for its day is below `dailyEmailLimit`.
  */
-export type MailboxStanding = 'room' | 'full' | 'paused' | 'not-in-campaign'
+export type MailboxStanding = 'room' | 'full' | 'paused' | 'skip-date' | 'not-in-campaign'
 
 export function mailboxStanding(
   campaign: Campaign,
@@ -77,6 +187,7 @@ export function mailboxStanding(
 ): MailboxStanding {
   if (mailbox === undefined || !campaign.mailboxIds.includes(mailboxId)) return 'not-in-campaign'
   if (isPaused(mailbox, now)) return 'paused'
+  if (mailboxSkipDate(mailbox, now) !== null) return 'skip-date'
   return sentToday < mailbox.dailyEmailLimit ? 'room' : 'full'
 }
 
@@ -94,6 +205,8 @@ export interface DueItemsVerdict {
   /** Due items tied to a mailbox at its limit, or paused, per mailbox. */
   full: HeldItems[]
   paused: HeldItems[]
+  /** Due items tied to a mailbox on one of its skip dates (left out of the candidates today). */
+  skipDate: HeldItems[]
   /** Due items tied to a mailbox that is not among the campaign's (`mailbox` undefined: none such exists). */
   removed: Array<{ mailboxId: string; mailbox: Mailbox | undefined; count: number }>
 }
@@ -117,7 +230,14 @@ export function whereDueItemsLeave(input: {
   const standing = (id: string) => mailboxStanding(campaign, id, mailboxes.get(id), sent[id] ?? 0, now)
   const withRoom = campaign.mailboxIds.filter((id) => standing(id) === 'room')
   const leaveFrom = new Set<string>()
-  const verdict: DueItemsVerdict = { from: [], unassignedHeld: 0, full: [], paused: [], removed: [] }
+  const verdict: DueItemsVerdict = {
+    from: [],
+    unassignedHeld: 0,
+    full: [],
+    paused: [],
+    skipDate: [],
+    removed: [],
+  }
   for (const { mailboxId, count } of due) {
     if (count <= 0) continue
     if (mailboxId === null) {
@@ -130,7 +250,7 @@ export function whereDueItemsLeave(input: {
     if (s === 'room') leaveFrom.add(mailboxId)
     else if (s === 'not-in-campaign' || mailbox === undefined)
       verdict.removed.push({ mailboxId, mailbox, count })
-    else verdict[s].push({ mailbox, count })
+    else verdict[s === 'skip-date' ? 'skipDate' : s].push({ mailbox, count })
   }
   for (const id of withRoom) if (leaveFrom.has(id)) verdict.from.push(mailboxes.get(id)!)
   return verdict

@@ -5,6 +5,13 @@ export type TickSkipReason =
   | SkipReason
   | 'outside-window'
   | 'mailbox-paused'
+  /** Lead time zones: no window key with a due email is open now (until the first opens). */
+  | 'lead-window'
+  /**
+   * A skip date holds the campaign back: its own (its window would be open), every due key's
+   * (a skip date or a holiday of the lead's country), or that of every mailbox not paused.
+   */
+  | 'skip-date'
   /** The reservation's lease ran out before the transport was called, so it was given back. */
   | 'lease-expired'
 

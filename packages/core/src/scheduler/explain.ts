@@ -6,13 +6,17 @@
  */
 import { formatInTimeZone } from 'date-fns-tz'
 import type { Campaign, Mailbox, QueueStats } from '../model/types.js'
-import { dayKey, isInWindow, nextWindowOpen, windowDayKey } from '../policy/calendar.js'
-import type { DayCounts, DueCount } from '../store.js'
+import { dayKey, isInWindow, nextLocalMidnight, nextWindowOpen, windowDayKey } from '../policy/calendar.js'
+import { type KeyCalendars, parseWindowKey } from '../policy/zones.js'
+import type { DayCounts, DueCount, WindowKeyStat } from '../store.js'
 import {
   campaignLimitClears,
+  closedBySkipDate,
   type DueItemsVerdict,
   isPaused,
+  leadCampaignLimitClears,
   mailboxLimitClears,
+  mailboxSkipDate,
   whereDueItemsLeave,
 } from './due.js'
 
@@ -71,11 +75,20 @@ export function explainCampaign(input: {
   due: readonly DueCount[]
   /** Mailboxes due items are tied to that are not among the campaign's, to name them. */
   otherMailboxes?: readonly Mailbox[]
+  /** The scheduler's key calendars; with `keys`, for a keyed campaign (`KeyCalendars.isKeyed`). */
+  calendars?: KeyCalendars
+  /** A keyed campaign's pending window keys (`Store.listWindowKeys`). */
+  keys?: readonly WindowKeyStat[]
   now: Date
 }): Explanation {
   const { campaign, mailboxes, queue, counts, now } = input
   const reasons: ExplainReason[] = []
   const at = localTimeOf(campaign)
+  const keyed =
+    input.calendars !== undefined && input.keys !== undefined && input.calendars.isKeyed(campaign)
+      ? { calendars: input.calendars, keys: input.keys }
+      : null
+  const leadHours = campaign.windowTimezone === 'lead'
 
   if (campaign.status !== 'IN_PROGRESS') {
     const hint =
@@ -100,14 +113,24 @@ export function explainCampaign(input: {
       until: queue.nextScheduledAt,
     })
   }
-  if (!isInWindow(campaign, now)) {
+  // In its leads' hours the campaign's own window does not gate: each key's does (below).
+  const campaignWindowOpen = leadHours || isInWindow(campaign, now)
+  if (!campaignWindowOpen) {
     const opens = nextWindowOpen(campaign, now)
-    const window = `${hhmm(campaign.startHour, campaign.startMinute)}–${hhmm(campaign.endHour, campaign.endMinute)} ${campaign.allowedDays} ${campaign.timezone}`
-    reasons.push({
-      code: 'outside-window',
-      message: `outside the window ${window}; opens ${at(opens)}`,
-      until: opens,
-    })
+    if (closedBySkipDate(campaign, now)) {
+      reasons.push({
+        code: 'skip-date',
+        message: `${dayKey(now, campaign.timezone)} is one of the campaign's skipDates; opens ${at(opens)}`,
+        until: opens,
+      })
+    } else {
+      const window = `${hhmm(campaign.startHour, campaign.startMinute)}–${hhmm(campaign.endHour, campaign.endMinute)} ${campaign.allowedDays} ${campaign.timezone}`
+      reasons.push({
+        code: 'outside-window',
+        message: `outside the window ${window}; opens ${at(opens)}`,
+        until: opens,
+      })
+    }
   }
   if (campaign.nextSlotAt && campaign.nextSlotAt > now) {
     reasons.push({
@@ -116,15 +139,31 @@ export function explainCampaign(input: {
       until: campaign.nextSlotAt,
     })
   }
-  if (counts.campaign >= campaign.maxEmailsPerDay) {
-    const until = campaignLimitClears(campaign, now)
+  const cap = keyed ? keyed.calendars.dailyCap(campaign, keyed.keys, now) : campaign.maxEmailsPerDay
+  if (counts.campaign >= cap) {
+    const until =
+      keyed && leadHours
+        ? leadCampaignLimitClears(keyed.calendars, campaign, keyed.keys, now)
+        : campaignLimitClears(campaign, now)
+    const share = cap < campaign.maxEmailsPerDay ? `its share so far (${cap}) of ` : ''
     reasons.push({
       code: 'campaign-limit',
-      message: `sent ${counts.campaign} of maxEmailsPerDay ${campaign.maxEmailsPerDay} today; resets ${at(until)}`,
+      message: `sent ${counts.campaign} of ${share}maxEmailsPerDay ${campaign.maxEmailsPerDay} today; ${share ? 'rises or ' : ''}resets ${at(until)}`,
       until,
     })
   }
-  reasons.push(...mailboxReasons({ ...input, itemsDue }))
+  let due = input.due
+  let dueHere = itemsDue
+  if (keyed && itemsDue && campaignWindowOpen) {
+    // Only the due items of open keys can leave: the others are held by their keys' windows.
+    const split = splitDueByKey(keyed.calendars, campaign, input.due, now)
+    if (split.open.length === 0 && split.closed.length > 0) {
+      reasons.push(...closedKeyReasons(campaign, split.closed, at))
+      dueHere = false
+    }
+    due = split.open
+  }
+  reasons.push(...mailboxReasons({ ...input, due, itemsDue: dueHere }))
 
   const states: MailboxState[] = mailboxes.map((m) => ({
     id: m.id,
@@ -156,17 +195,23 @@ function mailboxReasons(
 ): ExplainReason[] {
   const { campaign, mailboxes, counts, due, now } = input
   const paused = mailboxes.filter((m) => isPaused(m, now))
-  const active = mailboxes.filter((m) => !isPaused(m, now))
+  // A mailbox on one of its skip dates is no candidate today, like a paused one.
+  const skipping = mailboxes.filter((m) => !isPaused(m, now) && mailboxSkipDate(m, now) !== null)
+  const active = mailboxes.filter((m) => !isPaused(m, now) && mailboxSkipDate(m, now) === null)
   if (active.length === 0) {
-    const until = earliestPauseEnd(paused)
-    const why = paused.map((m) => `${m.email}: ${m.pauseReason ?? 'paused'}`).join('; ')
-    return [
-      {
+    const reasons: ExplainReason[] = []
+    if (paused.length > 0 || skipping.length === 0) {
+      const until = earliestPauseEnd(paused)
+      const why = paused.map((m) => `${m.email}: ${m.pauseReason ?? 'paused'}`).join('; ')
+      const every = skipping.length === 0 ? 'every mailbox is paused' : 'the other mailboxes are paused'
+      reasons.push({
         code: 'mailbox-paused',
-        message: `every mailbox is paused (${why || 'none configured'})`,
+        message: `${every} (${why || 'none configured'})`,
         ...(until ? { until } : {}),
-      },
-    ]
+      })
+    }
+    if (skipping.length > 0) reasons.push(mailboxSkipReason(skipping, now, 'no mailbox can send today'))
+    return reasons
   }
   const everyMailboxFull = (): ExplainReason => {
     const until = mailboxLimitClears(campaign, [...active, ...paused], now)
@@ -202,7 +247,7 @@ function heldReasons(
     const n = held.reduce((total, h) => total + h.count, 0)
     return `${n === 1 ? '1 due email waits' : `${n} due emails wait`} for the mailbox of their thread`
   }
-  const { full, paused, removed } = verdict
+  const { full, paused, skipDate, removed } = verdict
   if (verdict.unassignedHeld > 0) reasons.push(everyMailboxFull())
   else if (full.length > 0) {
     const until = mailboxLimitClears(
@@ -229,12 +274,110 @@ function heldReasons(
       ...(until ? { until } : {}),
     })
   }
+  if (skipDate.length > 0) {
+    reasons.push(
+      mailboxSkipReason(
+        skipDate.map((h) => h.mailbox),
+        now,
+        `${waiting(skipDate)}, on its skip date`,
+        skipDate.map((h) => h.count),
+      ),
+    )
+  }
   if (removed.length > 0) {
     const which = removed.map((h) => `${h.mailbox?.email ?? `mailbox ${h.mailboxId}`} (${h.count})`)
     reasons.push({
       code: 'mailbox-removed',
       message: `${waiting(removed)}, no longer among the campaign's mailboxIds: ${which.join(', ')}; they leave only if it is added back`,
     })
+  }
+  return reasons
+}
+
+/** Mailboxes out for one of their skip dates: named with their local date; until the first is back. */
+function mailboxSkipReason(
+  skipping: readonly Mailbox[],
+  now: Date,
+  lead: string,
+  counts?: readonly number[],
+): ExplainReason {
+  let until: Date | null = null
+  const which = skipping.map((m, i) => {
+    const back = nextLocalMidnight(now, m.timezone)
+    if (!until || back < until) until = back
+    const count = counts ? ` (${counts[i]})` : ''
+    return `mailbox ${m.email}${count} skips ${mailboxSkipDate(m, now)} (${m.timezone})`
+  })
+  return { code: 'skip-date', message: `${lead}: ${which.join('; ')}`, ...(until ? { until } : {}) }
+}
+
+/** Where one key of a keyed campaign stands now, with its due items. */
+interface KeyHeld {
+  windowKey: string
+  count: number
+  opensAt: Date
+  skipDate: string | null
+  timezone: string
+}
+
+/** A keyed campaign's due items: those of keys open now, and per closed key how many wait. */
+function splitDueByKey(
+  calendars: KeyCalendars,
+  campaign: Campaign,
+  due: readonly DueCount[],
+  now: Date,
+): { open: DueCount[]; closed: KeyHeld[] } {
+  const open: DueCount[] = []
+  const closed = new Map<string, KeyHeld>()
+  for (const d of due) {
+    if (d.count <= 0) continue
+    const state = calendars.keyState(campaign, d.windowKey, now)
+    if (state.open) {
+      open.push(d)
+      continue
+    }
+    const held = closed.get(d.windowKey)
+    if (held) held.count += d.count
+    else closed.set(d.windowKey, { windowKey: d.windowKey, count: d.count, ...state })
+  }
+  return { open, closed: [...closed.values()] }
+}
+
+/**
+ * Why the due items of closed keys wait: `lead-window` naming the zones whose hours are closed,
+ * `skip-date` naming each date and whose it is (the campaign's, or a holiday of the lead's
+ * country); each until its first key opens.
+ */
+function closedKeyReasons(
+  campaign: Campaign,
+  closed: readonly KeyHeld[],
+  at: (date: Date) => string,
+): ExplainReason[] {
+  const reasons: ExplainReason[] = []
+  const byWindow = closed.filter((k) => k.skipDate === null)
+  const bySkip = closed.filter((k) => k.skipDate !== null)
+  const first = (held: readonly KeyHeld[]) =>
+    new Date(Math.min(...held.map((k) => k.opensAt.getTime())))
+  const emails = (n: number) => (n === 1 ? '1 due email' : `${n} due emails`)
+  if (byWindow.length > 0) {
+    const zones = byWindow.map((k) => `${k.timezone} (${emails(k.count)}, opens ${at(k.opensAt)})`)
+    const until = first(byWindow)
+    reasons.push({
+      code: 'lead-window',
+      message: `outside the window in the leads' time zones: ${zones.join('; ')}`,
+      until,
+    })
+  }
+  if (bySkip.length > 0) {
+    const dates = bySkip.map((k) => {
+      const { country } = parseWindowKey(k.windowKey)
+      const whose =
+        campaign.skipDates.includes(k.skipDate!) || country === null
+          ? "one of the campaign's skipDates"
+          : `a holiday of ${country}`
+      return `${k.skipDate} in ${k.timezone} is ${whose} (${emails(k.count)}, opens ${at(k.opensAt)})`
+    })
+    reasons.push({ code: 'skip-date', message: dates.join('; '), until: first(bySkip) })
   }
   return reasons
 }
@@ -264,7 +407,9 @@ export function otherDueMailboxIds(campaign: Campaign, due: readonly DueCount[])
 
 /** The day keys explain() counts on: today's window day (or the next window's), and each mailbox's day. */
 export function explainDayKeys(campaign: Campaign, mailboxes: readonly Mailbox[], now: Date) {
+  // In its leads' hours the campaign counts the calendar days of its own zone (KeyCalendars.campaignDayKey).
   const campaignDayKey =
+    (campaign.windowTimezone === 'lead' ? dayKey(now, campaign.timezone) : null) ??
     windowDayKey(campaign, now) ??
     windowDayKey(campaign, nextWindowOpen(campaign, now)) ??
     dayKey(now, campaign.timezone)

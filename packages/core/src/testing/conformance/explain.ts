@@ -11,6 +11,10 @@ import { campaign, DAY, type Env, type EnvFn, HOUR, leads, MINUTE, MONDAY, mailb
  *   Core offers it only the campaign's mailboxes that are not paused, so it cannot tell an email
  *   waiting for its thread's paused mailbox (explain: `mailbox-paused`) or for a mailbox the
  *   campaign no longer has (`mailbox-removed`) from one waiting for its full mailbox;
+ * - a mailbox on one of its skip dates is no candidate, like a paused one: an email waiting for its
+ *   thread's mailbox on a skip date is refused as `mailbox-limit` too (explain: `skip-date`);
+ * - `window-closed` is the store's word for the tick's `lead-window` or `skip-date` (the open keys'
+ *   emails went between the tick's read of the keys and its reservation);
  * - `lease-expired` holds nothing back: a reservation's lease ran out before its send and the
  *   email is pending again, so explain() has no reason for it.
  */
@@ -21,9 +25,11 @@ export const EXPLAINED_BY: Record<TickSkipReason, readonly ExplainCode[]> = {
   'queue-empty': ['queue-empty'],
   'window-closed': ['lead-window', 'skip-date'],
   'not-due': ['not-due'],
-  'mailbox-limit': ['mailbox-limit', 'mailbox-paused', 'mailbox-removed'],
+  'mailbox-limit': ['mailbox-limit', 'mailbox-paused', 'mailbox-removed', 'skip-date'],
   'outside-window': ['outside-window'],
   'mailbox-paused': ['mailbox-paused'],
+  'lead-window': ['lead-window'],
+  'skip-date': ['skip-date'],
   'lease-expired': [],
 }
 

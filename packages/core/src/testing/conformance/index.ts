@@ -7,6 +7,7 @@ import { failureTests } from './failures.js'
 import { fuzzTests } from './fuzz.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { invariantTests } from './invariants.js'
+import { leadZoneTests } from './lead-zones.js'
 import { lifecycleTests } from './lifecycle.js'
 import { rotationTests } from './rotation.js'
 import { timingTests } from './timing.js'
@@ -48,6 +49,7 @@ export function runStoreConformance(
     describe('lifecycle', () => lifecycleTests(harness.env))
     describe('a working week', () => weekTests(harness.env))
     describe('explain() agrees with tick()', () => explainTests(harness.env))
+    describe('lead time zones, skip dates and holidays', () => leadZoneTests(harness.env))
     describe('accepted values at their maximums', () => extremeTests(harness.env))
     describe('fuzzing the public API', () => fuzzTests(makeStore, options))
   })

@@ -13,6 +13,7 @@ import { importContract } from './import.js'
 import { inspectContract } from './inspect.js'
 import { lifecycleContract } from './lifecycle.js'
 import { reserveContract } from './reserve.js'
+import { windowKeyContract } from './window-keys.js'
 
 /** Registers the contract tests. `makeStore` returns a fresh, empty store each call. */
 export function contractTests(makeStore: () => Promise<Store>): void {
@@ -24,4 +25,5 @@ export function contractTests(makeStore: () => Promise<Store>): void {
   dueContract(fixtures)
   importContract(fixtures)
   inspectContract(fixtures)
+  windowKeyContract(fixtures)
 }

@@ -1,0 +1,169 @@
+/**
+ * One reservation round of a campaign: the requests (one, or several while the pacing slot stays
+ * open now), their reservations, and the delivery of every item reserved.
+ */
+import { randomUUID } from 'node:crypto'
+import { makeMessageId } from '../../message/build.js'
+import type { Campaign } from '../../model/types.js'
+import { addMs } from '../../policy/instant.js'
+import { nextSlot } from '../../policy/pacing.js'
+import type { MailboxCandidate, ReserveOutcome, ReserveRequest } from '../../store.js'
+import type { CandidateSet } from '../candidates.js'
+import { type Delivered, deliver } from '../deliver.js'
+import type { TickEngine, TickRun } from './engine.js'
+import type { Gate } from './gate.js'
+
+/** A campaign's progress through one tick, which the rounds move on. */
+export interface CampaignProgress {
+  /** The campaign as this tick sees it: pacing slot and rotation move with its sends. */
+  campaign: Campaign
+  /** Earliest `scheduledAt` of its pending items as last seen; null when none. */
+  nextItemAt: Date | null
+  sends: number
+}
+
+export interface RoundOutcome {
+  requests: number
+  /** Reservations made (each delivered). */
+  reserved: number
+  /** The first refusal of the round, if any. */
+  refused?: Exclude<ReserveOutcome, { ok: true }>
+}
+
+/**
+ * Requests for this round: one, or, while each leaves the pacing slot open now (no delay between
+ * emails), several, which the store handles in order, each on its own, in one batch. The rotation
+ * lets the store give each unassigned item the next mailbox in turn.
+ */
+export function buildRequests(
+  engine: TickEngine,
+  campaign: Campaign,
+  gate: Gate & { campaignDayKey: string },
+  entries: CandidateSet['entries'],
+  now: Date,
+  granted: number,
+): ReserveRequest[] {
+  const { options } = engine
+  const nowMs = now.getTime()
+  const requests: ReserveRequest[] = []
+  const leaseUntil = addMs(now, options.lease)
+  do {
+    const unique = randomUUID()
+    // One Message-ID string per sender domain (makeMessageId depends on the domain only):
+    // candidates usually share a few domains.
+    let lastDomain: string | undefined
+    let lastId = ''
+    const offered = entries.map((e): MailboxCandidate => {
+      if (e.domain !== lastDomain) {
+        lastDomain = e.domain
+        lastId = makeMessageId(e.email, unique)
+      }
+      return { mailboxId: e.id, dayKey: e.dayKey, dailyEmailLimit: e.limit, messageId: lastId }
+    })
+    const request: ReserveRequest = {
+      campaignId: campaign.id,
+      leaseToken: randomUUID(),
+      leaseUntil,
+      campaignDayKey: gate.campaignDayKey,
+      maxEmailsPerDay: gate.maxEmailsPerDay,
+      nextSlotAt: nextSlot(now, campaign.delayBetweenEmails, campaign.jitter, options.random),
+      mailboxes: offered,
+      rotation: campaign.mailboxIds,
+    }
+    if (gate.windowKeys) request.windowKeys = gate.windowKeys
+    requests.push(request)
+  } while (requests.length < granted && requests[requests.length - 1]!.nextSlotAt.getTime() <= nowMs)
+  return requests
+}
+
+/**
+ * Reserves the requests (holding `granted` send slots, given back for those not reserved) and
+ * delivers every reservation made, sends side by side up to `concurrency`, even when a later
+ * request of the round failed: a reserved item left alone would only come back through lease
+ * recovery. Counts the deliveries' outcomes in the tick's result.
+ */
+export async function reserveAndDeliver(
+  engine: TickEngine,
+  run: TickRun,
+  progress: CampaignProgress,
+  requests: readonly ReserveRequest[],
+  granted: number,
+): Promise<RoundOutcome> {
+  const { slots } = engine
+  let outcomes: ReserveOutcome[]
+  try {
+    outcomes = await Promise.all(requests.map(engine.reserve))
+  } catch (error) {
+    slots.release(granted)
+    throw error
+  }
+  slots.release(granted - outcomes.filter((o) => o.ok).length)
+
+  const { campaign } = progress
+  const deliveries: Array<Promise<Delivered>> = []
+  let refused: RoundOutcome['refused']
+  for (const [i, outcome] of outcomes.entries()) {
+    if (!outcome.ok) {
+      refused ??= outcome
+      continue
+    }
+    progress.sends++
+    campaign.nextSlotAt = requests[i]!.nextSlotAt
+    const send = outcome.send
+    if (send.item.step === 0 && send.item.mailboxId) campaign.lastMailboxId = send.item.mailboxId
+    progress.nextItemAt = send.nextPendingAt
+    const mailbox = run.mailboxes.get(send.item.mailboxId ?? '')
+    if (!mailbox) {
+      slots.release(1)
+      deliveries.push(
+        Promise.reject(
+          new Error(`store reserved item ${send.item.id} on unknown mailbox ${send.item.mailboxId}`),
+        ),
+      )
+      continue
+    }
+    engine.holdSlot(send.item.id)
+    const delivery = deliver({
+      options: engine.options,
+      campaign,
+      mailbox,
+      send,
+      reservedSlot: requests[i]!.nextSlotAt,
+      complete: engine.complete,
+      completeAlone: engine.completeAlone,
+      sendWithin: engine.sendWithin,
+      onTransportDone: () => engine.releaseSlot(send.item.id),
+      onMailboxPaused: (m) => {
+        run.candidates.update(m)
+      },
+    }).finally(() => {
+      engine.releaseSlot(send.item.id)
+      if (engine.delivering.get(send.item.id) === delivery) engine.delivering.delete(send.item.id)
+    })
+    engine.delivering.set(send.item.id, delivery)
+    deliveries.push(delivery)
+  }
+  const delivered = await Promise.allSettled(deliveries)
+  for (const d of delivered) {
+    if (d.status === 'rejected') throw d.reason
+    run.result[DELIVERED_COUNTER[d.value.outcome]]++
+    if (d.value.outcome === 'lease-expired') run.skip(campaign.id, 'lease-expired')
+    progress.nextItemAt = earliest(progress.nextItemAt, d.value.nextAt)
+  }
+  return { requests: requests.length, reserved: deliveries.length, ...(refused ? { refused } : {}) }
+}
+
+const DELIVERED_COUNTER = {
+  sent: 'sent',
+  failed: 'failed',
+  retried: 'retried',
+  vetoed: 'vetoed',
+  'lease-expired': 'retried',
+  'lease-lost': 'failed',
+} as const
+
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (!a) return b
+  if (!b) return a
+  return a.getTime() < b.getTime() ? a : b
+}
