@@ -95,11 +95,16 @@ export function reserveBatchSql(t: Tables): string {
   ),
   -- The candidates with room (for every request that offers them, given fast.ok); a full one has
   -- no room for any request of the batch, whatever their order, so it is simply left out.
+  -- (An anti-join: the planner then expects most candidates to have room, as they do; a join
+  -- made it expect one and pick nested loops over the candidates further on.)
+  full_boxes AS MATERIALIZED (
+    SELECT l.mailbox_id, l.day_key FROM locked_boxes l
+    JOIN boxes b ON b.mailbox_id = l.mailbox_id AND b.day_key = l.day_key
+    WHERE l.sent >= b.lim
+  ),
   room AS MATERIALIZED (
     SELECT x.* FROM cand x
-    JOIN boxes b ON b.mailbox_id = x.mailbox_id AND b.day_key = x.day_key
-    JOIN locked_boxes l ON l.mailbox_id = x.mailbox_id AND l.day_key = x.day_key
-    WHERE l.sent < b.lim
+    WHERE NOT EXISTS (SELECT 1 FROM full_boxes f WHERE f.mailbox_id = x.mailbox_id AND f.day_key = x.day_key)
   ),
   per_campaign AS MATERIALIZED (
     SELECT g.campaign_id, g.requests, g.first_future, coalesce(pb.ids, '{}') AS box_ids,
