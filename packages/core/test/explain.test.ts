@@ -114,7 +114,6 @@ describe('explainCampaign', () => {
           dailyEmailLimit: 50,
           pausedUntil: null,
           pauseReason: null,
-          skipDates: [],
         },
       ],
     })
@@ -539,7 +538,6 @@ describe('explainCampaign', () => {
         dailyEmailLimit: 40,
         pausedUntil: null,
         pauseReason: null,
-        skipDates: [],
       },
       {
         id: 'mb-2',
