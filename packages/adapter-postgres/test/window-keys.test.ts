@@ -12,6 +12,7 @@ import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../src/index.js'
 import { windowKeysSql } from '../src/sql/reading.js'
+import { reserveBatchSql, reserveBatchValues } from '../src/sql/reserve-batch.js'
 import { tablesOf } from '../src/sql/schema.js'
 import { createTestPool, databaseAvailable, dropSchemas, freshSchema } from './support/db.js'
 
@@ -70,6 +71,7 @@ interface PlanNode {
   'Actual Loops'?: number
   'Shared Hit Blocks'?: number
   'Shared Read Blocks'?: number
+  'Rows Removed by Filter'?: number
   Plans?: PlanNode[]
 }
 const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)]
@@ -196,6 +198,48 @@ suite('window keys on PostgreSQL', () => {
     // Without windowKeys, every key may leave: the oldest first.
     const [any] = await store.reserveSends([request(campaign.id, boxes, 6)], T0)
     expect(any).toMatchObject({ ok: true, send: { lead: { email: 't1@x.test' } } })
+  })
+
+  it('never scans the due items of a key not listed, however many', async () => {
+    const { schema, store, boxes, campaign } = await setup('keys_asleep')
+    // 5,000 first emails of a zone asleep, all due and older than the 1,000 of the zone awake.
+    for (let chunk = 0; chunk < 5; chunk++) {
+      const asleep = Array.from({ length: 1000 }, (_, i) => lead(`t${chunk}-${i}@x.test`, KEYS[0]))
+      await store.addLeads(campaign.id, asleep, at(-60))
+    }
+    const awake = Array.from({ length: 1000 }, (_, i) => lead(`w${i}@x.test`, KEYS[1]))
+    await store.addLeads(campaign.id, awake, at(-30))
+    await pool.query(`ANALYZE "${schema}".queue_items`)
+    // One reservation first: it creates the mailboxes' day counts, which the statement locks.
+    const [first] = await store.reserveSends([request(campaign.id, boxes, 0, [KEYS[1]])], T0)
+    expect(first).toMatchObject({ ok: true, send: { item: { windowKey: KEYS[1] } } })
+    const requests = [1, 2, 3].map((n) => request(campaign.id, boxes, n, [KEYS[1]]))
+    for (const batch of [requests.slice(0, 1), requests]) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+          `EXPLAIN (ANALYZE, FORMAT JSON) ${reserveBatchSql(tablesOf(schema))}`,
+          reserveBatchValues(batch, T0),
+        )
+        const queue = nodes(rows[0]!['QUERY PLAN'][0]!.Plan).filter(
+          (n) => n['Relation Name'] === 'queue_items',
+        )
+        const scanned = queue.reduce(
+          (sum, n) =>
+            sum + ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1),
+          0,
+        )
+        expect(scanned, `rows of queue_items read for a batch of ${batch.length}`).toBeLessThan(100)
+        // It did reserve (inside the rolled back transaction): the heads were read.
+        expect(queue.some((n) => n['Node Type'] === 'ModifyTable' && (n['Actual Rows'] ?? 0) > 0)).toBe(true)
+      } finally {
+        await client.query('ROLLBACK')
+        client.release()
+      }
+    }
+    const outcomes = await store.reserveSends(requests, T0)
+    expect(outcomes.map((o) => o.ok && o.send.item.windowKey)).toEqual([KEYS[1], KEYS[1], KEYS[1]])
   })
 
   it('copies the key to the next step and counts due items per mailbox and key', async () => {

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { Store } from '@mailcadence/core'
+import type { MigrationStore, Store } from '@mailcadence/core'
 import * as batches from './batches.js'
 import * as campaigns from './campaigns.js'
 import { lacksField, type PrismaClientLike } from './client.js'
@@ -60,7 +60,10 @@ export interface PrismaStoreOptions {
  * @param options - see {@link PrismaStoreOptions}.
  * @throws `MailcadenceError` `invalid-input` for an unsupported provider or a bad option.
  */
-export function createPrismaStore(prisma: PrismaClientLike, options: PrismaStoreOptions = {}): Store {
+export function createPrismaStore(
+  prisma: PrismaClientLike,
+  options: PrismaStoreOptions = {},
+): Store & MigrationStore {
   if (typeof prisma !== 'object' || prisma === null || typeof prisma.$transaction !== 'function') {
     throw invalidInput('prisma', 'must be a PrismaClient')
   }

@@ -11,6 +11,7 @@ import {
   isMailcadenceError,
   type Mailbox,
   type MailboxCandidate,
+  type MigrationStore,
   type ReserveOutcome,
   type Store,
 } from '@mailcadence/core'
@@ -40,6 +41,9 @@ function lead(email: string, over: Partial<ImportedLead> = {}): ImportedLead {
     lastName: null,
     company: null,
     variables: { city: 'Warsaw' },
+    timezone: null,
+    country: null,
+    windowKey: '',
     status: 'active',
     history: [],
     next: null,
@@ -60,7 +64,7 @@ function importSuite(provider: TestProvider) {
   describe(`migration: prisma/${provider}`, () => {
     let db: TestDatabase
     let second: TestClient
-    let store: Store
+    let store: Store & MigrationStore
     let mailboxes: Mailbox[]
     let campaign: Campaign
 
@@ -83,7 +87,7 @@ function importSuite(provider: TestProvider) {
       for (const i of [0, 1]) {
         mailboxes.push(
           await store.createMailbox(
-            { email: `m${i}@acme.test`, name: null, dailyEmailLimit: 10, timezone: 'UTC' },
+            { email: `m${i}@acme.test`, name: null, dailyEmailLimit: 10, timezone: 'UTC', skipDates: [] },
             T0,
           ),
         )
@@ -105,6 +109,8 @@ function importSuite(provider: TestProvider) {
         delayBetweenEmails: 0,
         jitter: 0,
         maxEmailsPerDay: 100,
+        windowTimezone: 'campaign' as const,
+        skipDates: [],
         mailboxIds: mailboxes.map((m) => m.id),
         steps: [
           { subject: 'Hi', text: 'a' },
@@ -384,6 +390,9 @@ function importSuite(provider: TestProvider) {
               lastName: null,
               company: null,
               variables: {},
+              timezone: null,
+              country: null,
+              windowKey: '',
             },
           ],
           T0,
@@ -443,6 +452,9 @@ function importSuite(provider: TestProvider) {
               lastName: null,
               company: null,
               variables: {},
+              timezone: null,
+              country: null,
+              windowKey: '',
             },
           ],
           T0,

@@ -53,7 +53,7 @@ describe('createPrismaStore', () => {
     })
     const store = createPrismaStore(hidden)
     const box = await store.createMailbox(
-      { email: 'a@b.test', name: null, dailyEmailLimit: 5, timezone: 'UTC' },
+      { email: 'a@b.test', name: null, dailyEmailLimit: 5, timezone: 'UTC', skipDates: [] },
       NOW,
     )
     expect(await store.getMailboxes([box.id])).toHaveLength(1)
@@ -95,6 +95,9 @@ describe('createPrismaStore', () => {
       lastName: null,
       company: null,
       variables: {},
+      timezone: null,
+      country: null,
+      windowKey: '',
     })
     const input = Array.from({ length: 4500 }, (_, i) => lead(`bulk${i}@example.com`))
     input.splice(1999, 0, lead('gone@example.com')) // last of the first transaction…
@@ -186,7 +189,7 @@ describe('errors and retries', () => {
   it('runs a transaction again when the database rolled it back for a conflict or a deadlock', async () => {
     const store = createPrismaStore(flaky([conflict, conflict]))
     const box = await store.createMailbox(
-      { email: 'a@b.test', name: null, dailyEmailLimit: 5, timezone: 'UTC' },
+      { email: 'a@b.test', name: null, dailyEmailLimit: 5, timezone: 'UTC', skipDates: [] },
       NOW,
     )
     expect(box.email).toBe('a@b.test')
@@ -195,7 +198,10 @@ describe('errors and retries', () => {
   it('gives up after maxAttempts with store-unavailable, keeping the cause', async () => {
     const store = createPrismaStore(flaky([conflict, conflict, conflict]), { maxAttempts: 3 })
     const error = await rejection(
-      store.createMailbox({ email: 'a@b.test', name: null, dailyEmailLimit: 5, timezone: 'UTC' }, NOW),
+      store.createMailbox(
+        { email: 'a@b.test', name: null, dailyEmailLimit: 5, timezone: 'UTC', skipDates: [] },
+        NOW,
+      ),
     )
     expect(isMailcadenceError(error, 'store-unavailable')).toBe(true)
     expect((error as Error).message).toContain('P2034')
@@ -256,7 +262,10 @@ describe('errors and retries', () => {
     const store = createPrismaStore(nowhere)
     for (const call of [
       store.getCampaign('1'),
-      store.createMailbox({ email: 'a@b.test', name: null, dailyEmailLimit: 1, timezone: 'UTC' }, NOW),
+      store.createMailbox(
+        { email: 'a@b.test', name: null, dailyEmailLimit: 1, timezone: 'UTC', skipDates: [] },
+        NOW,
+      ),
     ]) {
       const error = await rejection(call)
       expect(isMailcadenceError(error, 'store-unavailable')).toBe(true)
@@ -269,7 +278,7 @@ describe('errors and retries', () => {
 /** A running campaign with one lead, and a request that reserves its email. */
 async function prepare(store: Store, tag = 'a') {
   const box = await store.createMailbox(
-    { email: `anna-${tag}@acme.test`, name: null, dailyEmailLimit: 5, timezone: 'UTC' },
+    { email: `anna-${tag}@acme.test`, name: null, dailyEmailLimit: 5, timezone: 'UTC', skipDates: [] },
     NOW,
   )
   const campaign = await store.createCampaign(
@@ -284,6 +293,8 @@ async function prepare(store: Store, tag = 'a') {
       delayBetweenEmails: 0,
       jitter: 0,
       maxEmailsPerDay: 10,
+      windowTimezone: 'campaign',
+      skipDates: [],
       mailboxIds: [box.id],
       steps: [{ subject: 'Hi', text: 'a' }],
       variables: [],
@@ -293,7 +304,19 @@ async function prepare(store: Store, tag = 'a') {
   const email = `jan-${tag}@example.com`
   const { added } = await store.addLeads(
     campaign.id,
-    [{ email, emailKey: email, firstName: null, lastName: null, company: null, variables: {} }],
+    [
+      {
+        email,
+        emailKey: email,
+        firstName: null,
+        lastName: null,
+        company: null,
+        variables: {},
+        timezone: null,
+        country: null,
+        windowKey: '',
+      },
+    ],
     NOW,
   )
   await store.setCampaignStatus(campaign.id, { from: ['DRAFT'], to: 'IN_PROGRESS' }, NOW)

@@ -46,9 +46,13 @@ export function migrationFiles(provider: TestProvider): string[] {
     .sort()
 }
 
-/** Every migration of the provider, in order, as one SQL text (how a new database is created). */
-export function migration(provider: TestProvider): string {
+/**
+ * Every migration of the provider, in order, as one SQL text (how a new database is created); with
+ * `upTo`, the first `upTo` files only (a database of an older version, to upgrade).
+ */
+export function migration(provider: TestProvider, upTo?: number): string {
   return migrationFiles(provider)
+    .slice(0, upTo)
     .map((file) => readFileSync(join(root, 'migrations', provider, file), 'utf8'))
     .join('\n')
 }
@@ -78,6 +82,8 @@ export interface TestDatabase {
   reset(): Promise<void>
   /** Runs SQL through the driver, outside Prisma (checks, fault injection). */
   query<T = Record<string, unknown>>(sql: string): Promise<T[]>
+  /** Runs a script of several statements through the driver (a migration file). */
+  exec(sql: string): Promise<void>
   /** Disconnects and removes the schema, database or file. */
   drop(): Promise<void>
 }
@@ -104,18 +110,18 @@ export async function openClient(location: Location, connections = 4): Promise<T
 /** Creates a fresh database of the provider with the adapter's tables, and a client on it. */
 export async function createTestDatabase(
   provider: TestProvider,
-  options: { sqliteWal?: boolean; connections?: number } = {},
+  options: { sqliteWal?: boolean; connections?: number; migrations?: number } = {},
 ): Promise<TestDatabase> {
-  if (provider === 'sqlite') return createSqlite(options.sqliteWal ?? false)
-  if (provider === 'postgresql') return createPostgres(options.connections)
-  return createMariaDb(options.connections)
+  if (provider === 'sqlite') return createSqlite(options.sqliteWal ?? false, options.migrations)
+  if (provider === 'postgresql') return createPostgres(options.connections, options.migrations)
+  return createMariaDb(options.connections, options.migrations)
 }
 
-async function createSqlite(wal: boolean): Promise<TestDatabase> {
+async function createSqlite(wal: boolean, migrations?: number): Promise<TestDatabase> {
   const file = join(tmpdir(), `${uniqueName()}.db`)
   const admin = new Database(file)
   if (wal) admin.pragma('journal_mode = WAL')
-  admin.exec(migration('sqlite'))
+  admin.exec(migration('sqlite', migrations))
   const location: Location = { provider: 'sqlite', file }
   const prisma = await openClient(location)
   return {
@@ -128,6 +134,9 @@ async function createSqlite(wal: boolean): Promise<TestDatabase> {
     async query<T>(sql: string) {
       return admin.prepare(sql).all() as T[]
     },
+    async exec(sql: string) {
+      admin.exec(sql)
+    },
     async drop() {
       await prisma.$disconnect()
       admin.close()
@@ -136,14 +145,14 @@ async function createSqlite(wal: boolean): Promise<TestDatabase> {
   }
 }
 
-async function createPostgres(connections?: number): Promise<TestDatabase> {
+async function createPostgres(connections?: number, migrations?: number): Promise<TestDatabase> {
   const schema = uniqueName()
   const admin = new pg.Client({ connectionString: PG_URL })
   // A connection the server drops shows up as the failure of the next query, not as a crash.
   admin.on('error', () => {})
   await admin.connect()
   await admin.query(`CREATE SCHEMA "${schema}"; SET search_path TO "${schema}";`)
-  await admin.query(migration('postgresql'))
+  await admin.query(migration('postgresql', migrations))
   const location: Location = { provider: 'postgresql', schema }
   const prisma = await openClient(location, connections)
   return {
@@ -155,6 +164,9 @@ async function createPostgres(connections?: number): Promise<TestDatabase> {
     async query<T>(sql: string) {
       return (await admin.query(sql)).rows as T[]
     },
+    async exec(sql: string) {
+      await admin.query(sql)
+    },
     async drop() {
       await prisma.$disconnect()
       await admin.query(`DROP SCHEMA "${schema}" CASCADE`)
@@ -163,13 +175,13 @@ async function createPostgres(connections?: number): Promise<TestDatabase> {
   }
 }
 
-async function createMariaDb(connections?: number): Promise<TestDatabase> {
+async function createMariaDb(connections?: number, migrations?: number): Promise<TestDatabase> {
   const database = uniqueName()
   const admin = await mariadb.createConnection({ ...MARIADB, multipleStatements: true })
   admin.on('error', () => {})
   await admin.query(`CREATE DATABASE \`${database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`)
   await admin.query(`USE \`${database}\``)
-  await admin.query(migration('mysql'))
+  await admin.query(migration('mysql', migrations))
   const location: Location = { provider: 'mysql', database }
   const prisma = await openClient(location, connections)
   return {
@@ -181,6 +193,9 @@ async function createMariaDb(connections?: number): Promise<TestDatabase> {
     },
     async query<T>(sql: string) {
       return (await admin.query(sql)) as T[]
+    },
+    async exec(sql: string) {
+      await admin.query(sql)
     },
     async drop() {
       await prisma.$disconnect()
