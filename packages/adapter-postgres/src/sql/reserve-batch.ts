@@ -159,7 +159,9 @@ export function reserveBatchSql(t: Tables): string {
   ),
   -- Without window keys, each queue's oldest due items; with them, each listed key's own, through
   -- queue_items_pending_by_key, so the items of the keys not listed (a zone asleep, however many of
-  -- its items are due) are never scanned.
+  -- its items are due) are never scanned. (Ordering by the key too, a constant there, names that
+  -- index's order: the planner would otherwise walk the campaign's whole queue by time whenever
+  -- its statistics say most items share one key.)
   heads AS MATERIALIZED (
     SELECT a.campaign_id, h.id, h.scheduled_at, h.mailbox_id
     FROM allow a, LATERAL (
@@ -176,7 +178,7 @@ export function reserveBatchSql(t: Tables): string {
       SELECT q.id, q.scheduled_at, q.mailbox_id FROM ${t.items} q
       WHERE q.campaign_id = a.campaign_id AND q.window_key = k.window_key AND q.mailbox_id IS NULL
         AND q.status = 'pending' AND q.scheduled_at <= $1
-      ORDER BY q.scheduled_at, q.id LIMIT a.n
+      ORDER BY q.window_key, q.scheduled_at, q.id LIMIT a.n
       FOR UPDATE SKIP LOCKED
     ) h
     WHERE a.n > 0 AND a.boxes > 0
@@ -196,7 +198,7 @@ export function reserveBatchSql(t: Tables): string {
       SELECT q.id, q.scheduled_at, q.mailbox_id FROM ${t.items} q
       WHERE q.campaign_id = b.campaign_id AND q.window_key = k.window_key AND q.mailbox_id = b.mailbox_id
         AND q.status = 'pending' AND q.scheduled_at <= $1
-      ORDER BY q.scheduled_at, q.id LIMIT b.n
+      ORDER BY q.window_key, q.scheduled_at, q.id LIMIT b.n
       FOR UPDATE SKIP LOCKED
     ) h
   ),
@@ -264,7 +266,7 @@ export function reserveBatchSql(t: Tables): string {
           SELECT q.scheduled_at FROM ${t.items} q
           WHERE q.campaign_id = r.campaign_id AND q.window_key = k.window_key AND q.status = 'pending'
             AND q.id <> ALL(coalesce(pk.ids, '{}'::bigint[]))
-          ORDER BY q.scheduled_at, q.id LIMIT 1
+          ORDER BY q.window_key, q.scheduled_at, q.id LIMIT 1
         ) e
       ) END AS earliest_listed,
       (cardinality(pc.box_ids) > 0 AND CASE WHEN pc.keys IS NULL THEN EXISTS (
@@ -278,8 +280,7 @@ export function reserveBatchSql(t: Tables): string {
           WHERE q.campaign_id = r.campaign_id AND q.window_key = k.window_key AND q.status = 'pending'
             AND q.scheduled_at <= $1 AND (q.mailbox_id IS NULL OR q.mailbox_id = ANY(pc.box_ids))
             AND q.id <> ALL(coalesce(pk.ids, '{}'::bigint[]))
-          -- The index's order, so that the planner walks the key's entries rather than the table.
-          ORDER BY q.scheduled_at, q.id LIMIT 1
+          ORDER BY q.window_key, q.scheduled_at, q.id LIMIT 1
         ) e
       ) END) AS eligible
     FROM req r
