@@ -30,6 +30,7 @@ export {
 } from './policy/calendar.js'
 export { classifySendError, type SendFailure } from './policy/classify.js'
 export { REQUEUE_ENDED_STATUSES, requeueStopReason } from './policy/requeue.js'
+export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'

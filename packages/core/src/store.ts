@@ -450,8 +450,8 @@ export interface ReserveRequest {
    * Optional: the campaign's mailbox ids in rotation order (its `mailboxIds`). When given, an
    * unassigned item tries the candidates in rotation from the one after the campaign's
    * `lastMailboxId` as the store holds it when this request is handled (wrapping; from the first
-   * when it is null or not in the list), then any candidate not in the list in the order given:
-   * `rotationOrder(rotation, lastMailboxId)` without the mailboxes that are not candidates. The
+   * when it is null or not in the list), then any candidate not in the list in the order given
+   * (the store kit's `rotationTurn(request, lastMailboxId)` computes this turn). The
    * order of `mailboxes` then no longer matters for unassigned items. This is what lets core put
    * several requests of one campaign in one batch and still spread first emails round-robin.
    */

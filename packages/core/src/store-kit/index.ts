@@ -5,7 +5,14 @@
  * outcome. The conformance suite (`@mailcadence/core/testing`) checks the result either way.
  */
 import type { CampaignStatus } from '../model/types.js'
-import type { MailboxCandidate, MigrationStore, ReserveOutcome, ReserveRequest, Store } from '../store.js'
+import type {
+  MailboxCandidate,
+  MigrationStore,
+  ReserveOutcome,
+  ReserveRequest,
+  SkipReason,
+  Store,
+} from '../store.js'
 
 /** What an adapter read about a campaign when a reservation found nothing to take. */
 export interface ReservationFacts {
@@ -23,7 +30,8 @@ export interface ReservationFacts {
   earliestListedAt: Date | null
 }
 
-export type Refusal = Extract<ReserveOutcome, { ok: false }>
+/** A refused reservation with one of the contract's skip reasons. */
+export type Refusal = Extract<ReserveOutcome, { ok: false; reason: SkipReason }>
 
 /**
  * Why a reservation could not be made, in the order `Store.reserveSends` checks: `not-running`,
