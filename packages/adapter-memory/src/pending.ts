@@ -51,10 +51,11 @@ export class PendingIndex {
   /** The queues of the listed keys that have any (every queue when `windowKeys` is undefined). */
   queuesOf(windowKeys: readonly string[] | undefined): KeyQueue[] {
     if (windowKeys === undefined) return [...this.queues.values()]
+    // A key listed twice gives its queue twice, which only repeats a look at the same heads.
     const out: KeyQueue[] = []
     for (const key of windowKeys) {
       const queue = this.queues.get(key)
-      if (queue !== undefined && !out.includes(queue)) out.push(queue)
+      if (queue !== undefined) out.push(queue)
     }
     return out
   }

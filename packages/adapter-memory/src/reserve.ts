@@ -105,11 +105,15 @@ function choose(
   // Otherwise the earliest due sticky item of a candidate with room, or an older unassigned one.
   let best: Choice | undefined
   let unassigned: { item: ItemRecord; heap: PendingHeap<ItemRecord> } | undefined
+  // Each listed key's mailbox heaps are visited (those with sticky items only), not every candidate
+  // per key. A mailbox offered twice is the first offer, as `find` above takes it.
+  const candidates = new Map<string, MailboxCandidate>()
+  for (const c of req.mailboxes) if (!candidates.has(c.mailboxId)) candidates.set(c.mailboxId, c)
   for (const queue of listed) {
-    for (const candidate of req.mailboxes) {
-      const heap = queue.byMailbox.get(candidate.mailboxId)
-      const top = heap?.peek()
-      if (heap === undefined || top === undefined || top.scheduledAt > nowMs) continue
+    for (const [mailboxId, heap] of queue.byMailbox) {
+      const candidate = candidates.get(mailboxId)
+      const top = candidate === undefined ? undefined : heap.peek()
+      if (candidate === undefined || top === undefined || top.scheduledAt > nowMs) continue
       // The day count is only looked up for a candidate that would be the best so far.
       if ((best === undefined || isBefore(top, best.item)) && hasRoom(state, candidate)) {
         best = { item: top, heap, candidate }

@@ -39,6 +39,8 @@ function campaignInput(mailboxIds: string[], over: Partial<NewCampaign> = {}): N
     mailboxIds,
     steps: [{ subject: 'Hi', text: 'Hello' }, { text: 'Again' }, { text: 'Last' }],
     variables: [],
+    windowTimezone: 'campaign',
+    skipDates: [],
     ...over,
   }
 }
@@ -58,6 +60,9 @@ function legacyLead(
     lastName: null,
     company: 'Acme',
     variables: { city: 'Warsaw' },
+    timezone: null,
+    country: null,
+    windowKey: '',
     status: 'active',
     history: sent.map((step) => ({
       step,
@@ -126,11 +131,11 @@ suite('migrating from a legacy sender', () => {
     const store = createPostgresStore({ pool, schema })
     const boxes = [
       await store.createMailbox(
-        { email: 'a@sender.test', name: null, dailyEmailLimit: 10, timezone: 'UTC' },
+        { email: 'a@sender.test', name: null, dailyEmailLimit: 10, timezone: 'UTC', skipDates: [] },
         T0,
       ),
       await store.createMailbox(
-        { email: 'b@sender.test', name: null, dailyEmailLimit: 10, timezone: 'UTC' },
+        { email: 'b@sender.test', name: null, dailyEmailLimit: 10, timezone: 'UTC', skipDates: [] },
         T0,
       ),
     ]
@@ -162,9 +167,9 @@ suite('migrating from a legacy sender', () => {
         `SELECT count(*)::int AS n FROM "${schema}".campaigns WHERE external_id = 'legacy-42'`,
       )
       expect(rows[0].n).toBe(1)
-      const found = await store.getCampaignByExternalId('legacy-42')
+      const found = await store.getCampaignByExternalId!('legacy-42')
       expect(found).toMatchObject({ externalId: 'legacy-42', name: 'migrated' })
-      expect(await store.getCampaignByExternalId('legacy-43')).toBeNull()
+      expect(await store.getCampaignByExternalId!('legacy-43')).toBeNull()
 
       // The existing campaign is returned as it is: a second create changes none of its settings.
       const again = await store.createCampaign({ ...input, name: 'renamed' }, at(5))
@@ -193,7 +198,7 @@ suite('migrating from a legacy sender', () => {
         legacyLead('b@x.test', boxes[1]!.id, [0, 1], { step: 2, at: at(60) }),
         { ...legacyLead('c@x.test', boxes[0]!.id, [0, 1, 2], null), status: 'completed' as const },
       ]
-      const first = await store.importLeads(campaign.id, leads, T0)
+      const first = await store.importLeads!(campaign.id, leads, T0)
       expect(first.imported.map((l) => [l.email, l.status, l.campaignId])).toEqual([
         ['a@x.test', 'active', campaign.id],
         ['b@x.test', 'active', campaign.id],
@@ -203,6 +208,8 @@ suite('migrating from a legacy sender', () => {
         firstName: 'Jan',
         company: 'Acme',
         variables: { city: 'Warsaw' },
+        timezone: null,
+        country: null,
       })
       expect(first).toMatchObject({ existing: [], suppressed: [] })
       const items = await store.listQueueItems(campaign.id)
@@ -213,7 +220,7 @@ suite('migrating from a legacy sender', () => {
       expect(leadRows.map((l) => l.email)).toEqual(['a@x.test', 'b@x.test', 'c@x.test'])
 
       // A repeat in the call itself counts as existing too.
-      const again = await store.importLeads(campaign.id, [...leads, leads[0]!], at(10))
+      const again = await store.importLeads!(campaign.id, [...leads, leads[0]!], at(10))
       expect(again).toEqual({
         imported: [],
         existing: ['a@x.test', 'b@x.test', 'c@x.test', 'a@x.test'],
@@ -236,7 +243,7 @@ suite('migrating from a legacy sender', () => {
 
     it('history blocks resending: a reservation never returns an imported sent step', async () => {
       const { store, boxes, campaign } = await setup('hist')
-      await store.importLeads(
+      await store.importLeads!(
         campaign.id,
         [
           legacyLead('done@x.test', boxes[0]!.id, [0, 1, 2], null),
@@ -307,7 +314,7 @@ suite('migrating from a legacy sender', () => {
     it('enqueues next as pending on its sticky mailbox, in the legacy thread', async () => {
       const { store, boxes, campaign } = await setup('next')
       const [a, b] = boxes as [Mailbox, Mailbox]
-      const { imported } = await store.importLeads(
+      const { imported } = await store.importLeads!(
         campaign.id,
         [legacyLead('x@x.test', b.id, [0], { step: 1, at: at(30) })],
         T0,
@@ -369,7 +376,7 @@ suite('migrating from a legacy sender', () => {
     it('refuses suppressed addresses and unknown campaigns', async () => {
       const { store, boxes, campaign } = await setup('supp')
       await store.suppress('s@x.test', 'unsubscribed', T0)
-      const outcome = await store.importLeads(
+      const outcome = await store.importLeads!(
         campaign.id,
         [
           legacyLead('s@x.test', boxes[0]!.id, [0], { step: 1, at: T0 }),
@@ -383,12 +390,12 @@ suite('migrating from a legacy sender', () => {
       expect(outcome.existing).toEqual([])
       expect(await store.getLead(campaign.id, 's@x.test')).toBeNull()
       expect(await store.listSendLog(campaign.id)).toHaveLength(1)
-      await expect(store.importLeads('999999', [], T0)).rejects.toMatchObject({ code: 'not-found' })
+      await expect(store.importLeads!('999999', [], T0)).rejects.toMatchObject({ code: 'not-found' })
       await expect(
-        store.importLeads('999999', [legacyLead('n@x.test', boxes[0]!.id, [0], null)], T0),
+        store.importLeads!('999999', [legacyLead('n@x.test', boxes[0]!.id, [0], null)], T0),
       ).rejects.toMatchObject({ code: 'not-found' })
       await expect(
-        store.importLeads(campaign.id, [legacyLead('n@x.test', 'legacy-box', [0], null)], T0),
+        store.importLeads!(campaign.id, [legacyLead('n@x.test', 'legacy-box', [0], null)], T0),
       ).rejects.toMatchObject({ code: 'not-found' })
       expect(await store.getLead(campaign.id, 'n@x.test')).toBeNull()
     })
@@ -407,7 +414,7 @@ suite('migrating from a legacy sender', () => {
       ]
       // With them, plain intake and suppression of the same addresses.
       const [outcomes, added] = await Promise.all([
-        Promise.all(batches.map((batch) => store.importLeads(campaign.id, batch, T0))),
+        Promise.all(batches.map((batch) => store.importLeads!(campaign.id, batch, T0))),
         store.addLeads(
           campaign.id,
           leads.slice(10, 30).map(({ history: _h, next: _n, status: _s, ...lead }) => lead),
@@ -448,7 +455,7 @@ suite('migrating from a legacy sender', () => {
           legacyLead(`bulk${i}@x.test`, boxes[i % 2]!.id, [0, 1], { step: 2, at: at(i) }),
         )
         const started = performance.now()
-        const outcome = await store.importLeads(campaign.id, leads, T0)
+        const outcome = await store.importLeads!(campaign.id, leads, T0)
         const ms = performance.now() - started
         console.info(`[adapter-postgres] import: ${count} leads in ${Math.round(ms)} ms, ${queries} queries`)
         expect(outcome.imported).toHaveLength(count)
@@ -474,19 +481,19 @@ suite('migrating from a legacy sender', () => {
         campaign: { id: campaign.id, dayKey: day, nextSlotAt },
       })
       const batch = [send('k1', a, at(2)), send('k2', a, at(5)), send('k3', b, null), send('k1', a, at(9))]
-      expect(await store.recordExternalSends(batch, T0)).toEqual({ recorded: 3 })
-      expect(await store.recordExternalSends(batch, T0)).toEqual({ recorded: 0 })
+      expect(await store.recordExternalSends!(batch, T0)).toEqual({ recorded: 3 })
+      expect(await store.recordExternalSends!(batch, T0)).toEqual({ recorded: 0 })
       expect(await counts(store, campaign.id, boxes)).toEqual({
         campaign: 3,
         mailboxes: { [a.id]: 2, [b.id]: 1 },
       })
       expect((await store.getCampaign(campaign.id))!.nextSlotAt).toEqual(at(5))
-      await store.recordExternalSends([send('k4', a, at(1))], T0)
+      await store.recordExternalSends!([send('k4', a, at(1))], T0)
       expect((await store.getCampaign(campaign.id))!.nextSlotAt).toEqual(at(5))
 
       // A later day moves the campaign's day forward; an earlier one is not kept.
       expect(
-        await store.recordExternalSends([send('d2a', a, null, 'D2'), send('d0', a, null, 'D0')], T0),
+        await store.recordExternalSends!([send('d2a', a, null, 'D2'), send('d0', a, null, 'D0')], T0),
       ).toEqual({ recorded: 2 })
       expect(await counts(store, campaign.id, boxes, 'D2')).toEqual({
         campaign: 1,
@@ -494,11 +501,11 @@ suite('migrating from a legacy sender', () => {
       })
       expect((await counts(store, campaign.id, boxes, 'D0')).mailboxes[a.id]).toBe(1)
       expect((await counts(store, campaign.id, boxes, 'D1')).mailboxes[a.id]).toBe(3)
-      expect(await store.recordExternalSends([send('d1-late', a, null, 'D1')], T0)).toEqual({ recorded: 1 })
+      expect(await store.recordExternalSends!([send('d1-late', a, null, 'D1')], T0)).toEqual({ recorded: 1 })
       expect((await counts(store, campaign.id, boxes, 'D2')).campaign).toBe(1)
 
       // Without a campaign, or a campaign that is not this store's: only the mailbox counts.
-      await store.recordExternalSends(
+      await store.recordExternalSends!(
         [
           { key: 'nocamp', mailbox: { id: b.id, dayKey: 'D2' } },
           {
@@ -527,7 +534,7 @@ suite('migrating from a legacy sender', () => {
         key: `s${i}`,
         mailbox: { id: a.id, dayKey: 'D1' },
       }))
-      expect(await store.recordExternalSends(sends, T0)).toEqual({ recorded: 12 })
+      expect(await store.recordExternalSends!(sends, T0)).toEqual({ recorded: 12 })
       expect((await counts(store, campaign.id, [a])).mailboxes[a.id]).toBe(12)
       await store.addLeads(
         campaign.id,
@@ -539,6 +546,9 @@ suite('migrating from a legacy sender', () => {
             lastName: null,
             company: null,
             variables: {},
+            timezone: null,
+            country: null,
+            windowKey: '',
           },
         ],
         T0,
@@ -552,7 +562,7 @@ suite('migrating from a legacy sender', () => {
         key: `c${i}`,
         campaign: { id: campaign.id, dayKey: 'D1', nextSlotAt: null },
       }))
-      await store.recordExternalSends(campaignSends, T0)
+      await store.recordExternalSends!(campaignSends, T0)
       expect(await reserve(store, request(campaign.id, boxes, T0), T0)).toMatchObject({
         ok: false,
         reason: 'campaign-limit',
@@ -578,11 +588,14 @@ suite('migrating from a legacy sender', () => {
           lastName: null,
           company: null,
           variables: {},
+          timezone: null,
+          country: null,
+          windowKey: '',
         })),
         T0,
       )
       const [results] = await Promise.all([
-        Promise.all(batches.flatMap((batch) => [1, 2].map(() => store.recordExternalSends(batch, T0)))),
+        Promise.all(batches.flatMap((batch) => [1, 2].map(() => store.recordExternalSends!(batch, T0)))),
         store.reserveSends([request(campaign.id, boxes, T0, { maxEmailsPerDay: 1000 })], T0),
       ])
       expect(results.reduce((n, r) => n + r.recorded, 0)).toBe(40)
@@ -607,6 +620,9 @@ suite('migrating from a legacy sender', () => {
             lastName: null,
             company: null,
             variables: {},
+            timezone: null,
+            country: null,
+            windowKey: '',
           },
         ],
         T0,

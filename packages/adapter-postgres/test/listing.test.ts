@@ -21,7 +21,7 @@ suite('listCampaigns on 10,000 campaigns', () => {
     schema = await freshSchema(pool, 'listing', schemas)
     const store = createPostgresStore({ pool, schema })
     const box = await store.createMailbox(
-      { email: 'm@x.test', name: null, dailyEmailLimit: 10, timezone: 'UTC' },
+      { email: 'm@x.test', name: null, dailyEmailLimit: 10, timezone: 'UTC', skipDates: [] },
       NOW,
     )
     const first = await store.createCampaign(
@@ -39,6 +39,8 @@ suite('listCampaigns on 10,000 campaigns', () => {
         mailboxIds: [box.id],
         steps: [{ subject: 's', text: 't' }],
         variables: [],
+        windowTimezone: 'campaign',
+        skipDates: [],
       },
       NOW,
     )

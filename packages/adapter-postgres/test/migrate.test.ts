@@ -43,6 +43,7 @@ suite('migrate', () => {
       { version: 2, name: '002_import' },
       { version: 3, name: '003_next_due' },
       { version: 4, name: '004_settings_version' },
+      { version: 5, name: '005_window_keys' },
     ])
   })
 
@@ -86,7 +87,21 @@ suite('migrate', () => {
     const store = createPostgresStore({ pool, schema })
     const [old] = (await pool.query(`SELECT id::text AS id FROM "${schema}".campaigns WHERE name = 'old'`))
       .rows
-    expect(await store.getCampaign(old.id)).toMatchObject({ name: 'old', externalId: null })
+    // 005's defaults mean "as before": the campaign's clock, no skip date, no lead zone, key ''.
+    expect(await store.getCampaign(old.id)).toMatchObject({
+      name: 'old',
+      externalId: null,
+      windowTimezone: 'campaign',
+      skipDates: [],
+    })
+    const [running] = (
+      await pool.query(`SELECT id::text AS id FROM "${schema}".campaigns WHERE name = 'running'`)
+    ).rows
+    expect(await store.listQueueItems(running.id)).toMatchObject([{ status: 'pending', windowKey: '' }])
+    expect(await store.listLeads(running.id)).toMatchObject([{ timezone: null, country: null }])
+    expect(await store.listWindowKeys(running.id)).toEqual([
+      { windowKey: '', nextAt: new Date('2025-01-06T10:00:00Z') },
+    ])
     // 003 computed the running campaign's due time from its queue: listed at 10:00, not before.
     const before = await store.listDueCampaigns!(new Date(), { dueBefore: new Date('2025-01-06T09:59:59Z') })
     expect(before).toEqual({ campaigns: [], laterAt: new Date('2025-01-06T10:00:00Z') })

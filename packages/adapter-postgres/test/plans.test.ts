@@ -10,8 +10,7 @@ import { createPostgresStore } from '../src/index.js'
 import { dueSql, runnableSql } from '../src/sql/campaigns.js'
 import { completeSentBatchSql } from '../src/sql/complete-batch.js'
 import { expiredSql } from '../src/sql/recover.js'
-import { reserveSql } from '../src/sql/reserve.js'
-import { reserveBatchSql } from '../src/sql/reserve-batch.js'
+import { reserveBatchSql, reserveBatchValues } from '../src/sql/reserve-batch.js'
 import { tablesOf } from '../src/sql/schema.js'
 import { createTestPool, databaseAvailable, dropSchemas, freshSchema } from './support/db.js'
 
@@ -48,7 +47,7 @@ suite('query plans on a 1,000,000-row queue', () => {
     mailboxIds = []
     for (let m = 0; m < 4; m++) {
       const box = await store.createMailbox(
-        { email: `m${m}@x.test`, name: null, dailyEmailLimit: 1000, timezone: 'UTC' },
+        { email: `m${m}@x.test`, name: null, dailyEmailLimit: 1000, timezone: 'UTC', skipDates: [] },
         NOW,
       )
       mailboxIds.push(box.id)
@@ -70,6 +69,8 @@ suite('query plans on a 1,000,000-row queue', () => {
           mailboxIds,
           steps: [{ subject: 's', text: 't' }],
           variables: [],
+          windowTimezone: 'campaign',
+          skipDates: [],
         },
         NOW,
       )
@@ -139,21 +140,30 @@ suite('query plans on a 1,000,000-row queue', () => {
   })
 
   it('reserves through the partial indexes of pending rows', async () => {
-    const values = [
-      campaignIds[3],
-      NOW,
-      '2026-01-05',
-      100_000,
-      NOW,
-      'token',
-      new Date(NOW.getTime() + 300_000),
-      mailboxIds,
-      mailboxIds.map(() => '2026-01-05'),
-      mailboxIds.map(() => 1000),
-      mailboxIds.map((m) => `<x.${m}@x.test>`),
-      mailboxIds, // rotation
-    ]
-    const all = await plan(reserveSql(tablesOf(schema)), values)
+    const request = (windowKeys?: string[]) => ({
+      campaignId: campaignIds[3]!,
+      leaseToken: 'token',
+      leaseUntil: new Date(NOW.getTime() + 300_000),
+      campaignDayKey: '2026-01-05',
+      maxEmailsPerDay: 100_000,
+      nextSlotAt: NOW,
+      mailboxes: mailboxIds.map((m) => ({
+        mailboxId: m,
+        dayKey: '2026-01-05',
+        dailyEmailLimit: 1000,
+        messageId: `<x.${m}@x.test>`,
+      })),
+      rotation: mailboxIds,
+      ...(windowKeys === undefined ? {} : { windowKeys }),
+    })
+    // With window keys too: the listed keys' earliest item is found through the index by key.
+    const keyed = queueAccess(
+      await plan(reserveBatchSql(tablesOf(schema)), reserveBatchValues([request(['a', 'b'])], NOW)),
+    )
+    expect(keyed.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([])
+    expect(new Set(keyed.map((n) => n['Index Name']))).toContain('queue_items_pending_by_key')
+    const values = reserveBatchValues([request()], NOW)
+    const all = await plan(reserveBatchSql(tablesOf(schema)), values)
     const queue = queueAccess(all)
     expect(queue.length).toBeGreaterThan(0)
     expect(queue.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([])
@@ -238,6 +248,7 @@ suite('query plans on a 1,000,000-row queue', () => {
       candidates.map((c) => `<b${c.pos}.${c.m}@x.test>`),
       candidates.map((c) => c.ord),
       requests.map(() => mailboxIds.join(',')),
+      requests.map(() => null),
     ]
     const reserving = queueAccess(await plan(reserveBatchSql(tablesOf(schema)), reserveValues))
     expect(reserving.length).toBeGreaterThan(0)

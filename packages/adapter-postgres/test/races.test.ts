@@ -40,7 +40,7 @@ if (await databaseAvailable('store races')) {
       const store = createPostgresStore({ pool: admin, schema })
       const now = new Date('2026-01-05T08:00:00Z')
       const box = await store.createMailbox(
-        { email: 'a@sender.test', name: 'A', dailyEmailLimit: 10, timezone: 'UTC' },
+        { email: 'a@sender.test', name: 'A', dailyEmailLimit: 10, timezone: 'UTC', skipDates: [] },
         now,
       )
       const campaign = await store.createCampaign(
@@ -58,6 +58,8 @@ if (await databaseAvailable('store races')) {
           mailboxIds: [box.id],
           steps: [{ subject: 'Hi', text: 'Hello' }],
           variables: [],
+          windowTimezone: 'campaign',
+          skipDates: [],
         },
         now,
       )

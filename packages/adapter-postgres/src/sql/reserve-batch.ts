@@ -56,9 +56,6 @@ import type { Tables } from './schema.js'
 /** Attempts of a batch of one that keeps losing races before it gives up. */
 const MAX_ATTEMPTS = 8
 
-/** The filter on the listed window keys, given the column holding them (NULL: every key). */
-const LISTED = (keys: string) => `AND (${keys} IS NULL OR q.window_key = ANY(${keys}))`
-
 export function reserveBatchSql(t: Tables): string {
   return `WITH
   req AS MATERIALIZED (
@@ -98,17 +95,22 @@ export function reserveBatchSql(t: Tables): string {
   ),
   -- The candidates with room (for every request that offers them, given fast.ok); a full one has
   -- no room for any request of the batch, whatever their order, so it is simply left out.
+  -- (An anti-join: the planner then expects most candidates to have room, as they do; a join
+  -- made it expect one and pick nested loops over the candidates further on.)
+  full_boxes AS MATERIALIZED (
+    SELECT l.mailbox_id, l.day_key FROM locked_boxes l
+    JOIN boxes b ON b.mailbox_id = l.mailbox_id AND b.day_key = l.day_key
+    WHERE l.sent >= b.lim
+  ),
   room AS MATERIALIZED (
     SELECT x.* FROM cand x
-    JOIN boxes b ON b.mailbox_id = x.mailbox_id AND b.day_key = x.day_key
-    JOIN locked_boxes l ON l.mailbox_id = x.mailbox_id AND l.day_key = x.day_key
-    WHERE l.sent < b.lim
+    WHERE NOT EXISTS (SELECT 1 FROM full_boxes f WHERE f.mailbox_id = x.mailbox_id AND f.day_key = x.day_key)
   ),
   per_campaign AS MATERIALIZED (
     SELECT g.campaign_id, g.requests, g.first_future, coalesce(pb.ids, '{}') AS box_ids,
       string_to_array(($15::text[])[g.first_pos + 1], ',')::bigint[] AS rot,
       CASE WHEN ($16::text[])[g.first_pos + 1] IS NOT NULL THEN
-        ARRAY(SELECT jsonb_array_elements_text((($16::text[])[g.first_pos + 1])::jsonb)) END AS keys
+        ARRAY(SELECT DISTINCT jsonb_array_elements_text((($16::text[])[g.first_pos + 1])::jsonb)) END AS keys
     FROM (
       SELECT r.campaign_id, count(*)::int AS requests, min(r.pos) AS first_pos,
         min(r.seq) FILTER (WHERE r.next_slot_at > $1) AS first_future
@@ -155,12 +157,25 @@ export function reserveBatchSql(t: Tables): string {
     FROM allow a JOIN per_campaign pc ON pc.campaign_id = a.campaign_id, unnest(pc.box_ids) AS b (mailbox_id)
     WHERE a.n > 0
   ),
+  -- Without window keys, each queue's oldest due items; with them, each listed key's own, through
+  -- queue_items_pending_by_key, so the items of the keys not listed (a zone asleep, however many of
+  -- its items are due) are never scanned.
   heads AS MATERIALIZED (
     SELECT a.campaign_id, h.id, h.scheduled_at, h.mailbox_id
     FROM allow a, LATERAL (
       SELECT q.id, q.scheduled_at, q.mailbox_id FROM ${t.items} q
       WHERE q.campaign_id = a.campaign_id AND q.mailbox_id IS NULL
-        AND q.status = 'pending' AND q.scheduled_at <= $1 ${LISTED('a.keys')}
+        AND q.status = 'pending' AND q.scheduled_at <= $1
+      ORDER BY q.scheduled_at, q.id LIMIT a.n
+      FOR UPDATE SKIP LOCKED
+    ) h
+    WHERE a.n > 0 AND a.boxes > 0 AND a.keys IS NULL
+    UNION ALL
+    SELECT a.campaign_id, h.id, h.scheduled_at, h.mailbox_id
+    FROM allow a, unnest(a.keys) AS k (window_key), LATERAL (
+      SELECT q.id, q.scheduled_at, q.mailbox_id FROM ${t.items} q
+      WHERE q.campaign_id = a.campaign_id AND q.window_key = k.window_key AND q.mailbox_id IS NULL
+        AND q.status = 'pending' AND q.scheduled_at <= $1
       ORDER BY q.scheduled_at, q.id LIMIT a.n
       FOR UPDATE SKIP LOCKED
     ) h
@@ -170,7 +185,17 @@ export function reserveBatchSql(t: Tables): string {
     FROM camp_boxes b, LATERAL (
       SELECT q.id, q.scheduled_at, q.mailbox_id FROM ${t.items} q
       WHERE q.campaign_id = b.campaign_id AND q.mailbox_id = b.mailbox_id
-        AND q.status = 'pending' AND q.scheduled_at <= $1 ${LISTED('b.keys')}
+        AND q.status = 'pending' AND q.scheduled_at <= $1
+      ORDER BY q.scheduled_at, q.id LIMIT b.n
+      FOR UPDATE SKIP LOCKED
+    ) h
+    WHERE b.keys IS NULL
+    UNION ALL
+    SELECT b.campaign_id, h.id, h.scheduled_at, h.mailbox_id
+    FROM camp_boxes b, unnest(b.keys) AS k (window_key), LATERAL (
+      SELECT q.id, q.scheduled_at, q.mailbox_id FROM ${t.items} q
+      WHERE q.campaign_id = b.campaign_id AND q.window_key = k.window_key AND q.mailbox_id = b.mailbox_id
+        AND q.status = 'pending' AND q.scheduled_at <= $1
       ORDER BY q.scheduled_at, q.id LIMIT b.n
       FOR UPDATE SKIP LOCKED
     ) h
@@ -242,12 +267,21 @@ export function reserveBatchSql(t: Tables): string {
           ORDER BY q.scheduled_at, q.id LIMIT 1
         ) e
       ) END AS earliest_listed,
-      (cardinality(pc.box_ids) > 0 AND EXISTS (
+      (cardinality(pc.box_ids) > 0 AND CASE WHEN pc.keys IS NULL THEN EXISTS (
         SELECT 1 FROM ${t.items} q
         WHERE q.campaign_id = r.campaign_id AND q.status = 'pending' AND q.scheduled_at <= $1
-          AND (q.mailbox_id IS NULL OR q.mailbox_id = ANY(pc.box_ids)) ${LISTED('pc.keys')}
+          AND (q.mailbox_id IS NULL OR q.mailbox_id = ANY(pc.box_ids))
           AND q.id <> ALL(coalesce(pk.ids, '{}'::bigint[]))
-      )) AS eligible
+      ) ELSE EXISTS (
+        SELECT 1 FROM unnest(pc.keys) AS k (window_key), LATERAL (
+          SELECT 1 FROM ${t.items} q
+          WHERE q.campaign_id = r.campaign_id AND q.window_key = k.window_key AND q.status = 'pending'
+            AND q.scheduled_at <= $1 AND (q.mailbox_id IS NULL OR q.mailbox_id = ANY(pc.box_ids))
+            AND q.id <> ALL(coalesce(pk.ids, '{}'::bigint[]))
+          -- The index's order, so that the planner walks the key's entries rather than the table.
+          ORDER BY q.scheduled_at, q.id LIMIT 1
+        ) e
+      ) END) AS eligible
     FROM req r
     JOIN per_campaign pc ON pc.campaign_id = r.campaign_id
     LEFT JOIN picked pk ON pk.campaign_id = r.campaign_id
@@ -289,7 +323,7 @@ function fitsOneStatement(requests: readonly ReserveRequest[]): boolean {
   return true
 }
 
-function statementValues(requests: readonly ReserveRequest[], now: Date): unknown[] {
+export function reserveBatchValues(requests: readonly ReserveRequest[], now: Date): unknown[] {
   const cand = { pos: [] as number[], id: [] as string[], day: [] as string[], lim: [] as number[] }
   const more = { msg: [] as string[], ord: [] as number[] }
   requests.forEach((r, pos) => {
@@ -334,7 +368,7 @@ export async function reserveBatch(
   now: Date,
 ): Promise<Array<ReserveOutcome | null> | null> {
   if (requests.length === 0 || !fitsOneStatement(requests)) return null
-  const values = statementValues(requests, now)
+  const values = reserveBatchValues(requests, now)
   let rows = await s.query<Row>(reserveBatchSql(t), values, { prepared: true })
   if (rows[0]?.fast_ok !== true && rows[0]?.missing === true) {
     // A mailbox's first reservation of its day: its count row does not exist yet, and the statement
@@ -430,7 +464,12 @@ function refusal(
 }
 
 /** The store kit's facts: the locked campaign row as the request met it, after `picked` successes. */
-function factsOf(f: Row, req: ReserveRequest, previous: ReserveRequest | null, picked: number): ReservationFacts {
+function factsOf(
+  f: Row,
+  req: ReserveRequest,
+  previous: ReserveRequest | null,
+  picked: number,
+): ReservationFacts {
   const storedKey = f.f_day_key === null ? null : String(f.f_day_key)
   const storedSent = Number(f.f_day_sent)
   // After successes the campaign counts on the request's day key (all of the campaign's share it).
@@ -486,7 +525,9 @@ async function reserveOne(s: Session, t: Tables, req: ReserveRequest, now: Date)
   // A candidate whose id cannot be a mailbox has no room anywhere, and a repeated one adds nothing
   // to its first occurrence: leave them out, so that the request fits the statement.
   const seen = new Set<string>()
-  const mailboxes = req.mailboxes.filter((m) => isId(m.mailboxId) && !seen.has(m.mailboxId) && seen.add(m.mailboxId))
+  const mailboxes = req.mailboxes.filter(
+    (m) => isId(m.mailboxId) && !seen.has(m.mailboxId) && seen.add(m.mailboxId),
+  )
   const one = [{ ...req, mailboxes }]
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const outcome = (await reserveBatch(s, t, one, now))?.[0]

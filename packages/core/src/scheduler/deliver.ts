@@ -7,12 +7,12 @@ import { buildMessage } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { emailKey } from '../model/validate.js'
 import { retryAt } from '../policy/backoff.js'
-import { dayKey, windowDayKey } from '../policy/calendar.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
 import { addMs } from '../policy/instant.js'
 import type { Completion, CompletionOutcome, ReservedSend } from '../store.js'
-import { ALREADY_SENT, type SchedulerEvent, VETOED } from './events.js'
-import type { AlreadySent, BeforeSendVerdict, ResolvedOptions } from './options.js'
+import { askBeforeSend } from './before-send.js'
+import type { SchedulerEvent } from './events.js'
+import type { ResolvedOptions } from './options.js'
 import { TIMED_OUT } from './send-timeout.js'
 
 const DAY_MS = 86_400_000
@@ -49,7 +49,7 @@ export interface DeliverInput {
 }
 
 /** What recording a delivery's outcome needs, besides the input. */
-interface Recording {
+export interface Recording {
   input: DeliverInput
   base: { itemId: string; leaseToken: string }
   refund: NonNullable<Completion['refund']>
@@ -106,7 +106,8 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     })
     subject = message.subject
     if (options.beforeSend) {
-      const verdict = await askBeforeSend(options.beforeSend, message.subject)
+      const recording: Recording = { input, base, refund, eventBase, leaseLost }
+      const verdict = await askBeforeSend(recording, options.beforeSend, message.subject)
       if (verdict !== 'send') return verdict
     }
     const call = options.transport.send(message, {
@@ -127,131 +128,11 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
   if (!failure) return recordSent(recording, subject)
   return recordFailure(recording, failure)
 
-  /**
-   * The host's veto (`beforeSend`): 'send', or what was done instead. A plain veto cancels the
-   * item; `alreadySent` records it as sent then and there and the sequence goes on from it. Either
-   * way the reservation's pacing slot is given back (nothing left now). A hook that throws, or
-   * answers something unusable, leaves it for later without spending an attempt, since the lead is
-   * not at fault and sending unchecked could mail someone twice.
-   */
-  async function askBeforeSend(
-    beforeSend: NonNullable<ResolvedOptions['beforeSend']>,
-    subject: string,
-  ): Promise<'send' | Delivered> {
-    let verdict: BeforeSendVerdict
-    let problem: string | null
-    try {
-      // A hook that never answers is bounded like a send: nothing has left, so it is retried later.
-      const answer = await input.sendWithin(
-        item.id,
-        Promise.resolve().then(() =>
-          beforeSend({ campaign, lead, mailbox, step: item.step, to: lead.email, subject, messageId }),
-        ),
-      )
-      verdict = answer === TIMED_OUT ? undefined : answer
-      problem =
-        answer === TIMED_OUT
-          ? `beforeSend did not answer within sendTimeout (${options.sendTimeout} ms)`
-          : verdictProblem(verdict, campaign, clock.now())
-    } catch (error) {
-      verdict = undefined
-      problem = `beforeSend failed: ${error instanceof Error ? error.message : String(error)}`
-    }
-    if (problem !== null) {
-      const now = clock.now()
-      const due = retryAt(now, 1, options.retry, options.random)
-      const outcome = await complete({
-        ...base,
-        kind: 'retry',
-        retryAt: due,
-        attempts: item.attempts,
-        error: problem,
-        refund,
-      })
-      if (outcome === 'lease-lost') return leaseLost()
-      emit({ type: 'retried', at: now, ...eventBase, error: problem, retryAt: due, attempts: item.attempts })
-      logger.warn(
-        { ...eventBase, error: problem, retryAt: due },
-        'beforeSend threw or answered badly; will retry',
-      )
-      return { outcome: 'retried', nextAt: due }
-    }
-    const slot = { nextSlotAt: input.reservedSlot }
-    if (typeof verdict === 'object' && verdict !== null) return recordAlreadySent(verdict.alreadySent, slot)
-    if (verdict !== false) return 'send'
-    const outcome = await complete({
-      ...base,
-      kind: 'cancelled',
-      reason: VETOED,
-      refund: { ...refund, ...slot },
-    })
-    if (outcome === 'lease-lost') return leaseLost()
-    emit({ type: 'vetoed', at: clock.now(), ...eventBase, to: lead.email, reason: VETOED })
-    logger.info({ ...eventBase, to: lead.email }, 'vetoed by beforeSend: skipped, already sent')
-    return { outcome: 'vetoed', nextAt: null }
-  }
-
-  /**
-   * `beforeSend` answered that the email already left (another system sent it at `sentAt`): it is
-   * recorded as sent then, from that mailbox, and the next step is due `delayDays` after it. Day
-   * counts the reservation took stay only where the send falls on the same day (and, for the
-   * mailbox's, left from the reserved mailbox): a send of an earlier day is not counted today.
-   */
-  async function recordAlreadySent(sent: AlreadySent, slot: { nextSlotAt?: Date }): Promise<Delivered> {
-    const from = sent.mailboxId ?? mailbox.id
-    const sameCampaignDay =
-      (windowDayKey(campaign, sent.sentAt) ?? dayKey(sent.sentAt, campaign.timezone)) === send.campaignDayKey
-    const sameMailboxDay = from === mailbox.id && dayKey(sent.sentAt, mailbox.timezone) === send.mailboxDayKey
-    const completion: Extract<Completion, { kind: 'sent' }> = {
-      ...base,
-      kind: 'sent',
-      messageId: sent.messageId ?? messageId,
-      subject,
-      to: lead.email,
-      sentAt: sent.sentAt,
-      refund: {
-        ...(sameCampaignDay ? {} : { campaignDayKey: send.campaignDayKey }),
-        ...(sameMailboxDay ? {} : { mailboxId: mailbox.id, mailboxDayKey: send.mailboxDayKey }),
-        ...slot,
-      },
-    }
-    if (from !== mailbox.id) completion.mailboxId = from
-    const nextStep = campaign.steps[item.step + 1]
-    if (nextStep) {
-      const scheduledAt = addMs(sent.sentAt, (nextStep.delayDays ?? 0) * DAY_MS)
-      completion.next = { step: item.step + 1, scheduledAt }
-    }
-    const outcome = await complete(completion)
-    if (outcome === 'lease-lost') return leaseLost()
-    const at = clock.now()
-    emit({ type: 'vetoed', at, ...eventBase, to: lead.email, reason: ALREADY_SENT, sentAt: sent.sentAt })
-    logger.info({ ...eventBase, to: lead.email, sentAt: sent.sentAt }, 'beforeSend: already sent, recorded')
-    return { outcome: 'vetoed', nextAt: completion.next?.scheduledAt ?? null }
-  }
-
   function leaseLost(): Delivered {
     emit({ type: 'lease-lost', at: clock.now(), campaignId: campaign.id, itemId: item.id })
     logger.warn({ ...eventBase }, 'completion refused: the lease was lost (recovery took the item over)')
     return { outcome: 'lease-lost', nextAt: null }
   }
-}
-
-/** Why a `beforeSend` answer cannot be used, or null. */
-function verdictProblem(verdict: unknown, campaign: Campaign, now: Date): string | null {
-  // Anything but an object keeps its old meaning: `false` vetoes, any other value sends.
-  if (typeof verdict !== 'object' || verdict === null) return null
-  const sent = (verdict as { alreadySent?: Partial<AlreadySent> }).alreadySent
-  if (typeof sent !== 'object' || sent === null) return 'beforeSend answered an object without alreadySent'
-  if (!(sent.sentAt instanceof Date) || Number.isNaN(sent.sentAt.getTime()) || sent.sentAt > now)
-    return 'beforeSend: alreadySent.sentAt must be a valid Date, not later than now'
-  if (
-    sent.messageId !== undefined &&
-    (typeof sent.messageId !== 'string' || !/^<[^<>\s]+>$/.test(sent.messageId))
-  )
-    return 'beforeSend: alreadySent.messageId must be a Message-ID like <id@host>'
-  if (sent.mailboxId !== undefined && !campaign.mailboxIds.includes(sent.mailboxId))
-    return "beforeSend: alreadySent.mailboxId must be one of the campaign's mailboxes"
-  return null
 }
 
 /**

@@ -65,7 +65,7 @@ export function closedBySkipDate(spec: WindowSpec, now: Date): boolean {
  * each key's window counts. Then pacing; then, with no key open, `not-due` when no item is due at
  * all, else the due keys are closed: `skip-date` when every one of them is closed by a skip date or
  * holiday (its hours would be open), `lead-window` otherwise; `at` is the first instant a key opens
- * with an item due. `keys` must not be empty.
+ * with an item due (`now` when `keys` is empty).
  */
 export function keyedDueAt(
   calendars: KeyCalendars,
@@ -93,7 +93,7 @@ export function keyedDueAt(
     if (itemMs <= nowMs && calendars.keyState(campaign, key.windowKey, now).skipDate === null)
       everyDueOnSkipDate = false
   }
-  const at = nextAt ?? new Date(Math.max(earliestItem, nowMs))
+  const at = nextAt ?? new Date(Number.isFinite(earliestItem) ? Math.max(earliestItem, nowMs) : nowMs)
   if (earliestItem > nowMs) return { at, heldBy: 'not-due', open }
   return { at, heldBy: everyDueOnSkipDate ? 'skip-date' : 'lead-window', open }
 }

@@ -356,8 +356,7 @@ function closedKeyReasons(
   const reasons: ExplainReason[] = []
   const byWindow = closed.filter((k) => k.skipDate === null)
   const bySkip = closed.filter((k) => k.skipDate !== null)
-  const first = (held: readonly KeyHeld[]) =>
-    new Date(Math.min(...held.map((k) => k.opensAt.getTime())))
+  const first = (held: readonly KeyHeld[]) => new Date(Math.min(...held.map((k) => k.opensAt.getTime())))
   const emails = (n: number) => (n === 1 ? '1 due email' : `${n} due emails`)
   if (byWindow.length > 0) {
     const zones = byWindow.map((k) => `${k.timezone} (${emails(k.count)}, opens ${at(k.opensAt)})`)

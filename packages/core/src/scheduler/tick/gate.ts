@@ -4,7 +4,7 @@
  * for the two kinds of campaign, so the loop in run-campaign.ts does not branch on them.
  */
 import type { Campaign } from '../../model/types.js'
-import { nextWindowOpen, windowDayKey } from '../../policy/calendar.js'
+import { nextWindowOpen, type WindowSpec, windowCloseAt, windowDayKey } from '../../policy/calendar.js'
 import type { KeyCalendars } from '../../policy/zones.js'
 import type { Store, WindowKeyStat } from '../../store.js'
 import {
@@ -27,6 +27,12 @@ export interface Gate {
   maxEmailsPerDay: number
   /** Keyed campaigns: the request's `windowKeys`. */
   windowKeys?: string[]
+  /**
+   * In its leads' hours, when the open keys' windows opened at different instants: those that
+   * opened last. Asked for first, so that the share of the cap a zone's opening adds goes to that
+   * zone rather than to the older emails of zones open since earlier (see `spreadDailyCap`).
+   */
+  newestKeys?: string[]
 }
 
 export interface CampaignGate {
@@ -85,27 +91,38 @@ function plainGate(campaign: Campaign): CampaignGate {
  * and the campaign's day key (policy/zones.ts).
  */
 function keyedGate(calendars: KeyCalendars, store: Store, campaign: Campaign): CampaignGate {
-  let keys: WindowKeyStat[] | null = null
-  const read = () => keys ?? []
+  // The keys last read, and whether they still hold: stale ones are read again before the next
+  // round, but still answer the look at the end of the tick (a lower bound of the next due time,
+  // without a store call).
+  let keys: WindowKeyStat[] = []
+  let fresh = false
+  const read = () => keys
   return {
     async refresh() {
-      keys ??= await store.listWindowKeys(campaign.id)
+      if (fresh) return
+      keys = await store.listWindowKeys(campaign.id)
+      fresh = true
     },
     get drained() {
-      return keys !== null && keys.length === 0
+      return fresh && keys.length === 0
     },
     stale() {
-      keys = null
+      fresh = false
     },
     look(_nextItemAt, now) {
       const due = keyedDueAt(calendars, campaign, read(), now)
       if (due.heldBy) return { at: due.at, heldBy: due.heldBy, campaignDayKey: null, maxEmailsPerDay: 0 }
+      const newestKeys =
+        campaign.windowTimezone === 'lead' && due.open.length > 1
+          ? openedLast(calendars, campaign, due.open, now)
+          : null
       return {
         at: due.at,
         heldBy: null,
         campaignDayKey: calendars.campaignDayKey(campaign, now),
         maxEmailsPerDay: calendars.dailyCap(campaign, read(), now),
         windowKeys: due.open,
+        ...(newestKeys ? { newestKeys } : {}),
       }
     },
     deferUntil: (now) => keyedDeferralUntil(calendars, campaign, read(), now),
@@ -115,3 +132,38 @@ function keyedGate(calendars: KeyCalendars, store: Store, campaign: Campaign): C
         : campaignLimitClears(campaign, now),
   }
 }
+
+/** The keys, open at `now`, whose window opened last; null when they all opened together. */
+function openedLast(
+  calendars: KeyCalendars,
+  campaign: Campaign,
+  open: readonly string[],
+  now: Date,
+): string[] | null {
+  let latest = Number.NEGATIVE_INFINITY
+  let newest: string[] = []
+  for (const key of open) {
+    const opened = openedAt(calendars.specFor(campaign, key, now), now)
+    if (opened > latest) {
+      latest = opened
+      newest = [key]
+    } else if (opened === latest) newest.push(key)
+  }
+  return newest.length < open.length ? newest : null
+}
+
+/**
+ * When the window open at `now` opened (ms): the first opening after two days back whose window
+ * still holds `now` (touching windows count as one, as `windowCloseAt` has them).
+ */
+function openedAt(spec: WindowSpec, now: Date): number {
+  let opens = nextWindowOpen(spec, new Date(now.getTime() - 2 * DAY_MS))
+  for (let i = 0; i < 8 && opens.getTime() < now.getTime(); i++) {
+    const closes = windowCloseAt(spec, opens)
+    if (closes.getTime() > now.getTime()) break
+    opens = nextWindowOpen(spec, closes)
+  }
+  return opens.getTime()
+}
+
+const DAY_MS = 86_400_000

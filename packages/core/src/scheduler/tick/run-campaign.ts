@@ -2,7 +2,6 @@
  * One campaign's part of a tick: rounds of reserve → send → complete until its per-tick budget is
  * spent or something holds it back (its window, its leads' windows, pacing, limits), then why.
  */
-import type { Mailbox } from '../../model/types.js'
 import type { RunnableCampaign } from '../../store.js'
 import { type CandidateSet, noUsableMailbox } from '../candidates.js'
 import { mailboxLimitClears } from '../due.js'
@@ -23,6 +22,15 @@ const MAX_SOFT_ROUNDS = 3
  */
 const MAX_REQUESTS_PER_ROUND = 50
 
+/**
+ * How soon a campaign whose due emails wait for a mailbox that is out looks again (nextDueAt): a
+ * `mailbox-limit` refusal carries no instant at which another email comes due.
+ */
+const HELD_MAILBOX_RECHECK_MS = 30_000
+
+/** Refusals that say the keys asked for have nothing that can leave now (other keys may). */
+const NOTHING_LEFT_IN_KEYS = new Set(['window-closed', 'not-due', 'mailbox-limit'])
+
 export async function runCampaign(
   engine: TickEngine,
   run: TickRun,
@@ -38,6 +46,9 @@ export async function runCampaign(
   // MAX_REQUESTS_PER_ROUND: a campaign with one email due asks for one.
   let roundSize = 1
   let candidateSet: CandidateSet | undefined
+  // In its leads' hours, the keys that opened last are asked for first (Gate.newestKeys), until
+  // they have nothing that can leave; then every open key.
+  let newestFirst = true
   while (progress.sends < options.maxSendsPerCampaignPerTick) {
     if (gate.refresh) {
       await gate.refresh()
@@ -86,7 +97,8 @@ export async function runCampaign(
       }
       look = moved
     }
-    const open = look as Gate & { campaignDayKey: string }
+    const newest = newestFirst ? look.newestKeys : undefined
+    const open = { ...look, ...(newest ? { windowKeys: newest } : {}) } as Gate & { campaignDayKey: string }
     const requests = buildRequests(engine, campaign, open, candidateSet.entries, now, granted)
     const round = await reserveAndDeliver(engine, run, progress, requests, granted)
     // What was sent may have emptied a key or moved its next item: read the keys again.
@@ -95,7 +107,11 @@ export async function runCampaign(
       if (requests.length === granted) roundSize = Math.min(roundSize * 2, MAX_REQUESTS_PER_ROUND)
       continue
     }
-    const next = await afterRefusal(run, gate, progress, round, candidateSet.ordered, now, softRounds)
+    if (newest && NOTHING_LEFT_IN_KEYS.has(round.refused.reason)) {
+      newestFirst = false
+      continue
+    }
+    const next = await afterRefusal(run, gate, progress, round, candidateSet, now, softRounds)
     if (next === 'stop') return
     softRounds++
   }
@@ -136,7 +152,7 @@ async function afterRefusal(
   gate: CampaignGate,
   progress: CampaignProgress,
   round: RoundOutcome,
-  mailboxes: readonly Mailbox[],
+  candidateSet: CandidateSet,
   now: Date,
   softRounds: number,
 ): Promise<'again' | 'stop'> {
@@ -163,7 +179,13 @@ async function afterRefusal(
   if (progress.sends > 0 && (reason === 'queue-empty' || reason === 'not-running')) return 'stop'
   let clears: Date | null = null
   if (reason === 'campaign-limit') clears = gate.limitClears(now)
-  else if (reason === 'mailbox-limit') clears = mailboxLimitClears(campaign, mailboxes, now)
+  else if (reason === 'mailbox-limit') {
+    clears = mailboxLimitClears(campaign, candidateSet.ordered, now)
+    // The due emails may all be waiting for a mailbox that is out (paused, on a skip date) while
+    // emails for the others come due later: the refusal does not say when, so look again soon.
+    if (candidateSet.pausedUntil || candidateSet.skipDateUntil)
+      run.dueTimes.push(new Date(now.getTime() + HELD_MAILBOX_RECHECK_MS))
+  }
   run.skip(campaign.id, reason, clears)
   return 'stop'
 }

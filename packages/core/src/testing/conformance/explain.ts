@@ -238,6 +238,44 @@ const CASES: Case[] = [
     tick: [],
   },
   {
+    name: 'a skip date of the campaign, inside its hours',
+    build: async (e) =>
+      (await started(e, { overrides: { startHour: 8, endHour: 17, skipDates: ['2026-01-05'] } })).id,
+    explain: ['skip-date'],
+    until: { 'skip-date': new Date('2026-01-06T08:00:00.000Z') },
+    messages: { 'skip-date': ['2026-01-05'] },
+    tick: ['skip-date'],
+  },
+  {
+    name: "every lead's zone outside its window (lead time zones)",
+    build: async (e) => {
+      // Monday 08:00 UTC is 17:00 in Tokyo: its 09:00–17:00 has just closed.
+      const c = await started(e, {
+        leads: 0,
+        start: false,
+        overrides: { windowTimezone: 'lead', startHour: 9, endHour: 17 },
+      })
+      await e.scheduler.addLeads(c.id, [{ email: 'tokyo@example.com', timezone: 'Asia/Tokyo' }])
+      await e.scheduler.startCampaign(c.id)
+      return c.id
+    },
+    explain: ['lead-window'],
+    until: { 'lead-window': new Date('2026-01-06T00:00:00.000Z') },
+    messages: { 'lead-window': ['Asia/Tokyo'] },
+    tick: ['lead-window'],
+  },
+  {
+    name: 'the only mailbox on one of its skip dates',
+    build: async (e) => {
+      const c = await started(e)
+      await e.scheduler.updateMailbox(c.boxes[0]!.id, { skipDates: ['2026-01-05'] })
+      return c.id
+    },
+    explain: ['skip-date'],
+    until: { 'skip-date': TUESDAY },
+    tick: ['skip-date'],
+  },
+  {
     name: 'follow-ups waiting for their full mailbox beside emails of stopped leads',
     build: async (e) => {
       const c = await followUpsDue(e, 'full', { leads: 2 })

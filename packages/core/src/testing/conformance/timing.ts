@@ -85,13 +85,19 @@ export function timingTests(env: EnvFn): void {
     expect(first).toMatchObject({ sent: 0, campaigns: 2, skipped: { 'outside-window': 2 } })
     expect(first.nextDueAt?.toISOString()).toBe('2026-01-05T18:00:00.000Z')
 
-    // Later ticks still know when the window opens; a store that keeps deferrals lists neither.
+    // Later ticks still know when the window opens; a store that keeps deferrals lists neither,
+    // until a lead is added: addLeads forgets the deferral (a lead in another zone may leave sooner).
     e.clock.advance(HOUR)
-    await e.scheduler.addLeads(closed.id, leads(1, 'late'))
     const second = await e.scheduler.tick()
     expect(second.sent).toBe(0)
     expect(second.nextDueAt?.toISOString()).toBe('2026-01-05T18:00:00.000Z')
     if (e.store.deferCampaigns) expect(second).toMatchObject({ campaigns: 0, skipped: {} })
+    await e.scheduler.addLeads(closed.id, leads(1, 'late'))
+    const afterAdd = await e.scheduler.tick()
+    expect(afterAdd.sent).toBe(0)
+    expect(afterAdd.nextDueAt?.toISOString()).toBe('2026-01-05T18:00:00.000Z')
+    if (e.store.deferCampaigns)
+      expect(afterAdd).toMatchObject({ campaigns: 1, skipped: { 'outside-window': 1 } })
 
     // New settings open one window now: it sends at once, the other still waits.
     await e.scheduler.updateCampaign(reopened.id, { startHour: 12 })

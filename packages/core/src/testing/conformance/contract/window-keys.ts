@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { Mailbox } from '../../../model/types.js'
-import type { DueCount, NewLead, WindowKeyStat } from '../../../store.js'
+import type { DueCount, ImportedLead, NewLead, WindowKeyStat } from '../../../store.js'
+import { supportsMigration } from '../../../store-kit/index.js'
 import type { Fixtures } from './fixtures.js'
 
 const TOKYO = 'Asia/Tokyo|JP'
@@ -286,6 +287,57 @@ export function windowKeyContract(fixtures: Fixtures): void {
       expect(await ids(at(2))).toEqual([campaign.id])
       // Only the campaign that got a lead: the other stays deferred.
       expect(await ids(at(3))).toEqual([campaign.id])
+    })
+
+    it('importLeads (when a store has it) copies the key to history and next step, and forgets the deferral', async () => {
+      const { store, mailboxes, campaign } = await setup()
+      if (!supportsMigration(store)) return
+      const box = mailboxes[0]!.id
+      const imported: ImportedLead = {
+        ...zonedLead('t@x.test', TOKYO),
+        status: 'active',
+        history: [{ step: 0, sentAt: at(-60), mailboxId: box, messageId: '<legacy.t>', subject: 'Hi Jan' }],
+        next: {
+          step: 1,
+          scheduledAt: at(30),
+          mailboxId: box,
+          references: ['<legacy.t>'],
+          threadSubject: 'Hi Jan',
+        },
+      }
+      await store.addLeads(campaign.id, [zonedLead('w@x.test', WARSAW)], T0)
+      const deferrable = store.listDueCampaigns && store.deferCampaigns
+      if (deferrable) {
+        const current = (await store.getCampaign(campaign.id))!
+        await store.deferCampaigns!(
+          [{ campaignId: campaign.id, until: at(600), settingsVersion: current.settingsVersion }],
+          T0,
+        )
+      }
+      await store.importLeads(campaign.id, [imported], at(1))
+      expect(await store.getLead(campaign.id, 't@x.test')).toMatchObject({
+        timezone: 'Asia/Tokyo',
+        country: 'JP',
+      })
+      const items = (await store.listQueueItems(campaign.id)).filter((i) => i.step === 0 || i.step === 1)
+      const lead = (await store.getLead(campaign.id, 't@x.test'))!
+      expect(
+        items
+          .filter((i) => i.leadId === lead.id)
+          .map((i) => [i.step, i.status, i.windowKey])
+          .sort(),
+      ).toEqual([
+        [0, 'sent', TOKYO],
+        [1, 'pending', TOKYO],
+      ])
+      expect(byKey(await store.listWindowKeys(campaign.id))).toEqual([
+        { windowKey: TOKYO, nextAt: at(30) },
+        { windowKey: WARSAW, nextAt: T0 },
+      ])
+      if (deferrable) {
+        const listed = await store.listDueCampaigns!(at(2), { dueBefore: at(2) })
+        expect(listed.campaigns.map((r) => r.campaign.id)).toEqual([campaign.id])
+      }
     })
 
     it('mailbox and campaign skipDates round-trip through create and update', async () => {
