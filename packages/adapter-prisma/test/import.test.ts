@@ -528,6 +528,28 @@ describe('createPrismaStore and an older schema', () => {
       await db.drop()
     }
   })
+
+  it('refuses a client generated before McQueueItem.windowKey, saying what to do', async () => {
+    const db = await createTestDatabase('sqlite')
+    try {
+      type DataModel = { models: Record<string, { fields: Array<{ name: string }> }> }
+      const current = (db.prisma as unknown as { _runtimeDataModel: DataModel })._runtimeDataModel
+      const item = current.models.McQueueItem!
+      expect(item.fields.map((f) => f.name)).toContain('windowKey')
+      const before: DataModel = {
+        models: {
+          ...current.models,
+          McQueueItem: { fields: item.fields.filter((f) => f.name !== 'windowKey') },
+        },
+      }
+      const older = new Proxy(db.prisma, {
+        get: (target, key) => (key === '_runtimeDataModel' ? before : Reflect.get(target, key)),
+      })
+      expect(() => createPrismaStore(older)).toThrow(/004_window_keys\.sql/)
+    } finally {
+      await db.drop()
+    }
+  })
 })
 
 importSuite('sqlite')
