@@ -341,6 +341,7 @@ function asTransportMailbox(m: {
     timezone: LEGACY_TIMEZONE,
     pausedUntil: null,
     pauseReason: null,
+    skipDates: [],
     createdAt: epoch,
     updatedAt: epoch,
   }
