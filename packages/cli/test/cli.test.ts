@@ -112,7 +112,9 @@ describe.runIf(reachable)('mailcadence against PostgreSQL', () => {
     expect(version).toBe(result.applied.length)
 
     // The host sends three emails now (the CLI reads "today" from the real clock).
-    const clock = createFakeClock(new Date())
+    // A minute in the past: the CLI's own real clock must already be past every send it reports
+    // (sends stamped after its "now" would fall outside today's range).
+    const clock = createFakeClock(new Date(Date.now() - 60_000))
     scheduler = createScheduler({
       store: createPostgresStore({ pool, schema }),
       transport: createRecordingTransport(),
