@@ -1,0 +1,14 @@
+/// <reference path="../sql.d.ts" />
+/**
+ * The numbered migrations, oldest first. A migration is applied once per file and recorded in its
+ * `mailcadence_migrations` table; released migrations are never edited, only added to.
+ */
+import init from './001_init.sql'
+
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: '001_init', sql: init }]

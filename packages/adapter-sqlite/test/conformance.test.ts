@@ -1,0 +1,19 @@
+import { runStoreConformance, runStoreContract } from '@mailcadence/core/testing'
+import { afterAll } from 'vitest'
+import { createSqliteStore, type SqliteStore } from '../src/index.js'
+import { tempFiles } from './support/files.js'
+
+// A fresh file per store; the directory goes when the file's tests end.
+const files = tempFiles('conf')
+const stores: SqliteStore[] = []
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.close()))
+})
+const makeStore = () => {
+  const store = createSqliteStore({ filename: files.next() })
+  stores.push(store)
+  return store
+}
+
+runStoreConformance('sqlite', makeStore, { timeout: 60_000 })
+runStoreContract('sqlite', makeStore)
