@@ -3,9 +3,14 @@
  * it made. Database backends can also seed sent history straight in SQL, since building a million
  * rows through the scheduler would measure the seeding, not the tick.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createMemoryStore } from '@mailcadence/adapter-memory'
 import { createPostgresStore, migrate } from '@mailcadence/adapter-postgres'
+import { createSqliteStore } from '@mailcadence/adapter-sqlite'
 import type { Store } from '@mailcadence/core'
+import Database from 'better-sqlite3'
 import pg from 'pg'
 import { DATABASE_URL, dropSchema, schemaName } from './postgres.js'
 import { migratePrismaSchema, openPrismaStore } from './prisma.js'
@@ -13,7 +18,7 @@ import { migratePrismaSchema, openPrismaStore } from './prisma.js'
 export interface Backend {
   name: string
   /** Connection details for worker processes, when several processes can share one store. */
-  shared?: { kind: 'postgres' | 'prisma'; schemaOf(store: Store): string }
+  shared?: { kind: 'postgres' | 'prisma' | 'sqlite'; schemaOf(store: Store): string }
   /** Emails per throughput run when not the section's default (a slow store, measured on fewer). */
   emailsPerRun?: { quick: number; full: number }
   createStore(): Promise<Store>
@@ -105,6 +110,61 @@ export function prismaBackend(): Backend {
         await dropSchema(schema)
       }
       opened.clear()
+    },
+  }
+}
+
+/**
+ * `@mailcadence/adapter-sqlite` on a fresh file per store in a temporary directory (its default
+ * `synchronous: 'full'`, so every commit reaches the disk). Worker processes open the same file.
+ */
+export function sqliteBackend(): Backend {
+  const dir = mkdtempSync(join(tmpdir(), 'mailcadence-bench-sqlite-'))
+  const files = new Map<Store, string>()
+  return {
+    name: 'sqlite',
+    shared: { kind: 'sqlite', schemaOf: (store) => files.get(store)! },
+    async createStore() {
+      const filename = join(dir, `store-${files.size + 1}.db`)
+      const store = createSqliteStore({ filename })
+      files.set(store, filename)
+      return store
+    },
+    async seedHistory(store, count, mailboxIds) {
+      // Straight into the file through a second connection, in one transaction.
+      const db = new Database(files.get(store)!)
+      const now = new Date('2026-01-01T00:00:00Z').getTime()
+      try {
+        db.exec('BEGIN IMMEDIATE')
+        const { lastInsertRowid: campaignId } = db
+          .prepare(
+            `INSERT INTO mailcadence_campaigns (name, status, timezone, start_hour, start_minute, end_hour, end_minute,
+               allowed_days, window_timezone, delay_between_emails, jitter, max_emails_per_day, mailbox_ids, steps,
+               variables, created_at, updated_at)
+             VALUES ('History', 'COMPLETED', 'UTC', 0, 0, 24, 0, 'MON,TUE,WED,THU,FRI,SAT,SUN', 'campaign', 0, 0,
+               1000000, ?, '[{"subject":"s","text":"t"}]', '[]', ?, ?)`,
+          )
+          .run(JSON.stringify(mailboxIds), now, now)
+        db.prepare(
+          `WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < ?)
+           INSERT INTO mailcadence_leads (campaign_id, email, email_key, variables, status, created_at, updated_at)
+           SELECT ?, 'past' || n || '@example.com', 'past' || n || '@example.com', '{}', 'completed', ?, ? FROM g`,
+        ).run(count, campaignId, now, now)
+        db.prepare(
+          `INSERT INTO mailcadence_queue_items (campaign_id, lead_id, step, status, scheduled_at, mailbox_id, message_id,
+             sent_at, created_at, updated_at)
+           SELECT campaign_id, id, 0, 'sent', ?, json_extract(?, '$[' || (id % CAST(? AS INTEGER)) || ']'), '<' || id || '@acme.test>',
+             ?, ?, ? FROM mailcadence_leads WHERE campaign_id = ?`,
+        ).run(now, JSON.stringify(mailboxIds), mailboxIds.length, now, now, now, campaignId)
+        db.exec('COMMIT')
+      } finally {
+        db.close()
+      }
+    },
+    async dispose() {
+      for (const store of files.keys()) await store.close()
+      files.clear()
+      rmSync(dir, { recursive: true, force: true })
     },
   }
 }

@@ -6,7 +6,7 @@
  * figures without writing BENCHMARKS.md.
  */
 import { writeFileSync } from 'node:fs'
-import { type Backend, memoryBackend, postgresBackend, prismaBackend } from './backends.js'
+import { type Backend, memoryBackend, postgresBackend, prismaBackend, sqliteBackend } from './backends.js'
 import { type BenchContext, machine, type Row, versionOf } from './context.js'
 import { serverVersion } from './postgres.js'
 import { scaleSection } from './sections/scale.js'
@@ -38,7 +38,7 @@ async function main() {
   const pgVersion = await serverVersion()
   if (!pgVersion && process.env.CI)
     throw new Error('CI is set but PostgreSQL does not answer at TEST_DATABASE_URL')
-  const backends: Backend[] = [memoryBackend(), ...(pgVersion ? [postgresBackend()] : [])]
+  const backends: Backend[] = [memoryBackend(), sqliteBackend(), ...(pgVersion ? [postgresBackend()] : [])]
   if (!pgVersion) console.log('PostgreSQL does not answer: its figures are skipped (set TEST_DATABASE_URL).')
   const rows: Row[] = []
   const log = (row: Row) =>

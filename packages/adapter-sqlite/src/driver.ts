@@ -15,7 +15,17 @@ export interface SqliteStatement {
   all(...params: SqlValue[]): unknown[]
 }
 
-/** An open database handle: a `node:sqlite` `DatabaseSync` or a `better-sqlite3` `Database`. */
+/**
+ * An open database handle as the host passes it: a `node:sqlite` `DatabaseSync` or a
+ * `better-sqlite3` `Database` (typed loosely, so both drivers' own declarations fit).
+ */
+export interface SqliteHandle {
+  exec(sql: string): unknown
+  prepare(sql: string): unknown
+  close(): unknown
+}
+
+/** The same handle as the store uses it. */
 export interface SqliteDatabase {
   exec(sql: string): unknown
   prepare(sql: string): SqliteStatement

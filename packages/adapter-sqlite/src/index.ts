@@ -4,5 +4,5 @@
  *
  * @packageDocumentation
  */
-export type { SqliteDatabase, SqliteDriverName, SqliteStatement, SqlValue } from './driver.js'
+export type { SqliteDriverName, SqliteHandle } from './driver.js'
 export { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './store.js'

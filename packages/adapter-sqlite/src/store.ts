@@ -1,10 +1,10 @@
 import type { Store } from '@mailcadence/core'
 import { MailcadenceError } from '@mailcadence/core'
 import { Db } from './db.js'
-import { openDatabase, type SqliteDatabase, type SqliteDriverName } from './driver.js'
+import { openDatabase, type SqliteDatabase, type SqliteDriverName, type SqliteHandle } from './driver.js'
 import { applyPragmas, migrate } from './migrate.js'
 import * as campaigns from './sql/campaigns.js'
-import { completeOne, recoverExpiredLeases } from './sql/complete.js'
+import { completeOne, hasExpiredLeases, recoverExpiredLeases } from './sql/complete.js'
 import * as due from './sql/due.js'
 import * as importing from './sql/import.js'
 import * as leads from './sql/leads.js'
@@ -25,7 +25,7 @@ export interface SqliteStoreOptions {
    * `better-sqlite3` `Database`. The store sets its pragmas (WAL, `busy_timeout`, `synchronous`),
    * creates its `mailcadence_*` tables in it, and never closes it.
    */
-  database?: SqliteDatabase
+  database?: SqliteHandle
   /**
    * Which driver opens `filename`. Default `'auto'`: `node:sqlite` where Node has it (22.13+),
    * otherwise `better-sqlite3` (an optional peer dependency, needed on Node 20).
@@ -77,7 +77,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       },
     )
   }
-  const handle = options.database ?? openDatabase(options.filename!, options.driver ?? 'auto')
+  const handle =
+    (options.database as SqliteDatabase | undefined) ??
+    openDatabase(options.filename!, options.driver ?? 'auto')
   const db = new Db(handle)
   try {
     applyPragmas(db, { busyTimeout: options.busyTimeout ?? 5000, synchronous: options.synchronous ?? 'full' })
@@ -128,7 +130,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       completions.length === 0
         ? Promise.resolve([])
         : write(() => completions.map((c) => completeOne(db, c, now))),
-    recoverExpiredLeases: (now, policy) => write(() => recoverExpiredLeases(db, now, policy)),
+    // Every tick asks; an expired lease is rare, so look first without taking the write lock.
+    recoverExpiredLeases: async (now, policy) =>
+      (await read(() => hasExpiredLeases(db, now))) ? write(() => recoverExpiredLeases(db, now, policy)) : [],
     recordExternalSends: (sends, now) => write(() => importing.recordExternalSends(db, sends, now)),
 
     queueStats: (campaignId) => read(() => reading.queueStats(db, campaignId)),

@@ -179,6 +179,16 @@ function completeSent(
   )
 }
 
+/** Whether any `sending` item's lease has expired (one probe of the index of sending items). */
+export function hasExpiredLeases(db: Db, now: Date): boolean {
+  return (
+    db.get(
+      `SELECT 1 AS one FROM ${T.items} WHERE status = 'sending' AND lease_until <= ? LIMIT 1`,
+      now.getTime(),
+    ) !== undefined
+  )
+}
+
 /**
  * Recovers `sending` items whose lease has expired (`lease_until <= now`), through the index of
  * sending items only. With `'retry'`, an item whose lead or campaign stopped meanwhile fails as

@@ -1,0 +1,179 @@
+/**
+ * What is particular to the SQLite store: opening (options, drivers, a host's own handle), state
+ * that survives closing and reopening the file, and the next-due bound an idle tick reads.
+ */
+import { createScheduler, isMailcadenceError, type NewCampaign } from '@mailcadence/core'
+import { createFakeClock, createRecordingTransport } from '@mailcadence/core/testing'
+import Database from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { createSqliteStore, type SqliteHandle } from '../src/index.js'
+import { tempFiles } from './support/files.js'
+
+const files = tempFiles('store')
+const t0 = new Date('2026-01-05T08:00:00Z')
+
+function campaignInput(name: string, mailboxIds: string[]): NewCampaign {
+  return {
+    name,
+    timezone: 'UTC',
+    startHour: 0,
+    startMinute: 0,
+    endHour: 24,
+    endMinute: 0,
+    allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
+    delayBetweenEmails: 0,
+    jitter: 0,
+    maxEmailsPerDay: 100,
+    mailboxIds,
+    steps: [{ subject: 'Hi', text: 'Hello' }],
+    variables: [],
+    windowTimezone: 'campaign',
+    skipDates: [],
+  }
+}
+
+const lead = (email: string) => ({
+  email,
+  emailKey: email,
+  firstName: null,
+  lastName: null,
+  company: null,
+  variables: {},
+  timezone: null,
+  country: null,
+  windowKey: '',
+})
+
+describe('opening a store', () => {
+  it('refuses a missing filename and an unusable database with invalid-input naming the field', () => {
+    for (const [options, field] of [
+      [{}, 'filename'],
+      [{ filename: '' }, 'filename'],
+      [{ database: {} as SqliteHandle }, 'database'],
+    ] as const) {
+      let error: unknown
+      try {
+        createSqliteStore(options)
+      } catch (e) {
+        error = e
+      }
+      expect(isMailcadenceError(error, 'invalid-input')).toBe(true)
+      expect((error as { field?: string }).field).toBe(field)
+    }
+  })
+
+  it.runIf(!process.getBuiltinModule?.('node:sqlite'))(
+    'says which Node has node:sqlite when it is asked for on one without it',
+    () => {
+      expect(() => createSqliteStore({ filename: files.next(), driver: 'node:sqlite' })).toThrow(
+        /Node 22\.13/,
+      )
+    },
+  )
+
+  it('keeps everything across close and reopen, and migrates an opened file once', async () => {
+    const filename = files.next()
+    const first = createSqliteStore({ filename, driver: 'better-sqlite3' })
+    const box = await first.createMailbox(
+      { email: 'a@sender.test', name: null, dailyEmailLimit: 10, timezone: 'UTC', skipDates: [] },
+      t0,
+    )
+    const campaign = await first.createCampaign(campaignInput('durable', [box.id]), t0)
+    await first.addLeads(campaign.id, [lead('x@example.com')], t0)
+    await first.close()
+
+    const again = createSqliteStore({ filename })
+    expect((await again.getCampaign(campaign.id))?.name).toBe('durable')
+    expect((await again.queueStats(campaign.id)).pending).toBe(1)
+    expect((await again.addLeads(campaign.id, [lead('x@example.com')], t0)).duplicates).toBe(1)
+    await again.close()
+    const db = new Database(filename, { readonly: true })
+    expect(db.prepare('SELECT version FROM mailcadence_migrations').all()).toEqual([{ version: 1 }])
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    db.close()
+  })
+
+  it('works on a handle the host opened, next to its own tables, and leaves it open', async () => {
+    const db = new Database(files.next())
+    db.exec('CREATE TABLE app_users (id INTEGER PRIMARY KEY, email TEXT)')
+    const store = createSqliteStore({ database: db })
+    const box = await store.createMailbox(
+      { email: 'a@sender.test', name: 'A', dailyEmailLimit: 10, timezone: 'UTC', skipDates: [] },
+      t0,
+    )
+    await store.close()
+    expect(db.prepare('SELECT email FROM mailcadence_mailboxes WHERE id = ?').get(box.id)).toEqual({
+      email: 'a@sender.test',
+    })
+    expect(db.prepare('SELECT count(*) AS n FROM app_users').get()).toEqual({ n: 0 })
+    db.close()
+  })
+})
+
+describe('the next-due bound an idle tick reads', () => {
+  it('lists only due campaigns, reports when the next one is due, and forgets a sent item', async () => {
+    const filename = files.next()
+    const store = createSqliteStore({ filename })
+    const clock = createFakeClock(t0)
+    const scheduler = createScheduler({ store, transport: createRecordingTransport(), clock })
+    const box = await scheduler.createMailbox({ email: 'a@sender.test', dailyEmailLimit: 100 })
+    const ids: string[] = []
+    for (let c = 0; c < 5; c++) {
+      const campaign = await scheduler.createCampaign({
+        name: `c${c}`,
+        startHour: 0,
+        endHour: 24,
+        allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
+        delayBetweenEmails: 0,
+        jitter: 0,
+        mailboxIds: [box.id],
+        steps: [
+          { subject: 'Hi', text: 'Hello' },
+          { delayDays: c + 1, text: 'Again' },
+        ],
+      })
+      await scheduler.addLeads(campaign.id, [{ email: `c${c}@example.com` }])
+      await scheduler.startCampaign(campaign.id)
+      ids.push(campaign.id)
+    }
+    // Every first email is due now.
+    const due = await store.listDueCampaigns(t0, { dueBefore: t0 })
+    expect(due.campaigns.map((r) => r.campaign.id)).toEqual(ids)
+    expect((await scheduler.tick()).sent).toBe(5)
+
+    // Only follow-ups are left, 1 to 5 days out: none is listed, the earliest is reported.
+    const idle = await store.listDueCampaigns(clock.now(), { dueBefore: clock.now() })
+    expect(idle.campaigns).toEqual([])
+    const firstFollowUp = (await store.queueStats(ids[0]!)).nextScheduledAt
+    expect(idle.laterAt).toEqual(firstFollowUp)
+    const raw = new Database(filename, { readonly: true })
+    try {
+      // The bound equals each campaign's earliest pending item (exact after a reservation).
+      const rows = raw
+        .prepare(
+          `SELECT c.id, c.next_due_at AS bound,
+             (SELECT min(scheduled_at) FROM mailcadence_queue_items q WHERE q.campaign_id = c.id AND q.status = 'pending') AS earliest
+           FROM mailcadence_campaigns c ORDER BY c.id`,
+        )
+        .all() as Array<{ bound: number; earliest: number }>
+      for (const row of rows) expect(row.bound).toBe(row.earliest)
+      // The idle query goes through the index on can_send_from, not a scan of the campaigns.
+      const plan = raw
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT min(can_send_from) FROM mailcadence_campaigns
+           WHERE status = 'IN_PROGRESS' AND can_send_from > ?`,
+        )
+        .all(0) as Array<{ detail: string }>
+      expect(plan.map((p) => p.detail).join(' ')).toMatch(/mailcadence_campaigns_can_send_from/)
+    } finally {
+      raw.close()
+    }
+
+    // A campaign stopped meanwhile drops out; the others come due one by one.
+    await scheduler.stopCampaign(ids[0]!)
+    clock.set(new Date(firstFollowUp!.getTime() + 24 * 3600_000))
+    const later = await store.listDueCampaigns(clock.now(), { dueBefore: clock.now() })
+    expect(later.campaigns.map((r) => r.campaign.id)).toEqual([ids[1]])
+    await scheduler.close()
+  })
+})
