@@ -8,6 +8,7 @@ import type {
   QueueItem,
   QueueStats,
   Step,
+  StopOnReply,
 } from './model/types.js'
 
 /**
@@ -407,6 +408,8 @@ export interface NewCampaign extends CampaignSchedule {
   mailboxIds: string[]
   steps: Step[]
   variables: string[]
+  /** See `Campaign.stopOnReply`; absent means `'lead'`. */
+  stopOnReply?: StopOnReply
 }
 export type CampaignPatch = Partial<NewCampaign>
 

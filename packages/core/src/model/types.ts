@@ -48,12 +48,6 @@ export interface CampaignSchedule extends WindowSpec {
   windowTimezone: WindowTimezone
   /** Local dates (`YYYY-MM-DD`) on which nothing is sent: holidays and blackout dates. Default none. */
   skipDates: string[]
-  /**
-   * Whose sequence a reply read from the inbox stops (`scheduler.applyInbound`): `'lead'` (the
-   * default) the replier's only; `'domain'` also every active lead of the campaign at the same
-   * address domain (colleagues of one company), except free-mail domains (`gmail.com`, …).
-   */
-  stopOnReply: StopOnReply
 }
 
 /** See {@link CampaignSchedule.windowTimezone}. */
@@ -66,6 +60,12 @@ export interface Campaign extends CampaignSchedule {
   id: string
   name: string
   status: CampaignStatus
+  /**
+   * Whose sequence a reply read from the inbox stops (`scheduler.applyInbound`): `'lead'` (the
+   * default) the replier's only; `'domain'` also every active lead of the campaign at the same
+   * address domain (colleagues of one company), except free-mail domains (`gmail.com`, …).
+   */
+  stopOnReply: StopOnReply
   /** Mailboxes to rotate over, in round-robin order. */
   mailboxIds: string[]
   steps: Step[]
