@@ -494,6 +494,12 @@ interface CompletionBase {
   itemId: string
   leaseToken: string
   /**
+   * The step variant core chose for the item (see `QueueItem.variantId`): whatever the `kind`, the
+   * store writes it on the item in the same atomic step, but only while the item has none (the
+   * first choice is kept for every later attempt). Absent or null: nothing to write.
+   */
+  variantId?: string | null
+  /**
    * Give back what the reservation took (no mail left now): the campaign's day count (with
    * `campaignDayKey`), the mailbox's (with `mailboxId` and `mailboxDayKey`), and with
    * `nextSlotAt` (the slot the reservation set) the pacing slot: the campaign's `nextSlotAt`

@@ -76,6 +76,7 @@ export function copyItem(i: ItemRecord): QueueItem {
     references: i.references.slice(),
     messageId: i.messageId,
     threadSubject: i.threadSubject,
+    variantId: i.variantId,
     leaseToken: i.leaseToken,
     leaseUntil: dateOf(i.leaseUntil),
     lastError: i.lastError,
