@@ -4,8 +4,8 @@ import { emailKey, leadValues } from '../model/validate.js'
 import type { OutgoingMessage } from '../transport.js'
 import { parsedSpintax, spin, spinSeed } from './spintax.js'
 import { type RenderOptions, renderParts } from './template.js'
-import { stepContent, variantFor } from './variants.js'
 import { type UnsubscribeTarget, unsubscribeHeader } from './unsubscribe.js'
+import { stepContent, variantFor } from './variants.js'
 
 export type { UnsubscribeTarget } from './unsubscribe.js'
 
@@ -104,7 +104,11 @@ function replySubject(subject: string): string {
 }
 
 /** Step 0's subject for the lead (its weighted or winning variant), for a thread not yet started. */
-function firstSubject(steps: readonly Step[], values: Record<string, string | null>, ctx: SpinContext): string {
+function firstSubject(
+  steps: readonly Step[],
+  values: Record<string, string | null>,
+  ctx: SpinContext,
+): string {
   const first = steps[0]
   if (!first) return ''
   const variantId = variantFor(first, null, ctx.campaignId, ctx.leadKey, 0)
@@ -152,7 +156,8 @@ export function buildMessage(input: {
   // template validation keeps them out of subjects.
   const bodyValues = { ...values, unsubscribeUrl: unsubscribe?.url ?? null }
   const at = { context, step: item.step }
-  if (content.text !== undefined) message.text = renderField(content.text, bodyValues, { ...at, field: 'text' })
+  if (content.text !== undefined)
+    message.text = renderField(content.text, bodyValues, { ...at, field: 'text' })
   if (content.html !== undefined) {
     message.html = renderField(content.html, bodyValues, { ...at, field: 'html' }, { html: true })
   }

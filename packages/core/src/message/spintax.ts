@@ -2,7 +2,7 @@
  * Spintax: `{Hi|Hello|Hey}` picks one alternative per lead, groups nest (`{Hi|Hello {there|friend}}`),
  * and `\{`, `\|`, `\}` write the characters themselves. Template variables (`{{firstName}}`,
  * `{{firstName|there}}`) are tokens of their own: a `{{` opens a variable when a `}}` follows with
- * no brace between them; otherwise each `{` opens a group, so `}}` may close two groups at once.
+ * no brace or backslash between them; otherwise each `{` opens a group, so `}}` may close two groups at once.
  * A brace pair with no `|` at its top level is not a choice: it prints as written, braces included
  * (so CSS in an html body and a lone `{code}` keep their braces). Braces must balance.
  *
@@ -90,7 +90,8 @@ function variableEnd(text: string, at: number): number {
   const close = text.indexOf('}}', at + 2)
   if (close === -1) return -1
   const inner = text.slice(at + 2, close)
-  return inner.includes('{') || inner.includes('}') ? -1 : close
+  // No brace and no backslash inside: `{{\}}` is an escaped brace in two groups, not a variable.
+  return /[{}\\]/.test(inner) ? -1 : close
 }
 
 /** The text of nodes: `parseSpintax(printSpintax(nodes))` gives the nodes back (normalised). */

@@ -6,6 +6,7 @@
  * computes from it is valid.
  */
 import { invalidInput } from '../errors.js'
+import { parseSpintax, SpintaxError, spintaxVariables, spinVariables } from '../message/spintax.js'
 import {
   BUILT_IN_VARIABLES,
   isMessageVariable,
@@ -13,8 +14,6 @@ import {
   parseTemplate,
   type TemplatePart,
 } from '../message/template.js'
-import { parseSpintax, SpintaxError, spintaxVariables, spinVariables } from '../message/spintax.js'
-import { checkAutoWinner, checkVariants } from './variants.js'
 import { dayOfKey, isValidTimeZone, parseAllowedDays, windowLengthMinutes } from '../policy/calendar.js'
 import { windowKeyOf } from '../policy/zones.js'
 import type { NewCampaign, NewLead, NewMailbox } from '../store.js'
@@ -30,6 +29,7 @@ import {
 import { describeValue, quote } from './describe.js'
 import { INPUT_LIMITS } from './limits.js'
 import type { Campaign, CampaignInput, LeadInput, MailboxInput, Step, WindowTimezone } from './types.js'
+import { checkAutoWinner, checkVariants } from './variants.js'
 
 const LIMITS = INPUT_LIMITS
 /** Years a skip date may fall in: those of the accepted input dates. */
@@ -306,7 +306,7 @@ function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
       )
       for (const [j, variant] of step.variants.entries()) {
         if ((variant.text ?? step.text) === undefined && (variant.html ?? step.html) === undefined)
-          throw invalidInput(`${at}.variants[${j}]`, 'needs a text or an html body (its own or the step\'s)')
+          throw invalidInput(`${at}.variants[${j}]`, "needs a text or an html body (its own or the step's)")
         if (i === 0 && (variant.subject ?? step.subject) === undefined)
           throw invalidInput(`${at}.variants[${j}].subject`, 'is required on the first step')
       }
@@ -326,7 +326,10 @@ function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
     }
     if (raw.winner !== undefined && raw.winner !== null) {
       if (!step.variants?.some((v) => v.id === raw.winner))
-        throw invalidInput(`${at}.winner`, `must be the id of one of the step's variants, got ${describeValue(raw.winner)}`)
+        throw invalidInput(
+          `${at}.winner`,
+          `must be the id of one of the step's variants, got ${describeValue(raw.winner)}`,
+        )
       step.winner = raw.winner
     } else if (raw.winner === null) {
       step.winner = null
@@ -366,7 +369,10 @@ function checkTemplate(field: string, template: string, known: ReadonlySet<strin
     parts = spinVariables(parseSpintax(template)).flatMap((inner) => parseTemplate(`{{${inner}}}`))
   } catch (error) {
     if (error instanceof SpintaxError)
-      throw invalidInput(field, `template ${error.message} (spintax braces, at character ${error.position + 1})`)
+      throw invalidInput(
+        field,
+        `template ${error.message} (spintax braces, at character ${error.position + 1})`,
+      )
     throw invalidInput(field, `template ${(error as Error).message}`)
   }
   const uses = parts.filter((part) => typeof part !== 'string')

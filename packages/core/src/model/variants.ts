@@ -19,8 +19,7 @@ export function checkVariants(
   value: unknown,
   content: (field: string, raw: Record<string, unknown>) => Step,
 ): StepVariant[] {
-  if (!Array.isArray(value) || value.length === 0)
-    throw invalidInput(field, 'must list at least one variant')
+  if (!Array.isArray(value) || value.length === 0) throw invalidInput(field, 'must list at least one variant')
   const seen = new Set<string>()
   return checkArray(field, value, MAX_VARIANTS).map((raw, j) => {
     const at = `${field}[${j}]`
@@ -51,6 +50,9 @@ export function checkAutoWinner(field: string, value: unknown): AutoWinner {
   )
   const confidence = object.confidence ?? AUTO_WINNER_DEFAULTS.confidence
   if (typeof confidence !== 'number' || !(confidence > 0.5 && confidence < 1))
-    throw invalidInput(`${field}.confidence`, `must be a number in (0.5, 1), got ${describeValue(confidence)}`)
+    throw invalidInput(
+      `${field}.confidence`,
+      `must be a number in (0.5, 1), got ${describeValue(confidence)}`,
+    )
   return { metric: 'reply', minSends, confidence }
 }

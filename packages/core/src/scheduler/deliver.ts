@@ -71,7 +71,11 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     emailKey(lead.email),
     item.step,
   )
-  const base = { itemId: item.id, leaseToken: item.leaseToken ?? '', ...(variantId === null ? {} : { variantId }) }
+  const base = {
+    itemId: item.id,
+    leaseToken: item.leaseToken ?? '',
+    ...(variantId === null ? {} : { variantId }),
+  }
   const refund = {
     campaignDayKey: send.campaignDayKey,
     mailboxId: mailbox.id,
