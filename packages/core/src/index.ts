@@ -8,6 +8,14 @@
 export { type ErrorCode, isMailcadenceError, MailcadenceError } from './errors.js'
 export type { UnsubscribeTarget, UnsubscribeUrl } from './message/build.js'
 export {
+  enumerateSpintax,
+  parseSpintax,
+  printSpintax,
+  type SpinNode,
+  SpintaxError,
+} from './message/spintax.js'
+export { weightedVariant } from './message/variants.js'
+export {
   type CompareInput,
   type Comparison,
   type ComparisonRow,
@@ -30,6 +38,7 @@ export {
 } from './policy/calendar.js'
 export { classifySendError, type SendFailure } from './policy/classify.js'
 export { REQUEUE_ENDED_STATUSES, requeueStopReason } from './policy/requeue.js'
+export { type Arm, pickWinner, probabilityBest } from './policy/winner.js'
 export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
@@ -44,6 +53,8 @@ export type {
   Logger,
   SchedulerOptions,
 } from './scheduler/options.js'
+export type { PreviewLead, PreviewMessage, PreviewOptions } from './scheduler/preview.js'
+export type { StepVariantStats, VariantStat } from './scheduler/variants.js'
 export {
   createSmtpTransport,
   type SmtpConnectionOptions,

@@ -46,6 +46,18 @@ export type SchedulerEvent =
   | { type: 'campaign-completed'; at: Date; campaignId: string }
   /** A completion was refused because recovery (or another worker) had taken the item over. */
   | { type: 'lease-lost'; at: Date; campaignId: string; itemId: string }
+  /**
+   * A step's `autoWinner` picked its winner (now the step's `winner`, persisted on the campaign):
+   * leads given no variant yet receive only it.
+   */
+  | {
+      type: 'variant-winner'
+      at: Date
+      campaignId: string
+      step: number
+      variantId: string
+      probabilityBest: number
+    }
 
 /** Why a vetoed email was cancelled. */
 export const VETOED = 'skipped-already-sent'

@@ -19,6 +19,8 @@ import { runCampaign } from './tick/run-campaign.js'
 export function createTick(
   options: ResolvedOptions,
   calendars: KeyCalendars = createKeyCalendars(options.holidays),
+  /** After the campaigns ran: the `autoWinner` check (scheduler/variants.ts), which throttles itself. */
+  afterCampaigns?: (campaigns: RunnableCampaign['campaign'][]) => Promise<void>,
 ): () => Promise<TickResult> {
   const { store, clock, logger } = options
   const engine = createTickEngine(options, calendars)
@@ -86,6 +88,7 @@ export function createTick(
     }
 
     const settled = await Promise.allSettled(runnable.map((r) => runCampaign(engine, run, r)))
+    if (afterCampaigns) await afterCampaigns(runnable.map((r) => r.campaign))
     const { deferrals } = run
     if (deferrals.length > 0 && store.deferCampaigns) {
       // Only spares later ticks work: a tick that did its sends does not fail for it.
