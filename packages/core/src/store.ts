@@ -125,8 +125,10 @@ export interface Store extends Partial<MigrationStore> {
   /** Every lead of a campaign, oldest first. For migration and inspection, not the hot path. */
   listLeads(campaignId: string): Promise<Lead[]>
   /**
-   * Sets the status of one lead (found by `emailKey`) from `active` to `status` and, in the same
-   * atomic step, cancels its `pending` items with `reason`. Returns null if no such lead.
+   * Sets the status of one lead (found by `emailKey`) from `active` to `status` (and, for
+   * `replied` only, from `completed` too: a reply after the last step still counts, for
+   * `scheduler.variantStats`) and, in the same atomic step, cancels its `pending` items with
+   * `reason`. Returns null if no such lead.
    */
   stopLead(
     campaignId: string,

@@ -43,7 +43,7 @@ import { createMigration, type ExternalSendInput } from './migration.js'
 import { resolveOptions, type SchedulerOptions } from './options.js'
 import { type PreviewLead, type PreviewMessage, type PreviewOptions, previewLead } from './preview.js'
 import { createTick } from './tick.js'
-import { createVariantStats, type StepVariantStats } from './variants.js'
+import { createVariantStats, type StepVariantStats, variantStates } from './variants.js'
 
 export interface Scheduler {
   createMailbox(input: MailboxInput): Promise<Mailbox>
@@ -397,7 +397,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       ])
       const others = otherDueMailboxIds(campaign, due)
       const otherMailboxes = others.length > 0 ? await store.getMailboxes(others) : []
-      return explainCampaign({
+      const explanation = explainCampaign({
         campaign,
         mailboxes,
         queue,
@@ -408,6 +408,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         calendars,
         ...(keys ? { keys } : {}),
       })
+      const tests = variantStates(campaign)
+      return tests.length > 0 ? { ...explanation, variants: tests } : explanation
     },
     async queueStats(campaignId) {
       await campaignOrThrow(campaignId)
@@ -484,7 +486,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     async variantStats(campaignId) {
       ensureOpen()
-      return variants.statsAndDecide(await campaignOrThrow(campaignId))
+      return (await variants.statsAndDecide(await campaignOrThrow(campaignId))).stats
     },
     async preview(campaignId, lead, opts) {
       ensureOpen()

@@ -171,6 +171,7 @@ async function recordSent(r: Recording, subject: string): Promise<Delivered> {
     subject,
     to: lead.email,
   }
+  if (r.base.variantId != null) completion.variantId = r.base.variantId
   const nextStep = campaign.steps[item.step + 1]
   if (nextStep) {
     const scheduledAt = addMs(now, (nextStep.delayDays ?? 0) * DAY_MS)

@@ -19,8 +19,11 @@ import { runCampaign } from './tick/run-campaign.js'
 export function createTick(
   options: ResolvedOptions,
   calendars: KeyCalendars = createKeyCalendars(options.holidays),
-  /** After the campaigns ran: the `autoWinner` check (scheduler/variants.ts), which throttles itself. */
-  afterCampaigns?: (campaigns: RunnableCampaign['campaign'][]) => Promise<void>,
+  /**
+   * Before the campaigns run: the `autoWinner` check (scheduler/variants.ts), which throttles
+   * itself and puts a campaign it changed back in its entry, so this tick already sends the winner.
+   */
+  beforeCampaigns?: (runnable: RunnableCampaign[]) => Promise<void>,
 ): () => Promise<TickResult> {
   const { store, clock, logger } = options
   const engine = createTickEngine(options, calendars)
@@ -87,8 +90,8 @@ export function createTick(
       },
     }
 
+    if (beforeCampaigns) await beforeCampaigns(runnable)
     const settled = await Promise.allSettled(runnable.map((r) => runCampaign(engine, run, r)))
-    if (afterCampaigns) await afterCampaigns(runnable.map((r) => r.campaign))
     const { deferrals } = run
     if (deferrals.length > 0 && store.deferCampaigns) {
       // Only spares later ticks work: a tick that did its sends does not fail for it.

@@ -3,14 +3,17 @@
  * (`scheduler.variantStats`), and the `autoWinner` decision, persisted on the campaign as the
  * step's `winner` so it never flips back and every process reads the same one.
  *
- * When the decision is checked: by `variantStats()`, and by the tick for each running campaign
- * with an undecided `autoWinner`, at most once per {@link WINNER_CHECK_MS} of the clock per
- * process (each check reads the campaign's queue and leads, so not on every tick).
+ * When the decision is checked: by `variantStats()`, and by the tick, before it sends, for each
+ * campaign it is about to run that has an undecided `autoWinner`, at most once per
+ * {@link WINNER_CHECK_MS} of the clock per process (each check reads the campaign's queue and
+ * leads, so not on every tick). A winner decided there is sent from that same tick on.
  */
 
 import type { AutoWinner, Campaign, Lead, QueueItem, Step } from '../model/types.js'
 import { AUTO_WINNER_DEFAULTS } from '../model/variants.js'
 import { pickWinner, probabilityBest } from '../policy/winner.js'
+import type { RunnableCampaign } from '../store.js'
+import type { VariantState } from './explain.js'
 import type { ResolvedOptions } from './options.js'
 
 /** How often (clock time) the tick checks one campaign's undecided `autoWinner` steps, per process. */
@@ -108,6 +111,21 @@ export function decidedWinners(
   return out
 }
 
+/** The campaign's A/B tests as `explain()` shows them (from its settings alone: no store call). */
+export function variantStates(campaign: Campaign): VariantState[] {
+  const out: VariantState[] = []
+  campaign.steps.forEach((step, index) => {
+    if (!step.variants?.length) return
+    out.push({
+      step: index,
+      variantIds: step.variants.map((v) => v.id),
+      autoWinner: step.autoWinner ? ruleOf(step.autoWinner) : null,
+      winner: step.winner ?? null,
+    })
+  })
+  return out
+}
+
 /** True when a step of the campaign still waits for its `autoWinner` decision. */
 export function hasOpenTest(campaign: Campaign): boolean {
   return campaign.steps.some((s: Step) => s.autoWinner !== undefined && !s.winner)
@@ -121,16 +139,18 @@ export function createVariantStats(options: ResolvedOptions) {
    * Stats of a campaign, and its winners persisted when the rule is met: the campaign is read
    * again just before the write, and a step already decided (by another process) is left as it is.
    */
-  async function statsAndDecide(campaign: Campaign): Promise<StepVariantStats[]> {
+  async function statsAndDecide(
+    campaign: Campaign,
+  ): Promise<{ stats: StepVariantStats[]; updated: Campaign | null }> {
     const [items, leads] = await Promise.all([
       store.listQueueItems(campaign.id),
       store.listLeads(campaign.id),
     ])
     const stats = computeVariantStats(campaign, items, leads)
     const decided = decidedWinners(stats)
-    if (decided.length === 0) return stats
+    if (decided.length === 0) return { stats, updated: null }
     const fresh = await store.getCampaign(campaign.id)
-    if (!fresh) return stats
+    if (!fresh) return { stats, updated: null }
     const steps = fresh.steps.map((s) => ({ ...s }))
     const made = decided.filter(({ step, variant }) => {
       const target = steps[step]
@@ -138,8 +158,8 @@ export function createVariantStats(options: ResolvedOptions) {
       target.winner = variant.variantId
       return true
     })
-    if (made.length === 0) return stats
-    await store.updateCampaign(campaign.id, { steps }, clock.now())
+    if (made.length === 0) return { stats, updated: null }
+    const updated = await store.updateCampaign(campaign.id, { steps }, clock.now())
     for (const { step, variant } of made) {
       const s = stats.find((x) => x.step === step)
       if (s) s.winner = variant.variantId
@@ -153,20 +173,22 @@ export function createVariantStats(options: ResolvedOptions) {
       })
       logger.info({ campaignId: campaign.id, step, variantId: variant.variantId }, 'variant winner')
     }
-    return stats
+    return { stats, updated }
   }
 
   /** The tick's check: campaigns with an open test, each at most once per `WINNER_CHECK_MS`. */
-  async function checkWinners(campaigns: readonly Campaign[]): Promise<void> {
+  async function checkWinners(runnable: RunnableCampaign[]): Promise<void> {
     const now = clock.now().getTime()
-    for (const campaign of campaigns) {
+    for (const entry of runnable) {
+      const { campaign } = entry
       if (!hasOpenTest(campaign)) continue
       const last = lastCheck.get(campaign.id)
       if (last !== undefined && now - last < WINNER_CHECK_MS && now >= last) continue
       if (lastCheck.size > 10_000) lastCheck.clear()
       lastCheck.set(campaign.id, now)
       try {
-        await statsAndDecide(campaign)
+        const { updated } = await statsAndDecide(campaign)
+        if (updated) entry.campaign = updated
       } catch (err) {
         logger.warn({ err, campaignId: campaign.id }, 'could not check the variant winner')
       }
