@@ -7,6 +7,7 @@ import * as campaigns from './sql/campaigns.js'
 import { completeOne, hasExpiredLeases, recoverExpiredLeases } from './sql/complete.js'
 import * as due from './sql/due.js'
 import * as importing from './sql/import.js'
+import * as inbox from './sql/inbox.js'
 import * as leads from './sql/leads.js'
 import * as mailboxes from './sql/mailboxes.js'
 import * as reading from './sql/reading.js'
@@ -45,7 +46,7 @@ export interface SqliteStoreOptions {
   synchronous?: 'full' | 'normal'
 }
 
-/** The SQLite store: a `Store` with every optional capability (migration, inspection, deferrals). */
+/** The SQLite store: a `Store` with every optional capability (migration, inbox, inspection, deferrals). */
 export type SqliteStore = Required<Store>
 
 /**
@@ -146,6 +147,17 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     listFailedSends: (campaignId, { limit }) => read(() => reading.listFailedSends(db, campaignId, limit)),
     listRecentSends: (campaignId, { limit }) => read(() => reading.listRecentSends(db, campaignId, limit)),
     listSendTimes: (campaignId, { from, to }) => read(() => reading.listSendTimes(db, campaignId, from, to)),
+
+    findSentByMessageIds: (messageIds) => read(() => inbox.findSentByMessageIds(db, messageIds)),
+    getInbound: (messageId) => read(() => inbox.getInbound(db, messageId)),
+    recordInbound: (record, now) => write(() => inbox.recordInbound(db, record, now)),
+    postponeLead: (campaignId, emailKey, until, now) =>
+      write(() => inbox.postponeLead(db, campaignId, emailKey, until, now)),
+    stopLeadsOfDomain: (campaignId, domain, status, reason, now) =>
+      write(() => inbox.stopLeadsOfDomain(db, campaignId, domain, status, reason, now)),
+    getInboxCursor: (mailboxId, folder) => read(() => inbox.getInboxCursor(db, mailboxId, folder)),
+    saveInboxCursor: (mailboxId, folder, cursor, now) =>
+      write(() => inbox.saveInboxCursor(db, mailboxId, folder, cursor, now)),
 
     async close() {
       // A database the host passed in stays open: it is the host's to close.

@@ -32,8 +32,8 @@ export function createCampaign(db: Db, input: NewCampaign, now: Date): Campaign 
   const { lastId } = db.run(
     `INSERT INTO ${T.campaigns} (name, status, external_id, mailbox_ids, steps, variables, timezone,
        start_hour, start_minute, end_hour, end_minute, allowed_days, window_timezone, skip_dates,
-       delay_between_emails, jitter, max_emails_per_day, created_at, updated_at)
-     VALUES (?, 'DRAFT', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       delay_between_emails, jitter, max_emails_per_day, stop_on_reply, created_at, updated_at)
+     VALUES (?, 'DRAFT', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     input.name,
     externalId,
     JSON.stringify(input.mailboxIds),
@@ -50,6 +50,7 @@ export function createCampaign(db: Db, input: NewCampaign, now: Date): Campaign 
     input.delayBetweenEmails,
     input.jitter,
     input.maxEmailsPerDay,
+    input.stopOnReply ?? 'lead',
     now.getTime(),
     now.getTime(),
   )
@@ -73,6 +74,7 @@ const CAMPAIGN_PATCH: ReadonlyArray<[keyof CampaignPatch, string, boolean]> = [
   ['delayBetweenEmails', 'delay_between_emails', false],
   ['jitter', 'jitter', false],
   ['maxEmailsPerDay', 'max_emails_per_day', false],
+  ['stopOnReply', 'stop_on_reply', false],
 ]
 
 /**

@@ -74,6 +74,10 @@ export function completeOne(db: Db, c: Completion, now: Date): CompletionOutcome
   if (item === undefined) return 'lease-lost'
   const nowMs = now.getTime()
   if (c.refund !== undefined) refund(db, item, c.refund)
+  // Fixed once: a later completion never changes the variant an item's lead was given.
+  if (c.variantId !== undefined && c.variantId !== null) {
+    db.run(`UPDATE ${T.items} SET variant_id = ? WHERE id = ? AND variant_id IS NULL`, c.variantId, item.id)
+  }
   const finish = (set: string, ...values: Array<string | number | null>) =>
     db.run(
       `UPDATE ${T.items} SET lease_token = NULL, lease_until = NULL, updated_at = ?, ${set} WHERE id = ?`,

@@ -162,7 +162,10 @@ export function stopLead(
   const row = rid === undefined ? undefined : leadRow(db, rid, emailKey)
   if (rid === undefined || row === undefined) return null
   const id = row.id as number
-  stopActiveLead(db, id, status, now.getTime())
+  if (!stopActiveLead(db, id, status, now.getTime()) && status === 'replied' && row.status === 'completed') {
+    // A reply after the last step still counts as one (variant stats read it).
+    db.run(`UPDATE ${T.leads} SET status = 'replied', updated_at = ? WHERE id = ?`, now.getTime(), id)
+  }
   // Pending items are cancelled even if the lead had already stopped: none should be left.
   const cancelled = cancelLeadPending(db, rid, id, reason, now.getTime())
   return { lead: toLead(db.get<Row>(`SELECT * FROM ${T.leads} WHERE id = ?`, id)!), cancelled }

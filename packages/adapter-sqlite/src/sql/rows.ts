@@ -12,6 +12,7 @@ import type {
   QueueStatus,
   SendLogEntry,
   Step,
+  StopOnReply,
   WindowTimezone,
 } from '@mailcadence/core'
 import type { Row } from '../db.js'
@@ -26,6 +27,8 @@ export const T = {
   campaignDays: 'mailcadence_campaign_day_counts',
   mailboxDays: 'mailcadence_mailbox_day_counts',
   external: 'mailcadence_external_sends',
+  inbound: 'mailcadence_inbound_messages',
+  cursors: 'mailcadence_inbox_cursors',
 } as const
 
 export function date(value: unknown): Date {
@@ -92,6 +95,7 @@ export function toCampaign(r: Row): Campaign {
     nextSlotAt: dateOrNull(r.next_slot_at),
     lastMailboxId: idOrNull(r.last_mailbox_id),
     externalId: strOrNull(r.external_id),
+    stopOnReply: (r.stop_on_reply ?? 'lead') as StopOnReply,
   }
 }
 
@@ -126,6 +130,7 @@ export function toItem(r: Row): QueueItem {
     messageId: strOrNull(r.message_id),
     threadSubject: strOrNull(r.thread_subject),
     windowKey: str(r.window_key),
+    variantId: strOrNull(r.variant_id),
     leaseToken: strOrNull(r.lease_token),
     leaseUntil: dateOrNull(r.lease_until),
     lastError: strOrNull(r.last_error),

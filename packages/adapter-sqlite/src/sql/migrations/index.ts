@@ -4,6 +4,8 @@
  * `mailcadence_migrations` table; released migrations are never edited, only added to.
  */
 import init from './001_init.sql'
+import inbox from './002_inbox.sql'
+import variants from './003_variants.sql'
 
 export interface Migration {
   version: number
@@ -11,4 +13,8 @@ export interface Migration {
   sql: string
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: '001_init', sql: init }]
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: '001_init', sql: init },
+  { version: 2, name: '002_inbox', sql: inbox },
+  { version: 3, name: '003_variants', sql: variants },
+]
