@@ -7,6 +7,7 @@ import { createFakeClock, createRecordingTransport } from '@mailcadence/core/tes
 import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { createSqliteStore, type SqliteHandle } from '../src/index.js'
+import { MIGRATIONS } from '../src/sql/migrations/index.js'
 import { tempFiles } from './support/files.js'
 
 const files = tempFiles('store')
@@ -88,9 +89,36 @@ describe('opening a store', () => {
     expect((await again.addLeads(campaign.id, [lead('x@example.com')], t0)).duplicates).toBe(1)
     await again.close()
     const db = new Database(filename, { readonly: true })
-    expect(db.prepare('SELECT version FROM mailcadence_migrations').all()).toEqual([{ version: 1 }])
+    expect(db.prepare('SELECT version FROM mailcadence_migrations ORDER BY version').all()).toEqual(
+      MIGRATIONS.map((m) => ({ version: m.version })),
+    )
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     db.close()
+  })
+
+  it('brings a file of the first release up to date, keeping its rows', async () => {
+    const filename = files.next()
+    const old = new Database(filename)
+    old.exec('CREATE TABLE mailcadence_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)')
+    old.exec(MIGRATIONS[0]!.sql)
+    old.prepare(`INSERT INTO mailcadence_migrations VALUES (1, '001_init')`).run()
+    old
+      .prepare(
+        `INSERT INTO mailcadence_campaigns (name, status, mailbox_ids, steps, variables, timezone, start_hour,
+           start_minute, end_hour, end_minute, allowed_days, window_timezone, delay_between_emails, jitter,
+           max_emails_per_day, created_at, updated_at)
+         VALUES ('old', 'DRAFT', '[]', '[{"subject":"s","text":"t"}]', '[]', 'UTC', 9, 0, 17, 0, 'MON', 'campaign',
+           60, 0, 10, 0, 0)`,
+      )
+      .run()
+    old.close()
+    const store = createSqliteStore({ filename })
+    expect(await store.getCampaign('1')).toMatchObject({
+      name: 'old',
+      stopOnReply: 'lead',
+      settingsVersion: 1,
+    })
+    await store.close()
   })
 
   it('works on a handle the host opened, next to its own tables, and leaves it open', async () => {
