@@ -6,10 +6,9 @@
 import { join } from 'node:path'
 import { createScheduler, dayKey, type Mailbox, type Scheduler } from '@mailcadence/core'
 import { createRecordingTransport } from '@mailcadence/core/testing'
-import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/index.js'
-import { tempFiles } from './support/files.js'
+import { openRaw, tempFiles } from './support/files.js'
 import { readRecords, startWorker, type TransportRecord } from './support/workers.js'
 
 const WORKERS = 8
@@ -100,9 +99,9 @@ describe('8 processes ticking one SQLite file', () => {
     // Several processes actually took part.
     expect(summaries.filter((s) => Number(s.sent) > 0).length).toBeGreaterThanOrEqual(4)
 
-    const db = new Database(filename, { readonly: true })
+    const db = openRaw(filename)
     try {
-      const q = <T>(sql: string, ...values: unknown[]) => db.prepare(sql).all(...values) as T[]
+      const q = <T>(sql: string, ...values: Array<string | number>) => db.prepare(sql).all(...values) as T[]
       // 1. No duplicate: in the send log, and among the calls that reached any transport.
       expect(
         q(`SELECT campaign_id, lead_id, step FROM mailcadence_send_log GROUP BY 1, 2, 3 HAVING count(*) > 1`),

@@ -4,11 +4,10 @@
  */
 import { createScheduler, isMailcadenceError, type NewCampaign } from '@mailcadence/core'
 import { createFakeClock, createRecordingTransport } from '@mailcadence/core/testing'
-import Database from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { createSqliteStore, type SqliteHandle } from '../src/index.js'
 import { MIGRATIONS } from '../src/sql/migrations/index.js'
-import { tempFiles } from './support/files.js'
+import { openRaw, tempFiles } from './support/files.js'
 
 const files = tempFiles('store')
 const t0 = new Date('2026-01-05T08:00:00Z')
@@ -74,7 +73,7 @@ describe('opening a store', () => {
 
   it('keeps everything across close and reopen, and migrates an opened file once', async () => {
     const filename = files.next()
-    const first = createSqliteStore({ filename, driver: 'better-sqlite3' })
+    const first = createSqliteStore({ filename })
     const box = await first.createMailbox(
       { email: 'a@sender.test', name: null, dailyEmailLimit: 10, timezone: 'UTC', skipDates: [] },
       t0,
@@ -88,17 +87,17 @@ describe('opening a store', () => {
     expect((await again.queueStats(campaign.id)).pending).toBe(1)
     expect((await again.addLeads(campaign.id, [lead('x@example.com')], t0)).duplicates).toBe(1)
     await again.close()
-    const db = new Database(filename, { readonly: true })
+    const db = openRaw(filename)
     expect(db.prepare('SELECT version FROM mailcadence_migrations ORDER BY version').all()).toEqual(
       MIGRATIONS.map((m) => ({ version: m.version })),
     )
-    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(db.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' })
     db.close()
   })
 
   it('brings a file of the first release up to date, keeping its rows', async () => {
     const filename = files.next()
-    const old = new Database(filename)
+    const old = openRaw(filename)
     old.exec('CREATE TABLE mailcadence_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)')
     old.exec(MIGRATIONS[0]!.sql)
     old.prepare(`INSERT INTO mailcadence_migrations VALUES (1, '001_init')`).run()
@@ -122,7 +121,7 @@ describe('opening a store', () => {
   })
 
   it('works on a handle the host opened, next to its own tables, and leaves it open', async () => {
-    const db = new Database(files.next())
+    const db = openRaw(files.next())
     db.exec('CREATE TABLE app_users (id INTEGER PRIMARY KEY, email TEXT)')
     const store = createSqliteStore({ database: db })
     const box = await store.createMailbox(
@@ -174,7 +173,7 @@ describe('the next-due bound an idle tick reads', () => {
     expect(idle.campaigns).toEqual([])
     const firstFollowUp = (await store.queueStats(ids[0]!)).nextScheduledAt
     expect(idle.laterAt).toEqual(firstFollowUp)
-    const raw = new Database(filename, { readonly: true })
+    const raw = openRaw(filename)
     try {
       // The bound equals each campaign's earliest pending item (exact after a reservation).
       const rows = raw
