@@ -107,3 +107,9 @@ export function supportsMigration(store: Store): store is Store & MigrationStore
     typeof store.recordExternalSends === 'function'
   )
 }
+
+// Input checks for an adapter's own options (a store's or a transport's, as in
+// @mailcadence/transport-smtp): the same `invalid-input` errors, naming the field, as core's.
+export { invalidInput } from '../errors.js'
+export { checkFunction, checkInteger, checkObject } from '../model/checks.js'
+export { describeValue } from '../model/describe.js'
