@@ -53,7 +53,8 @@ afterAll(() => {
   if (app) rmSync(app, { recursive: true, force: true })
 })
 
-describe('the built @mailcadence/core in an app without vitest or nodemailer', () => {
+// Each test starts node (tsc: a full type-check); generous on a loaded machine.
+describe('the built @mailcadence/core in an app without vitest or nodemailer', { timeout: 60_000 }, () => {
   const script = `const { createFakeClock, createSeededRandom, createRecordingTransport } = M
 const clock = createFakeClock(new Date('2026-01-05T09:00:00Z'))
 clock.advance(60_000)
