@@ -4,8 +4,9 @@
  * mail really travels over SMTP, to a sink on loopback that this script starts itself.
  */
 import { createMemoryStore } from '@mailcadence/adapter-memory'
-import { createScheduler, createSmtpTransport, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
+import { createScheduler, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
 import { createFakeClock, createSeededRandom } from '@mailcadence/core/testing'
+import { createSmtpTransport } from '@mailcadence/transport-smtp'
 import { printArrivals, printExplain, printWeek } from './report.js'
 import { startSink } from './sink.js'
 

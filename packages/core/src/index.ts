@@ -44,11 +44,5 @@ export type {
   Logger,
   SchedulerOptions,
 } from './scheduler/options.js'
-export {
-  createSmtpTransport,
-  type SmtpConnectionOptions,
-  type SmtpPoolOptions,
-  type SmtpTransportOptions,
-} from './smtp/transport.js'
 export type * from './store.js'
 export type * from './transport.js'
