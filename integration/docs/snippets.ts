@@ -34,7 +34,8 @@ export interface Snippet {
   skip: string | undefined
 }
 
-const FENCE = /^(\s*)```(ts|typescript)\s*$/
+/** An opening fence: its indentation, its backticks (three or more) and its language. */
+const FENCE = /^(\s*)(`{3,})\s*([\w-]*)\s*$/
 const MARKER = /^<!--\s*snippet:\s*(assume|skip)\b([\s\S]*?)-->\s*$/
 
 /** Strips the indentation of a block nested in a list item. */
@@ -65,19 +66,25 @@ export function extractSnippets(markdown: string, file: string): Snippet[] {
     const open = FENCE.exec(lines[i]!)
     if (!open) continue
     const indent = open[1]!
+    const ticks = open[2]!
+    const language = open[3]!
+    // The block ends at a fence of at least as many backticks: a ```ts shown inside a ````md
+    // block is part of that block, not a snippet.
     let close = i + 1
-    while (close < lines.length && !/^\s*```\s*$/.test(lines[close]!)) close++
-    const marker = MARKER.exec(markerBefore(lines, i) ?? '')
-    const kind = marker?.[1]
-    const body = marker?.[2]?.trim() ?? ''
-    if (kind === 'skip' && body === '') throw new Error(`${file}:${i}: "snippet: skip" needs a reason`)
-    snippets.push({
-      file,
-      fence: i + 1,
-      code: dedent(lines.slice(i + 1, close), indent),
-      prelude: kind === 'assume' ? body : '',
-      skip: kind === 'skip' ? body : undefined,
-    })
+    while (close < lines.length && !new RegExp(`^\\s*${ticks}\`*\\s*$`).test(lines[close]!)) close++
+    if (language === 'ts' || language === 'typescript') {
+      const marker = MARKER.exec(markerBefore(lines, i) ?? '')
+      const kind = marker?.[1]
+      const body = marker?.[2]?.trim() ?? ''
+      if (kind === 'skip' && body === '') throw new Error(`${file}:${i + 1}: "snippet: skip" needs a reason`)
+      snippets.push({
+        file,
+        fence: i + 1,
+        code: dedent(lines.slice(i + 1, close), indent),
+        prelude: kind === 'assume' ? body : '',
+        skip: kind === 'skip' ? body : undefined,
+      })
+    }
     i = close
   }
   return snippets

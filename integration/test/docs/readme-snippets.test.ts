@@ -33,6 +33,11 @@ it('reads blocks, their markers and their indentation', () => {
     '```sh',
     'pnpm demo',
     '```',
+    '````md',
+    '```ts',
+    'shown, not checked',
+    '```',
+    '````',
   ].join('\n')
   expect(extractSnippets(markdown, 'X.md')).toEqual([
     { file: 'X.md', fence: 6, code: 'x.toFixed()', prelude: 'declare const x: number', skip: undefined },
