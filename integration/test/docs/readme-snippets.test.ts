@@ -4,6 +4,8 @@
  * packages' built declarations, as a host app would: `pnpm test` builds them first. A package a
  * snippet imports must be a dependency of integration/package.json.
  */
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, it } from 'vitest'
 import { checkSnippets, extractSnippets } from '../../docs/snippets.js'
@@ -53,6 +55,13 @@ it('reads blocks, their markers and their indentation', () => {
 })
 
 it('type-checks every TypeScript block of the READMEs', { timeout: 120_000 }, async () => {
+  const unbuilt = readdirSync(join(root, 'packages')).filter(
+    (name) => !existsSync(join(root, 'packages', name, 'dist')),
+  )
+  if (unbuilt.length > 0)
+    throw new Error(
+      `the snippets are checked against the built packages: run pnpm build (not built: ${unbuilt.join(', ')})`,
+    )
   const result = await checkSnippets(root, scratch)
   expect(result.checked).toBeGreaterThan(20)
   expect(result.errors.join('\n')).toBe('')
