@@ -1,4 +1,4 @@
-import type { ImportedLead } from '@mailcadence/core'
+import type { ImportedLead } from '../index.js'
 import { cancelItem, insertImportedNext, insertSentItem, recordSent, setItemStatus } from './items.js'
 import type { CampaignRecord, LeadRecord, State } from './state.js'
 

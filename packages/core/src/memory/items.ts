@@ -2,7 +2,7 @@
  * The queue mutations several store methods share: status moves that keep the counts and indexes
  * right, inserting items, cancelling and stopping.
  */
-import type { ImportedLead, LeadStatus, QueueStatus } from '@mailcadence/core'
+import type { ImportedLead, LeadStatus, QueueStatus } from '../index.js'
 import type { CampaignRecord, ItemRecord, LeadRecord, State } from './state.js'
 
 /** Moves an item to `to`, keeping the per-status counts and the `sending` set right. */

@@ -1,5 +1,6 @@
-import type { Completion, CompletionOutcome, RecoveredItem } from '@mailcadence/core'
-import { MailcadenceError, requeueStopReason } from '@mailcadence/core'
+import { MailcadenceError } from '../errors.js'
+import type { Completion, CompletionOutcome, RecoveredItem } from '../index.js'
+import { requeueStopReason } from '../policy/requeue.js'
 import {
   cancelLeadPending,
   clearLease,

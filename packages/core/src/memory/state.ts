@@ -7,8 +7,9 @@
  * than everything else the store does. Callers only ever see copies made by the `copy*`
  * functions, which build fresh model objects (and `Date`s), so no internal object leaks.
  */
-import type { Campaign, LeadStatus, Mailbox, QueueStatus } from '@mailcadence/core'
-import { MailcadenceError } from '@mailcadence/core'
+
+import { MailcadenceError } from '../errors.js'
+import type { Campaign, LeadStatus, Mailbox, QueueStatus } from '../index.js'
 import type { PendingIndex } from './pending.js'
 
 /** A queue item as stored: the model's fields (instants in ms) plus bookkeeping. */

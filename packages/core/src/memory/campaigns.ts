@@ -1,5 +1,5 @@
 /** The memory store's campaign methods: settings, status, and which campaigns a tick runs. */
-import type { Campaign, CampaignPatch, NewCampaign, RunnableCampaign, Store } from '@mailcadence/core'
+import type { Campaign, CampaignPatch, NewCampaign, RunnableCampaign, Store } from '../index.js'
 import { copyCampaign, copyDate, copySteps } from './copy.js'
 import { cancelItem } from './items.js'
 import { PendingIndex } from './pending.js'
