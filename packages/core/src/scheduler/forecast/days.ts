@@ -78,7 +78,8 @@ export async function perDay(run: SimRun, campaign: Campaign, from: Date): Promi
     if (sent > 0) {
       if (held && (held[1] === 'campaign-limit' || held[1] === 'mailbox-limit')) day.bottleneck = held[1]
       else if (waitingPast(last)) day.bottleneck = reasons.has('lead-window') ? 'lead-window' : 'window'
-    } else if (held) day.bottleneck = held[1]
+    } else if (campaign.skipDates.includes(date)) day.bottleneck = 'skip-date'
+    else if (held) day.bottleneck = held[1]
     else if (nextWindowOpen(campaign, new Date(dayStart)).getTime() >= dayEnd)
       day.bottleneck = campaign.skipDates.includes(date) ? 'skip-date' : 'outside-window'
     if (day.bottleneck === 'mailbox-limit')

@@ -1,14 +1,13 @@
 /**
  * One run of the forecast: the real tick (scheduler/tick.ts) over a copy of the live state in a
  * memory store, on a simulated clock that jumps to each tick's `nextDueAt` (as a host sleeping
- * until then would), with a transport that accepts everything. Replies and bounces are drawn per
+ * until then would), in shadow mode: every email is accepted, no transport is called. Replies and bounces are drawn per
  * send from a seeded random source and applied as the host would (`stopLead`).
  */
 import { emailKey } from '../../model/validate.js'
 import type { KeyCalendars } from '../../policy/zones.js'
 import { createFakeClock } from '../../testing/clock.js'
 import { createSeededRandom } from '../../testing/random.js'
-import type { Transport } from '../../transport.js'
 import type { TickSkipReason } from '../events.js'
 import { type ResolvedOptions, resolveOptions } from '../options.js'
 import { createTick } from '../tick.js'
@@ -47,8 +46,6 @@ export interface SimRun {
   endedAt: Date
 }
 
-const acceptAll: Transport = { send: async () => ({ response: '250 forecast' }) }
-
 export async function simulate(input: SimInput): Promise<SimRun> {
   const { live, options, start, until } = input
   const copy = await copyIntoSim(live, start)
@@ -62,7 +59,8 @@ export async function simulate(input: SimInput): Promise<SimRun> {
   const single = live.campaigns.length === 1
   const sim = resolveOptions({
     store: copy.store,
-    transport: acceptAll,
+    // Shadow mode: every email is accepted and recorded as sent, no transport is called.
+    mode: 'shadow',
     clock,
     random: createSeededRandom(input.seed),
     concurrency: options.concurrency,
