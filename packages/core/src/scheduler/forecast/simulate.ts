@@ -1,8 +1,9 @@
 /**
  * One run of the forecast: the real tick (scheduler/tick.ts) over a copy of the live state in a
  * memory store, on a simulated clock that jumps to each tick's `nextDueAt` (as a host sleeping
- * until then would), in shadow mode: every email is accepted, no transport is called. Replies and bounces are drawn per
- * send from a seeded random source and applied as the host would (`stopLead`).
+ * until then would), in shadow mode: every email is accepted, no transport is called. Replies
+ * and bounces are drawn per send from a seeded random source and applied as the host would
+ * (`stopLead`).
  */
 import { emailKey } from '../../model/validate.js'
 import type { KeyCalendars } from '../../policy/zones.js'
@@ -17,8 +18,9 @@ const DAY_MS = 86_400_000
 /**
  * With one campaign in the sim, a tick may wait for its pacing slots for up to an hour and send
  * many emails: the same instants as one tick per email at each `nextDueAt`, in far fewer ticks.
- * With several campaigns, waits inside a tick would overlap on the simulated clock, so each
- * campaign sends as the live options say and the clock jumps between ticks only.
+ * With several campaigns, waits inside a tick would overlap on the simulated clock, so ticks do
+ * not wait (lookahead 0), each campaign sends as many per tick as the live options say, and the
+ * clock moves between ticks only.
  */
 const FAST = { lookahead: 3_600_000, maxSendsPerCampaignPerTick: 10_000 }
 
@@ -36,7 +38,7 @@ export interface SimInput {
 
 export interface SimRun {
   copy: SimCopy
-  /** Instants (ms) of the forecast campaign's sends, in order, and the sim mailbox of each. */
+  /** Instants (ms) of the forecast campaign's sends, in order. */
   sends: number[]
   /** The engine's skip reasons for the forecast campaign, with their instants (ms). */
   skips: Array<{ at: number; reason: TickSkipReason }>
