@@ -342,6 +342,22 @@ describe('scheduler.forecast', () => {
     expect(e.transport.attempts).toBe(0)
   })
 
+  it('names paused mailboxes and never finishes while they stay paused', async () => {
+    const e = env(SUNDAY_EVENING)
+    const { campaign, boxes } = await inHouse(e, 10)
+    for (const box of boxes) await e.scheduler.pauseMailbox(box.id)
+    const forecast = await e.scheduler.forecast(campaign.id, { horizonDays: 30 })
+    expect(forecast).toMatchObject({ beyondHorizon: true, finishesAt: null, sent: 0, remaining: 10 })
+    expect(forecast.days.find((d) => d.date === '2026-01-05')!.bottleneck).toBe('mailbox-paused')
+    // Paused or draft, a forecast starts it as if now: a draft campaign is forecast too.
+    const draft = await e.scheduler.createCampaign({ ...campaign, name: 'Draft', mailboxIds: [boxes[0]!.id] })
+    await e.scheduler.resumeMailbox(boxes[0]!.id)
+    await e.scheduler.addLeads(draft.id, leads(5, 'draft'))
+    const drafted = await e.scheduler.forecast(draft.id)
+    expect(drafted).toMatchObject({ beyondHorizon: false, sent: 10 })
+    expect((await e.scheduler.getCampaign(draft.id)).status).toBe('DRAFT')
+  })
+
   it('refuses bad options naming the field', async () => {
     const e = env(SUNDAY_EVENING)
     const { campaign } = await inHouse(e, 1)
