@@ -11,6 +11,7 @@ import { createMemoryStore } from '@mailcadence/adapter-memory'
 import { createScheduler, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
 import { createFakeClock, createSeededRandom } from '@mailcadence/core/testing'
 import { createSmtpTransport } from '@mailcadence/transport-smtp'
+import { printForecastBeside } from './forecast-report.js'
 import { printArrivals, printExplain, printWeek } from './report.js'
 import { startSink } from './sink.js'
 
@@ -95,6 +96,7 @@ async function simulatedWeek() {
     followUpDays: 2,
     allDay: false,
   })
+  const forecast = await scheduler.forecast(campaign.id)
   console.log(
     `\nmailcadence demo: one working week on a fake clock (in-memory store, real SMTP to a local sink)\n`,
   )
@@ -132,6 +134,7 @@ async function simulatedWeek() {
   }
   const elapsed = Math.round(performance.now() - started)
   printWeek({ sent, mailboxes, campaign, skips })
+  printForecastBeside(forecast, sent, campaign.timezone)
   const stats = await scheduler.queueStats(campaign.id)
   const nextScheduledAt = stats.nextScheduledAt?.toISOString() ?? null
   console.log(`\nQueue at the end: ${JSON.stringify({ ...stats, nextScheduledAt })}`)

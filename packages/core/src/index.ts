@@ -34,6 +34,12 @@ export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
+export type {
+  Forecast,
+  ForecastBottleneck,
+  ForecastDay,
+  ForecastOptions,
+} from './scheduler/forecast/index.js'
 export type { CampaignPage, CampaignPageQuery, DaySends } from './scheduler/inspect.js'
 export type { ExternalSendInput } from './scheduler/migration.js'
 export type {
