@@ -10,6 +10,8 @@ export default defineProject({
       { find: /^@mailcadence\/core$/, replacement: source('core/src/index.ts') },
       { find: /^@mailcadence\/core\/testing$/, replacement: source('core/src/testing/index.ts') },
       { find: /^@mailcadence\/core\/memory$/, replacement: source('core/src/memory/index.ts') },
+      { find: /^@mailcadence\/core\/conformance$/, replacement: source('core/src/conformance.ts') },
+      { find: /^@mailcadence\/transport-smtp$/, replacement: source('transport-smtp/src/index.ts') },
       { find: /^@mailcadence\/adapter-memory$/, replacement: source('adapter-memory/src/index.ts') },
     ],
   },

@@ -2,13 +2,14 @@
  * `pnpm bench`: every figure is the median of at least five runs, with min and max, and goes
  * into BENCHMARKS.md with the machine, the versions and the command. `pnpm bench --quick` (CI)
  * runs small sizes and only checks that every figure is produced. `--only throughput,scale` (any of
- * throughput, scale, simulation, smtp; also `--only=…`) runs just those sections and prints their
+ * throughput, scale, simulation, smtp, forecast; also `--only=…`) runs just those sections and prints their
  * figures without writing BENCHMARKS.md.
  */
 import { writeFileSync } from 'node:fs'
 import { type Backend, memoryBackend, postgresBackend, prismaBackend, sqliteBackend } from './backends.js'
 import { type BenchContext, machine, type Row, versionOf } from './context.js'
 import { serverVersion } from './postgres.js'
+import { forecastSection } from './sections/forecast.js'
 import { scaleSection } from './sections/scale.js'
 import { simulationSection } from './sections/simulation.js'
 import { smtpSection } from './sections/smtp.js'
@@ -17,7 +18,7 @@ import { throughputSection } from './sections/throughput.js'
 const quick = process.argv.includes('--quick')
 const ctx: BenchContext = { quick, runs: quick ? 2 : 5 }
 /** `--only throughput,scale`: run just these sections (printed, never written to BENCHMARKS.md). */
-const SECTIONS = ['throughput', 'scale', 'simulation', 'smtp'] as const
+const SECTIONS = ['throughput', 'scale', 'simulation', 'smtp', 'forecast'] as const
 const onlyAt = process.argv.findIndex((a) => a === '--only' || a.startsWith('--only='))
 const onlyValue =
   onlyAt < 0
@@ -56,6 +57,7 @@ async function main() {
   if (wanted('scale')) await section(() => scaleSection(ctx, backends))
   if (wanted('simulation')) await section(() => simulationSection(ctx))
   if (wanted('smtp')) await section(() => smtpSection(ctx))
+  if (wanted('forecast')) await section(() => forecastSection(ctx))
 
   const missing = rows.filter((r) => !/\d/.test(r.value) && !r.value.startsWith('n/a'))
   if (missing.length > 0) throw new Error(`figures not produced: ${missing.map((r) => r.name).join('; ')}`)

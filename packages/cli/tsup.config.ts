@@ -7,14 +7,12 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     clean: true,
-    sourcemap: true,
     target: 'node20',
   },
   {
     // The `mailcadence` bin: ESM only, with its shebang.
     entry: { cli: 'src/cli.ts' },
     format: ['esm'],
-    sourcemap: true,
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   },

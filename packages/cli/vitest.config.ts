@@ -21,6 +21,7 @@ export default defineProject({
     alias: [
       { find: /^@mailcadence\/core$/, replacement: pkg('core/src/index.ts') },
       { find: /^@mailcadence\/core\/testing$/, replacement: pkg('core/src/testing/index.ts') },
+      { find: /^@mailcadence\/core\/conformance$/, replacement: pkg('core/src/conformance.ts') },
       { find: /^@mailcadence\/adapter-postgres$/, replacement: pkg('adapter-postgres/src/index.ts') },
     ],
   },

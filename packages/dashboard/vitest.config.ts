@@ -10,6 +10,7 @@ export default defineProject({
       { find: /^@mailcadence\/core$/, replacement: pkg('core/src/index.ts') },
       { find: /^@mailcadence\/core\/testing$/, replacement: pkg('core/src/testing/index.ts') },
       { find: /^@mailcadence\/core\/memory$/, replacement: pkg('core/src/memory/index.ts') },
+      { find: /^@mailcadence\/core\/conformance$/, replacement: pkg('core/src/conformance.ts') },
       { find: /^@mailcadence\/adapter-memory$/, replacement: pkg('adapter-memory/src/index.ts') },
     ],
   },

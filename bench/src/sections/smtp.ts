@@ -1,6 +1,7 @@
 /** Sends per second to a local SMTP sink: the pooled transport against one connection per message. */
 import type { AddressInfo } from 'node:net'
-import { createSmtpTransport, type Mailbox, type OutgoingMessage } from '@mailcadence/core'
+import type { Mailbox, OutgoingMessage } from '@mailcadence/core'
+import { createSmtpTransport } from '@mailcadence/transport-smtp'
 import { SMTPServer } from 'smtp-server'
 import type { BenchContext, Row } from '../context.js'
 import { format, measure } from '../stats.js'

@@ -12,7 +12,7 @@ import {
   type FuzzOptions,
   fuzzPublicApi,
   type MakeStore,
-} from '@mailcadence/core/testing'
+} from '@mailcadence/core/conformance'
 import pg from 'pg'
 import { DATABASE_URL, dropSchema, schemaName } from '../postgres.js'
 

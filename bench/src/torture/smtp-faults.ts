@@ -4,8 +4,9 @@
  */
 import { type AddressInfo, createServer, type Socket } from 'node:net'
 import { createMemoryStore } from '@mailcadence/adapter-memory'
-import { createScheduler, createSmtpTransport } from '@mailcadence/core'
+import { createScheduler } from '@mailcadence/core'
 import { createFakeClock, createSeededRandom } from '@mailcadence/core/testing'
+import { createSmtpTransport } from '@mailcadence/transport-smtp'
 import { checkInvariants, type Delivery } from './invariants.js'
 
 /**

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureBetterSqlite3 } from './ensure-better-sqlite3.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const require = createRequire(join(root, 'package.json'))
@@ -46,8 +47,7 @@ if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
 }
 
 if (!process.argv.includes('--generate-only')) {
-  // In this monorepo pnpm runs no dependency's build script, so better-sqlite3 may lack its native
-  // addon; the adapter's helper builds it from source (an npm install in an app does that itself).
-  const helper = join(adapter, 'scripts', 'ensure-better-sqlite3.mjs')
-  execFileSync(process.execPath, [helper, root], { stdio: 'inherit' })
+  // pnpm 10 runs no dependency's build script unless told to, so better-sqlite3 may lack its
+  // native addon; this builds it from source, once (after `npm install` it loads at once).
+  ensureBetterSqlite3(root)
 }

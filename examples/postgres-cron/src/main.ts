@@ -15,7 +15,13 @@ import pg from 'pg'
 import { seedDemo } from './seed.js'
 import { createConsoleTransport } from './transport.js'
 
+// `pnpm start -- --seed` passes the `--` on to the script under pnpm 10 (npm and pnpm 9 drop it):
+// a leading `--` is not an argument of ours.
+const argv = process.argv.slice(2)
+if (argv[0] === '--') argv.shift()
+
 const { values: args } = parseArgs({
+  args: argv,
   options: {
     mode: { type: 'string', default: 'cron' },
     schema: { type: 'string', default: 'mailcadence' },

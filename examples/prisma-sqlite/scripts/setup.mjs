@@ -1,5 +1,6 @@
 // Prepares the example: generates its Prisma Client (the app's models plus mailcadence's) into
-// generated/, and makes sure better-sqlite3's native addon is built.
+// generated/ (again only when the schema or Prisma's version changed), and makes sure
+// better-sqlite3's native addon is built. Everything it uses is in this folder or in node_modules.
 //
 // `prisma generate` needs no schema engine, but the CLI looks for one; here only the npm registry
 // is reachable, so PRISMA_SCHEMA_ENGINE_BINARY points it at any existing file. In a normal app,
@@ -10,6 +11,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { ensureBetterSqlite3 } from './ensure-better-sqlite3.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const require = createRequire(join(root, 'package.json'))
@@ -38,8 +40,8 @@ if (!existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== stamp) {
 }
 
 if (!process.argv.includes('--generate-only')) {
-  // In this monorepo pnpm runs no dependency's build script, so better-sqlite3 may lack its native
-  // addon; the adapter's helper builds it from source (an npm install in an app does that itself).
-  const helper = join(root, '..', '..', 'packages', 'adapter-prisma', 'scripts', 'ensure-better-sqlite3.mjs')
-  execFileSync(process.execPath, [helper, root], { stdio: 'inherit' })
+  // pnpm 10 runs no dependency's build script unless told to, so better-sqlite3 may lack its
+  // native addon; this builds it from source, once. After `npm install` (which fetches a prebuilt
+  // addon) it loads at once and nothing is built.
+  ensureBetterSqlite3(root)
 }

@@ -2,15 +2,20 @@
  * mailcadence quick start. `pnpm demo` runs a working week of a campaign on a fake clock in a
  * few seconds; `pnpm demo -- --realtime` sends a short campaign in real time. Either way the
  * mail really travels over SMTP, to a sink on loopback that this script starts itself.
+ *
+ * From the repository's root, `pnpm demo` runs this file on the packages' TypeScript sources
+ * (tsconfig.sources.json maps each `@mailcadence/` package to its `src` folder), so nothing is built first;
+ * copied out of the repository, `pnpm start` runs it on the published packages.
  */
 import { createMemoryStore } from '@mailcadence/adapter-memory'
-import { createScheduler, createSmtpTransport, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
+import { createScheduler, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
 import { createFakeClock, createSeededRandom } from '@mailcadence/core/testing'
+import { createSmtpTransport } from '@mailcadence/transport-smtp'
+import { printForecastBeside } from './forecast-report.js'
 import { printArrivals, printExplain, printWeek } from './report.js'
 import { startSink } from './sink.js'
 
 const realtime = process.argv.includes('--realtime')
-const leadCount = 100
 
 function makeLeads(count: number) {
   const first = ['Jan', 'Zofia', 'Piotr', 'Łucja', 'Tomasz', 'Ewa', 'Kamil', 'Ola', 'Marek', 'Żaneta']
@@ -23,7 +28,7 @@ function makeLeads(count: number) {
 
 async function setUp(
   scheduler: Scheduler,
-  options: { delay: number; limit: number; followUpDays: number; allDay: boolean },
+  options: { leads: number; delay: number; limit: number; followUpDays: number; allDay: boolean },
 ) {
   const mailboxes = await Promise.all(
     ['anna', 'bartek', 'celina'].map((name) =>
@@ -53,7 +58,10 @@ async function setUp(
       { delayDays: options.followUpDays, text: 'Just bumping this up, {{firstName|there}}.' },
     ],
   })
-  const added = await scheduler.addLeads(campaign.id, [...makeLeads(leadCount), { email: 'not-an-address' }])
+  const added = await scheduler.addLeads(campaign.id, [
+    ...makeLeads(options.leads),
+    { email: 'not-an-address' },
+  ])
   await scheduler.startCampaign(campaign.id)
   return { campaign, mailboxes, added }
 }
@@ -82,11 +90,13 @@ async function simulatedWeek() {
     },
   })
   const { campaign, mailboxes, added } = await setUp(scheduler, {
+    leads: 100,
     delay: 90,
     limit: 20,
     followUpDays: 2,
     allDay: false,
   })
+  const forecast = await scheduler.forecast(campaign.id)
   console.log(
     `\nmailcadence demo: one working week on a fake clock (in-memory store, real SMTP to a local sink)\n`,
   )
@@ -115,6 +125,7 @@ async function simulatedWeek() {
       printExplain(
         'explain() on Monday at 14:00 Warsaw time, when the campaign has stopped for the day:',
         await scheduler.explain(campaign.id),
+        campaign.timezone,
       )
       explained = true
       continue
@@ -122,7 +133,8 @@ async function simulatedWeek() {
     clock.set(new Date(next))
   }
   const elapsed = Math.round(performance.now() - started)
-  printWeek({ sent, mailboxes, timezone: campaign.timezone, skips })
+  printWeek({ sent, mailboxes, campaign, skips })
+  printForecastBeside(forecast, sent, campaign.timezone)
   const stats = await scheduler.queueStats(campaign.id)
   const nextScheduledAt = stats.nextScheduledAt?.toISOString() ?? null
   console.log(`\nQueue at the end: ${JSON.stringify({ ...stats, nextScheduledAt })}`)
@@ -136,6 +148,7 @@ async function simulatedWeek() {
 async function realTime() {
   const sink = await startSink()
   const t0 = Date.now()
+  let completed = () => {}
   const scheduler = createScheduler({
     store: createMemoryStore(),
     transport: smtpTo(sink.port),
@@ -144,16 +157,22 @@ async function realTime() {
       const at = `+${((Date.now() - t0) / 1000).toFixed(1)}s`.padStart(7)
       if (event.type === 'sent')
         console.log(`${at}  step ${event.step + 1} to ${event.to}: "${event.subject}"`)
-      if (event.type === 'campaign-completed') console.log(`${at}  campaign completed`)
+      if (event.type === 'campaign-completed') {
+        console.log(`${at}  campaign completed`)
+        completed()
+      }
     },
   })
-  // 3 s ± 20% between sends, follow-up 10 s after the first email; runs whatever the hour.
-  await setUp(scheduler, { delay: 3, limit: 50, followUpDays: 10 / 86_400, allDay: true })
+  // Six leads, 3 s ± 20% between sends, follow-up 10 s after each first email; whatever the hour.
+  // The first emails (due at once) leave before the follow-ups (due 10 s later), so six leads fit
+  // twelve sends into about 35 s; a hundred would take five minutes before any follow-up.
+  await setUp(scheduler, { leads: 6, delay: 3, limit: 50, followUpDays: 10 / 86_400, allDay: true })
   console.log(
-    '\nmailcadence demo in real time over SMTP: 3 s ± 20% between sends, follow-ups 10 s later; 40 s or Ctrl+C.\n',
+    '\nmailcadence demo in real time over SMTP: 6 leads, 3 s ± 20% between sends, follow-ups 10 s after each first email;\nabout 35 s (40 s at most), or Ctrl+C.\n',
   )
   scheduler.start()
   await new Promise<void>((resolve) => {
+    completed = resolve
     process.once('SIGINT', resolve)
     setTimeout(resolve, 40_000)
   })

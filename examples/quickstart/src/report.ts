@@ -1,4 +1,4 @@
-import type { Explanation, Mailbox, SchedulerEvent } from '@mailcadence/core'
+import type { Campaign, Explanation, Mailbox, SchedulerEvent } from '@mailcadence/core'
 import type { ArrivedMail } from './sink.js'
 
 type SentEvent = Extract<SchedulerEvent, { type: 'sent' }>
@@ -23,18 +23,33 @@ function localTime(date: Date, timeZone: string): string {
   }).format(date)
 }
 
+/** A date and time on the campaign's clock, e.g. "Tue 06 Jan 09:00 Europe/Warsaw". */
+export function localDateTime(date: Date, timeZone: string): string {
+  const day = localDay(date, timeZone).replace(',', '')
+  return `${day} ${localTime(date, timeZone).slice(-5)} ${timeZone}`
+}
+
+const hhmm = (hour: number, minute: number) =>
+  `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`
+
+/** The campaign's sending window as configured, e.g. "09:00–17:00". */
+function windowOf(campaign: Campaign): string {
+  return `${hhmm(campaign.startHour, campaign.startMinute)}–${hhmm(campaign.endHour, campaign.endMinute)}`
+}
+
 export function printWeek(input: {
   sent: SentEvent[]
   mailboxes: Mailbox[]
-  timezone: string
+  campaign: Campaign
   skips: Map<string, number>
 }) {
-  const { sent, mailboxes, timezone } = input
+  const { sent, mailboxes, campaign } = input
+  const timezone = campaign.timezone
   const days = [...new Set(sent.map((s) => localDay(s.at, timezone)))]
   const names = mailboxes.map((m) => m.email.split('@')[0]!)
   console.log(`\nSends per day (${timezone}) and mailbox`)
   console.log(
-    `${'day'.padEnd(14)}${names.map((n) => pad(n, 8)).join('')}${pad('first', 8)}${pad('follow', 8)}${pad('total', 8)}   window`,
+    `${'day'.padEnd(14)}${names.map((n) => pad(n, 8)).join('')}${pad('first', 8)}${pad('follow', 8)}${pad('total', 8)}   ${'window'.padEnd(13)}first–last send`,
   )
   for (const day of days) {
     const today = sent.filter((s) => localDay(s.at, timezone) === day)
@@ -42,7 +57,7 @@ export function printWeek(input: {
     const first = today.filter((s) => s.step === 0).length
     const span = `${localTime(today[0]!.at, timezone).slice(-5)}–${localTime(today.at(-1)!.at, timezone).slice(-5)}`
     console.log(
-      `${day.padEnd(14)}${perBox.map((n) => pad(n, 8)).join('')}${pad(first, 8)}${pad(today.length - first, 8)}${pad(today.length, 8)}   ${span}`,
+      `${day.padEnd(14)}${perBox.map((n) => pad(n, 8)).join('')}${pad(first, 8)}${pad(today.length - first, 8)}${pad(today.length, 8)}   ${windowOf(campaign).padEnd(13)}${span}`,
     )
   }
   const gaps = sent.slice(1).map((s, i) => (s.at.getTime() - sent[i]!.at.getTime()) / 1000)
@@ -61,12 +76,13 @@ export function printWeek(input: {
   )
 }
 
-export function printExplain(title: string, explanation: Explanation) {
+/** explain()'s answer, its instants on the campaign's clock (`timeZone`). */
+export function printExplain(title: string, explanation: Explanation, timeZone: string) {
   console.log(title)
   console.log(`  sending: ${explanation.sending ? 'yes' : 'no'}`)
   for (const reason of explanation.reasons) {
     console.log(
-      `  - ${reason.code}: ${reason.message}${reason.until ? ` (until ${reason.until.toISOString()})` : ''}`,
+      `  - ${reason.code}: ${reason.message}${reason.until ? ` (until ${localDateTime(reason.until, timeZone)})` : ''}`,
     )
   }
   for (const m of explanation.mailboxes) {

@@ -20,6 +20,9 @@ export async function startSink(): Promise<{ port: number; arrived: ArrivedMail[
     disabledCommands: ['STARTTLS', 'AUTH'],
     authOptional: true,
     logger: false,
+    // scheduler.close() has already closed the demo's SMTP pool; its QUITs may still be in flight.
+    // Do not wait smtp-server's default 30 s for those sockets when the demo ends.
+    closeTimeout: 1000,
     onData(stream, _session, callback) {
       simpleParser(stream).then(
         (mail) => {

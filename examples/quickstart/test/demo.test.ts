@@ -7,7 +7,9 @@ const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
 
 it('prints a simulated working week that respects every limit', { timeout: 60_000 }, async () => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root })
+  // As `pnpm demo` runs it: on the packages' sources, nothing built first, only the story printed.
+  const { stdout } = await run('pnpm', ['--silent', 'run', 'demo'], { cwd: root })
+  expect(stdout.trimStart()).toMatch(/^mailcadence demo: one working week/)
   // Monday and Tuesday send first emails, Wednesday and Thursday the follow-ups two days later.
   const rows = stdout.split('\n').filter((line) => /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d /.test(line))
   const totals = rows.map((row) => row.trim().split(/\s+/).slice(3, 9).map(Number))
@@ -18,6 +20,11 @@ it('prints a simulated working week that respects every limit', { timeout: 60_00
   }
   expect(totals.reduce((n, t) => n + t[5]!, 0)).toBe(200)
   expect(stdout).toContain('mailbox-limit: every mailbox is at its dailyEmailLimit')
+  // explain()'s instants on the campaign's clock: the limits reset at Tuesday 09:00 in Warsaw.
+  expect(stdout).toContain('(until Tue 06 Jan 09:00 Europe/Warsaw)')
+  // The window column is the campaign's window; the sends of the day are beside it.
+  expect(stdout).toMatch(/ {3}window {7}first–last send\n/)
+  for (const row of rows) expect(row).toMatch(/ {3}09:00–17:00 {2}\d\d:\d\d–\d\d:\d\d$/)
   expect(stdout).toMatch(/Campaign status: COMPLETED/)
   // Every email really went over SMTP; the sink saw a follow-up threaded under its first email.
   expect(stdout).toContain('The local SMTP sink received 200 messages')

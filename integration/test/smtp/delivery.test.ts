@@ -3,8 +3,9 @@
  * server received: headers, threads, encodings, one-click unsubscribe, header injection.
  */
 import { createMemoryStore } from '@mailcadence/adapter-memory'
-import { createScheduler, createSmtpTransport, type Logger, type SchedulerEvent } from '@mailcadence/core'
+import { createScheduler, type Logger, type SchedulerEvent } from '@mailcadence/core'
 import { createFakeClock } from '@mailcadence/core/testing'
+import { createSmtpTransport } from '@mailcadence/transport-smtp'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Sink, startSink } from './servers.js'
 

@@ -3,8 +3,9 @@
  * stage where that answer comes in real life, driven through the scheduler.
  */
 import { createMemoryStore } from '@mailcadence/adapter-memory'
-import { createScheduler, createSmtpTransport, type SchedulerEvent } from '@mailcadence/core'
+import { createScheduler, type SchedulerEvent } from '@mailcadence/core'
 import { createFakeClock } from '@mailcadence/core/testing'
+import { createSmtpTransport } from '@mailcadence/transport-smtp'
 import { afterEach, describe, expect, it } from 'vitest'
 import { closedPort, type SinkOptions, smtpError, startMisbehavingServer, startSink } from './servers.js'
 

@@ -5,13 +5,9 @@
  */
 import { createHash, generateKeyPairSync, type KeyObject, verify } from 'node:crypto'
 import { createMemoryStore } from '@mailcadence/adapter-memory'
-import {
-  createScheduler,
-  createSmtpTransport,
-  type SchedulerEvent,
-  type SmtpConnectionOptions,
-} from '@mailcadence/core'
+import { createScheduler, type SchedulerEvent } from '@mailcadence/core'
 import { createFakeClock } from '@mailcadence/core/testing'
+import { createSmtpTransport, type SmtpConnectionOptions } from '@mailcadence/transport-smtp'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Received, startSink } from './servers.js'
 

@@ -1,4 +1,4 @@
-import { runStoreConformance, runStoreContract } from '@mailcadence/core/testing'
+import { runStoreConformance, runStoreContract } from '@mailcadence/core/conformance'
 import { createMemoryStore } from '../src/index.js'
 
 runStoreConformance('memory', () => createMemoryStore())

@@ -1,5 +1,6 @@
 import { createScheduler, type Store } from '@mailcadence/core'
-import { createFakeClock, createRecordingTransport, runStoreRaces } from '@mailcadence/core/testing'
+import { runStoreRaces } from '@mailcadence/core/conformance'
+import { createFakeClock, createRecordingTransport } from '@mailcadence/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createMemoryStore, type MemoryStore } from '../src/index.js'
 

@@ -1,9 +1,11 @@
 /**
  * Turns what `pg` throws into `MailcadenceError`s with the codes the `Store` contract names.
  *
- * Messages are built from the SQLSTATE, the driver's error code and constraint names only: a
- * driver's own message can carry a host name, a user name or, from a misconfigured URL, a
- * password, and hosts log error messages. The sanitized details stay available as the `cause`.
+ * Messages are built from the SQLSTATE, the driver's error code, constraint names, the socket's
+ * own address and port, and the one name PostgreSQL quotes in a few known messages (the user it
+ * refused, the database or relation it lacks), so that a user can act on them. The driver's
+ * message is never copied whole: it can carry a connection URL with its password, and hosts log
+ * error messages. The sanitized details stay available as the `cause`.
  */
 import { isMailcadenceError, MailcadenceError } from '@mailcadence/core'
 
@@ -45,13 +47,18 @@ const NETWORK_CODES = new Set([
 ])
 const DRIVER_CONNECTION_MESSAGE = /connection terminated|not queryable|timeout exceeded|query read timeout/i
 
-/** States that mean the schema is missing: the host has not run `migrate()`. */
-const NOT_MIGRATED = new Set(['3F000', '42P01'])
+/** Socket errors of a connection that never opened, which name where it went. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH'])
 
 interface DriverError {
   code?: unknown
   constraint?: unknown
   message?: unknown
+  /** Node's socket errors: the address and port a connection was refused or timed out at. */
+  address?: unknown
+  port?: unknown
+  /** Node's DNS errors: the host name that did not resolve. */
+  hostname?: unknown
 }
 
 /** The part of an error that is safe to show. */
@@ -81,6 +88,13 @@ export function toStoreError(error: unknown): MailcadenceError {
   const message = typeof e.message === 'string' ? e.message : ''
 
   if (sqlState !== undefined) {
+    const misconfigured = misconfiguration(sqlState, message)
+    if (misconfigured !== undefined) {
+      const detail = new PostgresErrorDetail(misconfigured, sqlState, undefined, false)
+      return new MailcadenceError('store-misconfigured', `${misconfigured} (SQLSTATE ${sqlState})`, {
+        cause: detail,
+      })
+    }
     const retryable = RETRYABLE_STATES[sqlState] ?? RETRYABLE_CLASSES[sqlState.slice(0, 2)]
     if (retryable !== undefined) {
       const lost = sqlState.startsWith('08') || sqlState.startsWith('57P')
@@ -95,18 +109,13 @@ export function toStoreError(error: unknown): MailcadenceError {
         { cause: detail },
       )
     }
-    const hint = NOT_MIGRATED.has(sqlState) ? ': is the schema migrated? Run migrate() first' : ''
-    const detail = new PostgresErrorDetail(`statement refused${hint}`, sqlState, undefined, false)
-    return new MailcadenceError(
-      'store-conflict',
-      `PostgreSQL refused the statement${hint} (SQLSTATE ${sqlState})`,
-      {
-        cause: detail,
-      },
-    )
+    const detail = new PostgresErrorDetail('statement refused', sqlState, undefined, false)
+    return new MailcadenceError('store-conflict', `PostgreSQL refused the statement (SQLSTATE ${sqlState})`, {
+      cause: detail,
+    })
   }
   if (code !== undefined && NETWORK_CODES.has(code)) {
-    return unavailable(`PostgreSQL unreachable (${code})`, undefined, code, true)
+    return unavailable(`PostgreSQL unreachable${destination(code, e)} (${code})`, undefined, code, true)
   }
   if (DRIVER_CONNECTION_MESSAGE.test(message)) {
     return unavailable('PostgreSQL connection lost or timed out', undefined, code, true)
@@ -114,6 +123,43 @@ export function toStoreError(error: unknown): MailcadenceError {
   // Not from the server and not a known network failure: the driver failed in a way we cannot
   // read. Retrying is the only thing a caller can do about it.
   return unavailable('PostgreSQL driver error', undefined, code, true)
+}
+
+/** A name PostgreSQL quoted in its message (`user "bob"`), bounded and printable, or null. */
+function quoted(message: string, pattern: RegExp): string | null {
+  const name = pattern.exec(message)?.[1]
+  // 63 bytes is PostgreSQL's longest identifier; anything else was not a name. JSON quoting
+  // escapes control characters, so a name cannot break a log line.
+  if (name === undefined || name.length > 63) return null
+  return JSON.stringify(name)
+}
+
+/**
+ * What the host must fix when the server refused the connection's settings or found no schema:
+ * retrying cannot help (`store-misconfigured`). Undefined for other states.
+ */
+function misconfiguration(sqlState: string, message: string): string | undefined {
+  if (sqlState === '28P01' || sqlState === '28000') {
+    const user = quoted(message, /\buser "([^"]*)"/) ?? quoted(message, /\brole "([^"]*)"/)
+    return `PostgreSQL rejected the credentials${user ? ` for user ${user}` : ''}: check the user and password of the connection settings (and pg_hba.conf)`
+  }
+  if (sqlState === '3D000') {
+    const database = quoted(message, /\bdatabase "([^"]*)"/)
+    return `PostgreSQL has no database${database ? ` ${database}` : ' of that name'}: create it, or fix the database of the connection settings`
+  }
+  if (sqlState === '3F000' || sqlState === '42P01') {
+    const missing = quoted(message, /\b(?:relation|schema) "([^"]*)"/)
+    return `PostgreSQL has no ${missing ? `${sqlState === '3F000' ? 'schema' : 'table'} ${missing}` : 'mailcadence schema'}: is the schema migrated? Run migrate(pool, { schema }) first`
+  }
+  return undefined
+}
+
+/** ` at host:port` for a connection that never opened, from the socket error's own fields. */
+function destination(code: string, e: DriverError): string {
+  const host = typeof e.address === 'string' ? e.address : typeof e.hostname === 'string' ? e.hostname : null
+  if (host === null || host.length > 255 || !/^[\w.:%-]+$/.test(host)) return ''
+  const port = typeof e.port === 'number' && CONNECT_CODES.has(code) ? `:${e.port}` : ''
+  return ` at ${host}${port}`
 }
 
 function unavailable(message: string, sqlState: string | undefined, code: string | undefined, lost: boolean) {

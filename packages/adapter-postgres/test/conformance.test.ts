@@ -1,4 +1,4 @@
-import { runStoreConformance, runStoreContract } from '@mailcadence/core/testing'
+import { runStoreConformance, runStoreContract } from '@mailcadence/core/conformance'
 import { afterAll, it } from 'vitest'
 import { createPostgresStore } from '../src/index.js'
 import { createTestPool, databaseAvailable, dropSchemas, freshSchema } from './support/db.js'

@@ -137,8 +137,8 @@ suite('migrate', () => {
   it('says to run migrate() when the schema is missing', async () => {
     const store = createPostgresStore({ pool, schema: uniqueSchema('missing') })
     const error = await store.getCampaign('1').catch((e: unknown) => e)
-    expect(isMailcadenceError(error, 'store-conflict')).toBe(true)
-    expect((error as Error).message).toMatch(/migrate\(\)/)
+    expect(isMailcadenceError(error, 'store-misconfigured')).toBe(true)
+    expect((error as Error).message).toMatch(/migrate\(pool, \{ schema \}\)/)
   })
 })
 

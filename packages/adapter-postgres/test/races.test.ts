@@ -3,7 +3,7 @@
  * own (separate connections, as two processes would have), over one fresh schema per race. Then
  * the completion race the suite found, made deterministic with a lock held by hand.
  */
-import { runStoreRaces } from '@mailcadence/core/testing'
+import { runStoreRaces } from '@mailcadence/core/conformance'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../src/index.js'
 import { createTestPool, databaseAvailable, dropSchemas, freshSchema } from './support/db.js'

@@ -1,6 +1,7 @@
 /**
  * Errors from Prisma and its driver adapters, read and mapped to the store error codes of core
- * (`store-conflict`, `store-unavailable`), so that no raw driver error reaches the scheduler.
+ * (`store-conflict`, `store-misconfigured`, `store-unavailable`), so that no raw driver error
+ * reaches the scheduler.
  */
 import { isMailcadenceError, MailcadenceError } from '@mailcadence/core'
 
@@ -75,6 +76,33 @@ export function isRetryable(error: unknown): boolean {
   return RETRY_DATABASE_CODES.has(databaseCode) || databaseCode.startsWith('SQLITE_BUSY')
 }
 
+/**
+ * What the host must fix when the database refused the connection's settings or lacks the tables:
+ * retrying cannot help (`store-misconfigured`). By Prisma's code or, for errors a driver adapter
+ * threw as they are, its kind.
+ */
+const MISCONFIGURED: Record<string, string> = {
+  P1000: 'the database rejected the credentials: check the user and password of the connection settings',
+  AuthenticationFailed:
+    'the database rejected the credentials: check the user and password of the connection settings',
+  P1010: 'the database refused this user: check the user of the connection settings and its grants',
+  DatabaseAccessDenied:
+    'the database refused this user: check the user of the connection settings and its grants',
+  P1003: 'the database does not exist: create it, or fix the database of the connection settings',
+  DatabaseDoesNotExist:
+    'the database does not exist: create it, or fix the database of the connection settings',
+  P2021: "a table is missing: apply the adapter's migrations first (prisma migrate deploy)",
+  TableDoesNotExist: "a table is missing: apply the adapter's migrations first (prisma migrate deploy)",
+  P2022: "a column is missing: apply the adapter's newer migrations first (prisma migrate deploy)",
+  ColumnNotFound: "a column is missing: apply the adapter's newer migrations first (prisma migrate deploy)",
+}
+
+/** The hint for a misconfiguration, or undefined when the error is not one. */
+export function misconfiguration(error: unknown): string | undefined {
+  const { prismaCode, kind } = errorFacts(error)
+  return (prismaCode && MISCONFIGURED[prismaCode]) || (kind && MISCONFIGURED[kind]) || undefined
+}
+
 export function isConflict(error: unknown): boolean {
   const { prismaCode, kind } = errorFacts(error)
   return (
@@ -85,8 +113,9 @@ export function isConflict(error: unknown): boolean {
 
 /**
  * The error core sees for a failed store call: itself if it already is a `MailcadenceError`,
- * `store-conflict` for broken constraints (a unique key, …), `store-unavailable` for everything
- * else (connection lost or refused, timeouts, deadlocks that outlived the retries, a missing table),
+ * `store-conflict` for broken constraints (a unique key, …), `store-misconfigured` with a hint for
+ * refused credentials, a missing database and missing tables or columns, `store-unavailable` for
+ * everything else (connection lost or refused, timeouts, deadlocks that outlived the retries),
  * with the original error as `cause`.
  */
 export function toStoreError(error: unknown, operation: string): MailcadenceError {
@@ -95,6 +124,9 @@ export function toStoreError(error: unknown, operation: string): MailcadenceErro
   const codes = [facts.prismaCode, facts.kind, facts.databaseCode].filter((c) => c !== undefined).join(' ')
   const detail = firstLine(facts.message)
   const message = `prisma store: ${operation} failed${codes ? ` (${codes})` : ''}: ${detail}`
+  const hint = misconfiguration(error)
+  if (hint !== undefined)
+    return new MailcadenceError('store-misconfigured', `${message}; ${hint}`, { cause: error })
   return new MailcadenceError(isConflict(error) ? 'store-conflict' : 'store-unavailable', message, {
     cause: error,
   })

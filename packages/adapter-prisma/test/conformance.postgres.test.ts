@@ -1,4 +1,4 @@
-import { runStoreConformance, runStoreContract } from '@mailcadence/core/testing'
+import { runStoreConformance, runStoreContract } from '@mailcadence/core/conformance'
 import { afterAll } from 'vitest'
 import { createPrismaStore } from '../src/index.js'
 import { createTestDatabase } from './support/clients.js'

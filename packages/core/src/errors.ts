@@ -16,6 +16,11 @@ export type ErrorCode =
   | 'store-unavailable'
   /** The store hit a conflict it could not resolve (e.g. a unique key) that is not a lost race. */
   | 'store-conflict'
+  /**
+   * The store cannot work as configured: the database refused its credentials, has no database of
+   * that name, or lacks the schema (not migrated). Retrying cannot help until the host fixes it.
+   */
+  | 'store-misconfigured'
   /** The scheduler was closed. */
   | 'closed'
 

@@ -46,6 +46,12 @@ export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
+export type {
+  Forecast,
+  ForecastBottleneck,
+  ForecastDay,
+  ForecastOptions,
+} from './scheduler/forecast/index.js'
 export type { CampaignPage, CampaignPageQuery, DaySends } from './scheduler/inspect.js'
 export type { ExternalSendInput } from './scheduler/migration.js'
 export type {
@@ -58,11 +64,5 @@ export type {
 } from './scheduler/options.js'
 export type { PreviewLead, PreviewMessage, PreviewOptions } from './scheduler/preview.js'
 export type { StepVariantStats, VariantStat } from './scheduler/variants.js'
-export {
-  createSmtpTransport,
-  type SmtpConnectionOptions,
-  type SmtpPoolOptions,
-  type SmtpTransportOptions,
-} from './smtp/transport.js'
 export type * from './store.js'
 export type * from './transport.js'

@@ -23,10 +23,12 @@ import type {
  * - **Batches are independent.** Methods taking arrays handle the elements in order, each
  *   atomically on its own; an adapter may use one round trip for all of them.
  * - **Errors** an adapter cannot handle are thrown as `MailcadenceError` with code
- *   `store-unavailable` (retryable: connection, timeout, deadlock) or `store-conflict`.
+ *   `store-unavailable` (retryable: connection, timeout, deadlock), `store-misconfigured` (the host
+ *   must fix something: credentials refused, unknown database, schema not migrated) or
+ *   `store-conflict`.
  * - Ids are strings chosen by the store. Inputs arrive already validated by core.
  *
- * `runStoreConformance` from `@mailcadence/core/testing` checks all of this.
+ * `runStoreConformance` from `@mailcadence/core/conformance` checks all of this.
  *
  * The migration methods (`MigrationStore`) are an optional capability, all three or none: a store
  * without them works for everything but `analyzeImport`, `importCampaign` and

@@ -1,13 +1,12 @@
 /**
- * Every option of `createScheduler` and `createSmtpTransport` is checked when it enters: a wrong
- * type or a value outside its documented range is an `invalid-input` error naming the option,
- * never a `TypeError` or a value taken as it is (issue #12).
+ * Every option of `createScheduler` is checked when it enters: a wrong type or a value outside its
+ * documented range is an `invalid-input` error naming the option, never a `TypeError` or a value
+ * taken as it is (issue #12). `createSmtpTransport`'s options: transport-smtp's own options test.
  */
 import { describe, expect, it } from 'vitest'
 import { isMailcadenceError, type MailcadenceError } from '../src/errors.js'
 import { INPUT_LIMITS } from '../src/model/limits.js'
 import { resolveOptions, type SchedulerOptions } from '../src/scheduler/options.js'
-import { createSmtpTransport } from '../src/smtp/transport.js'
 import type { Store } from '../src/store.js'
 
 function refused(fn: () => unknown, field: string): MailcadenceError {
@@ -119,28 +118,5 @@ describe('createScheduler options', () => {
     expect(o.campaignFilter).toEqual(['c1'])
     const predicate = () => true
     expect(resolve({ campaignFilter: predicate }).campaignFilter).toBe(predicate)
-  })
-})
-
-describe('createSmtpTransport options', () => {
-  const smtp = (extra: Record<string, unknown>) =>
-    createSmtpTransport({ resolve: () => ({ host: 'localhost' }), ...extra } as never)
-
-  it('accepts the defaults and the bounds', async () => {
-    await smtp({}).close?.()
-    await smtp({ pool: false, sendTimeout: INPUT_LIMITS.lease }).close?.()
-    await smtp({ pool: { maxConnections: 100, maxMessages: 1_000_000, idleTimeout: 0 } }).close?.()
-  })
-
-  it('refuses each bad option, naming it', () => {
-    refused(() => createSmtpTransport(undefined as never), 'options')
-    refused(() => createSmtpTransport({} as never), 'resolve')
-    refused(() => smtp({ resolve: { host: 'x' } }), 'resolve')
-    for (const bad of [0, -1, 1.5, INPUT_LIMITS.lease + 1, '60000', Number.NaN])
-      refused(() => smtp({ sendTimeout: bad }), 'sendTimeout')
-    refused(() => smtp({ pool: true }), 'pool')
-    refused(() => smtp({ pool: { maxConnections: 0 } }), 'pool.maxConnections')
-    refused(() => smtp({ pool: { maxMessages: 1e12 } }), 'pool.maxMessages')
-    refused(() => smtp({ pool: { idleTimeout: -1 } }), 'pool.idleTimeout')
   })
 })

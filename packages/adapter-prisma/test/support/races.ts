@@ -3,7 +3,7 @@
  * each with its own connections (as two processes would have), on one database emptied before
  * each race.
  */
-import { runStoreRaces } from '@mailcadence/core/testing'
+import { runStoreRaces } from '@mailcadence/core/conformance'
 import { afterAll } from 'vitest'
 import { createPrismaStore, type PrismaStoreOptions } from '../../src/index.js'
 import { createTestDatabase, openClient, type TestClient, type TestDatabase } from './clients.js'

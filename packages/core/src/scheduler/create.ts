@@ -31,6 +31,7 @@ import { createKeyCalendars } from '../policy/zones.js'
 import type { FailedSend, InboxCursor, NewLead, SendLogEntry } from '../store.js'
 import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys, otherDueMailboxIds } from './explain.js'
+import { type Forecast, type ForecastOptions, runForecast } from './forecast/index.js'
 import {
   type CampaignPage,
   type CampaignPageQuery,
@@ -190,6 +191,15 @@ export interface Scheduler {
    * (variant, spintax, variables, headers, thread), without reserving anything; works in `DRAFT`.
    */
   preview(campaignId: string, lead: PreviewLead, options?: PreviewOptions): Promise<PreviewMessage[]>
+
+  // -- forecast --------------------------------------------------------------------------------
+
+  /**
+   * When the campaign will be done, and per day what holds it back: runs the real engine over a
+   * copy of its state (and of the running campaigns sharing its mailboxes) on a simulated clock,
+   * never touching the live store or transport. See `ForecastOptions` and `Forecast`.
+   */
+  forecast(campaignId: string, options?: ForecastOptions): Promise<Forecast>
 }
 
 export type MailboxCheck =
@@ -538,6 +548,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const closeTimeout = Math.min(resolved.sendTimeout, CLOSE_TIMEOUT_MS)
       await waitAtMost(resolved.transport.close?.(), closeTimeout, 'transport.close()')
       await waitAtMost(store.close(), closeTimeout, 'store.close()')
+    },
+    async forecast(campaignId, opts) {
+      ensureOpen()
+      return runForecast({ options: resolved, calendars }, await campaignOrThrow(campaignId), opts)
     },
   }
   return scheduler

@@ -2,7 +2,7 @@
  * The store kit: pure helpers a store adapter calls instead of re-deriving the rules of
  * `Store.reserveSends` (`@mailcadence/core/store-kit`). Each rule of a reservation lives here
  * once; an adapter only reads the facts (atomically, as its database allows) and writes the
- * outcome. The conformance suite (`@mailcadence/core/testing`) checks the result either way.
+ * outcome. The conformance suite (`@mailcadence/core/conformance`) checks the result either way.
  */
 import type { CampaignStatus } from '../model/types.js'
 import type {
@@ -121,3 +121,9 @@ export function supportsInbox(store: Store): store is Store & InboxStore {
     typeof store.saveInboxCursor === 'function'
   )
 }
+
+// Input checks for an adapter's own options (a store's or a transport's, as in
+// @mailcadence/transport-smtp): the same `invalid-input` errors, naming the field, as core's.
+export { invalidInput } from '../errors.js'
+export { checkFunction, checkInteger, checkObject } from '../model/checks.js'
+export { describeValue } from '../model/describe.js'

@@ -3,7 +3,7 @@
  * sequences of calls (valid inputs, and valid inputs with one hostile value), ticks with failing
  * sends and concurrent schedulers, and clock moves across DST changes; `run.ts` holds every call
  * to its promise and `check.ts` checks the invariants. fast-check is an optional peer dependency
- * of core, loaded only when a fuzz run starts, so importing `@mailcadence/core/testing` does not
+ * of core, loaded only when a fuzz run starts, so importing `@mailcadence/core/conformance` does not
  * need it.
  */
 import type * as FastCheck from 'fast-check'

@@ -7,12 +7,18 @@
  * the password around, a transporter is keyed by a SHA-256 fingerprint of its options.
  */
 import { createHash } from 'node:crypto'
+import {
+  INPUT_LIMITS,
+  type Mailbox,
+  type OutgoingMessage,
+  type SendContext,
+  type SendResult,
+  type Transport,
+  type VerifyResult,
+} from '@mailcadence/core'
+import { checkFunction, checkInteger, checkObject } from '@mailcadence/core/store-kit'
 import nodemailer from 'nodemailer'
 import type { SMTPPoolOptions } from 'nodemailer/lib/smtp-pool'
-import { checkFunction, checkInteger, checkObject } from '../model/checks.js'
-import { INPUT_LIMITS } from '../model/limits.js'
-import type { Mailbox } from '../model/types.js'
-import type { OutgoingMessage, SendContext, SendResult, Transport, VerifyResult } from '../transport.js'
 import { checkHostHeaders, preparedHeaders, signUnsubscribeHeaders } from './headers.js'
 
 /** nodemailer's SMTP options for one mailbox: `host`, `port`, `secure`, `auth`, `tls`, … */

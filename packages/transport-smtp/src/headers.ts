@@ -2,8 +2,7 @@
  * Headers as they go to nodemailer: the unsubscribe headers kept on one line and DKIM-signed,
  * and the host's own per-message headers checked.
  */
-import { invalidInput } from '../errors.js'
-import { describeValue } from '../model/describe.js'
+import { describeValue, invalidInput } from '@mailcadence/core/store-kit'
 import type { SmtpConnectionOptions } from './transport.js'
 
 const LIST_UNSUBSCRIBE_HEADERS = ['List-Unsubscribe', 'List-Unsubscribe-Post'] as const

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkHostHeaders, preparedHeaders, signUnsubscribeHeaders } from '../src/smtp/headers.js'
-import type { SmtpConnectionOptions } from '../src/smtp/transport.js'
+import { checkHostHeaders, preparedHeaders, signUnsubscribeHeaders } from '../src/headers.js'
+import type { SmtpConnectionOptions } from '../src/transport.js'
 
 const refusal = (field: string, problem: RegExp) =>
   expect.objectContaining({ code: 'invalid-input', field, message: expect.stringMatching(problem) })

@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url'
+import { defineProject } from 'vitest/config'
+
+const core = (path: string): string => fileURLToPath(new URL(`../core/src/${path}`, import.meta.url))
+
+/**
+ * Tests run against core's sources, so they need no build of core first. Exact-match patterns,
+ * so `@mailcadence/core/store-kit` maps to its own entry rather than under `index.ts`.
+ */
+export default defineProject({
+  resolve: {
+    alias: [
+      { find: /^@mailcadence\/core$/, replacement: core('index.ts') },
+      { find: /^@mailcadence\/core\/testing$/, replacement: core('testing/index.ts') },
+      { find: /^@mailcadence\/core\/conformance$/, replacement: core('conformance.ts') },
+      { find: /^@mailcadence\/core\/store-kit$/, replacement: core('store-kit/index.ts') },
+    ],
+  },
+})
