@@ -5,7 +5,6 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
-  sourcemap: true,
   target: 'node20',
   // Migrations are plain .sql files, bundled as strings: no file to find at run time.
   loader: { '.sql': 'text' },

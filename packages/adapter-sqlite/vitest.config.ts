@@ -22,7 +22,9 @@ export default defineProject({
     alias: [
       { find: /^@mailcadence\/core$/, replacement: core('index.ts') },
       { find: /^@mailcadence\/core\/testing$/, replacement: core('testing/index.ts') },
+      { find: /^@mailcadence\/core\/conformance$/, replacement: core('conformance.ts') },
       { find: /^@mailcadence\/core\/store-kit$/, replacement: core('store-kit/index.ts') },
+      { find: /^@mailcadence\/core\/memory$/, replacement: core('memory/index.ts') },
     ],
   },
   test: {

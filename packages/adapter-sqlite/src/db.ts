@@ -88,7 +88,20 @@ export function storeError(error: unknown): Error {
     return new MailcadenceError('store-unavailable', `SQLite database is busy: ${message}`, { cause: error })
   }
   if (/no such table/i.test(message)) {
-    return new MailcadenceError('invalid-state', `SQLite schema missing: ${message}`, { cause: error })
+    // Someone dropped or renamed the store's tables after it opened the file (it creates them).
+    return new MailcadenceError('store-misconfigured', `SQLite file lacks the store's tables: ${message}`, {
+      cause: error,
+    })
+  }
+  if (
+    code.startsWith('SQLITE_READONLY') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    primary === 8 ||
+    primary === 14
+  ) {
+    return new MailcadenceError('store-misconfigured', `SQLite cannot write the file: ${message}`, {
+      cause: error,
+    })
   }
   return new MailcadenceError('store-conflict', `SQLite refused the statement: ${message}`, { cause: error })
 }

@@ -44,7 +44,7 @@ type Opener = (filename: string) => SqliteDatabase
  */
 export function openDatabase(filename: string, driver: SqliteDriverName): SqliteDatabase {
   const open = driver === 'better-sqlite3' ? betterSqlite3() : (nodeSqlite() ?? undefined)
-  if (open !== undefined) return open(filename)
+  if (open !== undefined) return openWith(open, filename)
   if (driver === 'node:sqlite') {
     throw new MailcadenceError(
       'invalid-input',
@@ -52,7 +52,20 @@ export function openDatabase(filename: string, driver: SqliteDriverName): Sqlite
       { field: 'driver' },
     )
   }
-  return betterSqlite3()(filename)
+  return openWith(betterSqlite3(), filename)
+}
+
+/** Opens the file; one that cannot be opened (missing directory, no permission) names it. */
+function openWith(open: Opener, filename: string): SqliteDatabase {
+  try {
+    return open(filename)
+  } catch (error) {
+    throw new MailcadenceError(
+      'store-misconfigured',
+      `cannot open the SQLite file ${JSON.stringify(filename)} (does its directory exist, may this process write it?): ${(error as Error).message}`,
+      { cause: error },
+    )
+  }
 }
 
 function nodeSqlite(): Opener | undefined {

@@ -1,4 +1,4 @@
-import { runStoreConformance, runStoreContract } from '@mailcadence/core/testing'
+import { runStoreConformance, runStoreContract } from '@mailcadence/core/conformance'
 import { afterAll } from 'vitest'
 import { createSqliteStore, type SqliteStore } from '../src/index.js'
 import { tempFiles } from './support/files.js'

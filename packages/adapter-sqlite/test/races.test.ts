@@ -1,9 +1,9 @@
 /**
- * The race suite of `@mailcadence/core/testing` on SQLite: two stores, each with its own
+ * The race suite of `@mailcadence/core/conformance` on SQLite: two stores, each with its own
  * connection to one fresh file per race, as two processes would have. Their calls interleave at
  * every await; each call's transaction is atomic against the other connection's.
  */
-import { runStoreRaces } from '@mailcadence/core/testing'
+import { runStoreRaces } from '@mailcadence/core/conformance'
 import { createSqliteStore } from '../src/index.js'
 import { tempFiles } from './support/files.js'
 

@@ -62,6 +62,18 @@ describe('opening a store', () => {
     }
   })
 
+  it('names a file it cannot open with store-misconfigured', () => {
+    const filename = `${files.dir}/no-such-directory/store.db`
+    let error: unknown
+    try {
+      createSqliteStore({ filename })
+    } catch (e) {
+      error = e
+    }
+    expect(isMailcadenceError(error, 'store-misconfigured')).toBe(true)
+    expect((error as Error).message).toContain('no-such-directory/store.db')
+  })
+
   it.runIf(!process.getBuiltinModule?.('node:sqlite'))(
     'says which Node has node:sqlite when it is asked for on one without it',
     () => {
