@@ -259,6 +259,69 @@ describe('applyInbound', () => {
   })
 })
 
+describe('outOfOfficeDelay', () => {
+  it('is checked when the scheduler is made', () => {
+    for (const value of [-1, 1.5, 366 * DAY, '7d']) {
+      let error: unknown
+      try {
+        createScheduler({
+          store: createMemoryStore(),
+          transport: createRecordingTransport(),
+          outOfOfficeDelay: value as number,
+        })
+      } catch (e) {
+        error = e
+      }
+      expect(isMailcadenceError(error, 'invalid-input') && error.field).toBe('outOfOfficeDelay')
+    }
+  })
+
+  it('sets how long an answer without a date holds the next email back', async () => {
+    const store = createMemoryStore()
+    const clock = createFakeClock(new Date('2026-01-05T09:00:00.000Z'))
+    const transport = createRecordingTransport()
+    const scheduler = createScheduler({ store, transport, clock, lookahead: 0, outOfOfficeDelay: DAY })
+    const mailbox = await scheduler.createMailbox({ email: 'anna@acme.test', dailyEmailLimit: 100 })
+    const campaign = await scheduler.createCampaign(
+      campaignInput([mailbox.id], {
+        steps: [
+          { subject: 'Hi', text: 'a' },
+          { delayDays: 0.5, text: 'b' },
+        ],
+      }),
+    )
+    await scheduler.addLeads(campaign.id, [{ email: 'jan@example.com' }])
+    await scheduler.startCampaign(campaign.id)
+    await scheduler.tick()
+    const result = await scheduler.applyInbound(
+      message({ kind: 'out-of-office', linkedMessageIds: [transport.sent[0]!.messageId] }),
+    )
+    expect(result.actions).toEqual([
+      expect.objectContaining({ type: 'postponed', scheduledAt: new Date(clock.now().getTime() + DAY) }),
+    ])
+  })
+})
+
+describe('stopOnReply', () => {
+  it("defaults to 'lead', and refuses anything but 'lead' or 'domain' with the field named", async () => {
+    const { scheduler, mailbox, campaign } = await sentTo([])
+    expect(campaign.stopOnReply).toBe('lead')
+    for (const value of ['company', 'DOMAIN', null, 1]) {
+      const error = await scheduler
+        .createCampaign(campaignInput([mailbox.id], { stopOnReply: value as 'lead' }))
+        .catch((e: unknown) => e)
+      expect(isMailcadenceError(error, 'invalid-input') && error.field).toBe('stopOnReply')
+      const update = await scheduler
+        .updateCampaign(campaign.id, { stopOnReply: value as 'lead' })
+        .catch((e: unknown) => e)
+      expect(isMailcadenceError(update, 'invalid-input') && update.field).toBe('stopOnReply')
+    }
+    expect((await scheduler.updateCampaign(campaign.id, { stopOnReply: 'domain' })).stopOnReply).toBe(
+      'domain',
+    )
+  })
+})
+
 describe('inbox cursors', () => {
   it('saves, reads and replaces a cursor per mailbox and folder, validated', async () => {
     const { scheduler, mailbox } = await sentTo(['jan@example.com'])

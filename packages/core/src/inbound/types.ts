@@ -56,6 +56,11 @@ export interface InboundMessage {
   severity?: 'hard' | 'soft'
   /** `bounce` and `delay`: the recipients of the report. */
   recipients?: readonly InboundRecipient[]
+  /**
+   * `complaint`: who complained, when the report says (often redacted). For the host's records:
+   * what is suppressed is the address of the lead the report links to.
+   */
+  originalRecipient?: string | null
 }
 
 /** What applying an inbound message did, one entry per change (and one event each). */

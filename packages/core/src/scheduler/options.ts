@@ -155,8 +155,8 @@ export interface SchedulerOptions {
   holidays?: HolidayCalendar
   /**
    * How long (ms) an out-of-office answer that gives no return date holds the lead's next email
-   * back (`applyInbound`): it is sent no earlier than this after the answer was applied. 0 to
-   1 year. Default 7 days (604 800 000).
+   * back (`applyInbound`): it is sent no earlier than this after the answer was applied. 0 to one
+   * year. Default 7 days (604 800 000).
    */
   outOfOfficeDelay?: number
   /** Receives a typed event for every send, failure, retry, skip, recovery and completion. */

@@ -113,6 +113,26 @@ export function inboxTests(env: EnvFn): void {
     ).toBeNull()
   })
 
+  it('leaves an email being sent alone: only pending ones move', async () => {
+    const e = await env()
+    const store = inboxOf(e.store)
+    const { campaign: c } = await sentTo(e, ['a@example.com'])
+    e.clock.advance(DAY)
+    const release = e.transport.hold()
+    const ticking = e.scheduler.tick()
+    await e.transport.whenHeld(1)
+    const until = new Date(e.clock.now().getTime() + 5 * DAY)
+    expect(await store.postponeLead(c.id, 'a@example.com', until, e.clock.now())).toBeNull()
+    release()
+    await ticking
+    const items = await e.store.listQueueItems(c.id)
+    expect(items.map((i) => [i.step, i.status])).toEqual([
+      [0, 'sent'],
+      [1, 'sent'],
+    ])
+    expect(items[1]!.scheduledAt.getTime()).toBeLessThan(until.getTime())
+  })
+
   it('stops the active leads of a domain by exact suffix, and no one else', async () => {
     const e = await env()
     const store = inboxOf(e.store)
