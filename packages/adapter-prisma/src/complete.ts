@@ -44,7 +44,10 @@ export async function completeOne(tx: Models, c: Completion, now: Date): Promise
   if (claimed.count === 0) return 'lease-lost'
   if (c.variantId != null) {
     // The first choice is kept: written only while the item has none (compare-and-set on null).
-    await tx.mcQueueItem.updateMany({ where: { id: itemId, variantId: null }, data: { variantId: c.variantId } })
+    await tx.mcQueueItem.updateMany({
+      where: { id: itemId, variantId: null },
+      data: { variantId: c.variantId },
+    })
   }
   const item = (await tx.mcQueueItem.findUnique({ where: { id: itemId } })) as ItemRow
 
