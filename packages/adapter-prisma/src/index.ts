@@ -98,6 +98,12 @@ export function createPrismaStore(
       'its schema has an older mailcadence.prisma (no McInboxCursor or McCampaign.stopOnReply): copy the current one, generate again and migrate (migrations/<database>/005_inbox.sql)',
     )
   }
+  if (lacksField(prisma, 'McQueueItem', 'variantId')) {
+    throw invalidInput(
+      'prisma',
+      'its schema has an older mailcadence.prisma (no McQueueItem.variantId): copy the current one, generate again and migrate (migrations/<database>/006_variants.sql)',
+    )
+  }
   const maxAttempts = positiveInteger(options.maxAttempts ?? 8, 'maxAttempts')
   const maxWait = positiveInteger(options.transactionMaxWait ?? 20_000, 'transactionMaxWait')
   const timeout = positiveInteger(options.transactionTimeout ?? 30_000, 'transactionTimeout')
