@@ -35,7 +35,7 @@ export function advanceLead(
     item.messageId = sent.messageId
     item.lastError = null
     item.updatedAt = now
-    recordSent(cs, item, lead.email, sent.subject)
+    recordSent(state, cs, item, lead.email, sent.subject)
   }
   const next = input.next
   for (const item of lead.items) {

@@ -73,7 +73,7 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
       item.sentAt = c.sentAt === undefined ? nowMs : c.sentAt.getTime()
       item.messageId = c.messageId
       if (c.mailboxId !== undefined) item.mailboxId = c.mailboxId
-      recordSent(cs, item, c.to, c.subject)
+      recordSent(state, cs, item, c.to, c.subject)
       const next = c.next
       if (next === undefined) {
         stopActiveLead(lead, 'completed', nowMs)

@@ -9,7 +9,7 @@
  */
 
 import { MailcadenceError } from '../errors.js'
-import type { Campaign, LeadStatus, Mailbox, QueueStatus } from '../index.js'
+import type { Campaign, InboundRecord, InboxCursor, LeadStatus, Mailbox, QueueStatus } from '../index.js'
 import type { PendingIndex } from './pending.js'
 
 /** A queue item as stored: the model's fields (instants in ms) plus bookkeeping. */
@@ -114,6 +114,12 @@ export interface State {
   readonly campaignsByExternalId: Map<string, string>
   /** Keys of the external sends already counted (`recordExternalSends`). */
   readonly externalSends: Set<string>
+  /** Sent items by their Message-ID (`findSentByMessageIds`): filled as the send log is written. */
+  readonly sentByMessageId: Map<string, ItemRecord[]>
+  /** Inbound messages applied, by their Message-ID (`recordInbound`). */
+  readonly inbound: Map<string, InboundRecord>
+  /** Inbox cursors by `mailboxId` NUL `folder`. */
+  readonly inboxCursors: Map<string, InboxCursor>
 }
 
 export function createState(): State {
@@ -130,6 +136,9 @@ export function createState(): State {
     deferredUntil: new Map(),
     campaignsByExternalId: new Map(),
     externalSends: new Set(),
+    sentByMessageId: new Map(),
+    inbound: new Map(),
+    inboxCursors: new Map(),
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { CampaignStatus } from '../model/types.js'
 import type {
+  InboxStore,
   MailboxCandidate,
   MigrationStore,
   ReserveOutcome,
@@ -113,3 +114,16 @@ export function supportsMigration(store: Store): store is Store & MigrationStore
 export { invalidInput } from '../errors.js'
 export { checkFunction, checkInteger, checkObject } from '../model/checks.js'
 export { describeValue } from '../model/describe.js'
+
+/** Whether a store has the optional inbox capability (`InboxStore`: all seven methods). */
+export function supportsInbox(store: Store): store is Store & InboxStore {
+  return (
+    typeof store.findSentByMessageIds === 'function' &&
+    typeof store.getInbound === 'function' &&
+    typeof store.recordInbound === 'function' &&
+    typeof store.postponeLead === 'function' &&
+    typeof store.stopLeadsOfDomain === 'function' &&
+    typeof store.getInboxCursor === 'function' &&
+    typeof store.saveInboxCursor === 'function'
+  )
+}
