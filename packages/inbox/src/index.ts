@@ -6,6 +6,18 @@
  */
 export * from './classify/index.js'
 export {
+  createImapPoller,
+  type ImapPoller,
+  type ImapPollerEvent,
+  type ImapPollerOptions,
+  type IngestFunction,
+  type MailboxPollReport,
+  type PolledMessage,
+  type PollerScheduler,
+  type PollerTimers,
+  type PollReport,
+} from './imap/index.js'
+export {
   createUnsubscribe,
   type Unsubscribe,
   type UnsubscribeClaim,

@@ -1,0 +1,13 @@
+export { createImapPoller } from './poller.js'
+export type {
+  ImapPoller,
+  ImapPollerEvent,
+  ImapPollerOptions,
+  InboxCursor,
+  IngestFunction,
+  MailboxPollReport,
+  PolledMessage,
+  PollerScheduler,
+  PollerTimers,
+  PollReport,
+} from './types.js'
