@@ -9,6 +9,7 @@ export default defineProject({
     alias: [
       { find: /^@mailcadence\/core$/, replacement: source('core/src/index.ts') },
       { find: /^@mailcadence\/core\/testing$/, replacement: source('core/src/testing/index.ts') },
+      { find: /^@mailcadence\/core\/memory$/, replacement: source('core/src/memory/index.ts') },
       { find: /^@mailcadence\/adapter-memory$/, replacement: source('adapter-memory/src/index.ts') },
     ],
   },

@@ -10,6 +10,7 @@ export default defineProject({
       { find: /^@mailcadence\/core$/, replacement: source('core/src/index.ts') },
       { find: /^@mailcadence\/core\/testing$/, replacement: source('core/src/testing/index.ts') },
       { find: /^@mailcadence\/core\/store-kit$/, replacement: source('core/src/store-kit/index.ts') },
+      { find: /^@mailcadence\/core\/memory$/, replacement: source('core/src/memory/index.ts') },
       { find: /^@mailcadence\/adapter-memory$/, replacement: source('adapter-memory/src/index.ts') },
       { find: /^@mailcadence\/inbox$/, replacement: source('inbox/src/index.ts') },
     ],

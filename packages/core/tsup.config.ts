@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    'memory/index': 'src/memory/index.ts',
     'store-kit/index': 'src/store-kit/index.ts',
     'testing/index': 'src/testing/index.ts',
   },

@@ -9,6 +9,7 @@ export default defineProject({
     alias: [
       { find: /^@mailcadence\/core$/, replacement: pkg('core/src/index.ts') },
       { find: /^@mailcadence\/core\/testing$/, replacement: pkg('core/src/testing/index.ts') },
+      { find: /^@mailcadence\/core\/memory$/, replacement: pkg('core/src/memory/index.ts') },
       { find: /^@mailcadence\/adapter-memory$/, replacement: pkg('adapter-memory/src/index.ts') },
     ],
   },

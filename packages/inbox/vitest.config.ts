@@ -13,6 +13,7 @@ export default defineProject({
       { find: /^@mailcadence\/core$/, replacement: core('index.ts') },
       { find: /^@mailcadence\/core\/testing$/, replacement: core('testing/index.ts') },
       { find: /^@mailcadence\/core\/store-kit$/, replacement: core('store-kit/index.ts') },
+      { find: /^@mailcadence\/core\/memory$/, replacement: core('memory/index.ts') },
       {
         find: /^@mailcadence\/adapter-memory$/,
         replacement: fileURLToPath(new URL('../adapter-memory/src/index.ts', import.meta.url)),

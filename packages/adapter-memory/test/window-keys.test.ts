@@ -5,7 +5,7 @@
  */
 import type { NewLead, ReserveRequest } from '@mailcadence/core'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { PendingHeap } from '../src/heap.js'
+import { PendingHeap } from '../../core/src/memory/heap.js'
 import { createMemoryStore, type MemoryStore } from '../src/index.js'
 
 const T0 = new Date('2026-03-02T09:00:00.000Z')

@@ -3,6 +3,7 @@ import { createDatabase, type Queryable } from './db.js'
 import * as campaigns from './sql/campaigns.js'
 import { completeSends } from './sql/complete.js'
 import * as importing from './sql/import.js'
+import * as inbox from './sql/inbox.js'
 import * as leads from './sql/leads.js'
 import * as listing from './sql/listing.js'
 import * as mailboxes from './sql/mailboxes.js'
@@ -110,6 +111,17 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     listRecentSends: (campaignId, { limit }) => run((s) => listing.listRecentSends(s, t, campaignId, limit)),
     listSendTimes: (campaignId, { from, to }) =>
       run((s) => listing.listSendTimes(s, t, campaignId, from, to)),
+
+    findSentByMessageIds: (messageIds) => run((s) => inbox.findSentByMessageIds(s, t, messageIds)),
+    getInbound: (messageId) => run((s) => inbox.getInbound(s, t, messageId)),
+    recordInbound: (record, now) => run((s) => inbox.recordInbound(s, t, record, now)),
+    postponeLead: (campaignId, emailKey, until, now) =>
+      run((s) => inbox.postponeLead(s, t, campaignId, emailKey, until, now)),
+    stopLeadsOfDomain: (campaignId, domain, status, reason, now) =>
+      run((s) => inbox.stopLeadsOfDomain(s, t, campaignId, domain, status, reason, now)),
+    getInboxCursor: (mailboxId, folder) => run((s) => inbox.getInboxCursor(s, t, mailboxId, folder)),
+    saveInboxCursor: (mailboxId, folder, cursor, now) =>
+      run((s) => inbox.saveInboxCursor(s, t, mailboxId, folder, cursor, now)),
 
     async close() {
       // The pool belongs to the host: it closes it (pool.end()) when it is done with it.

@@ -44,6 +44,7 @@ suite('migrate', () => {
       { version: 3, name: '003_next_due' },
       { version: 4, name: '004_settings_version' },
       { version: 5, name: '005_window_keys' },
+      { version: 6, name: '006_inbox' },
     ])
   })
 
@@ -93,6 +94,8 @@ suite('migrate', () => {
       externalId: null,
       windowTimezone: 'campaign',
       skipDates: [],
+      // 006's default: a reply stops the replier only.
+      stopOnReply: 'lead',
     })
     const [running] = (
       await pool.query(`SELECT id::text AS id FROM "${schema}".campaigns WHERE name = 'running'`)

@@ -6,6 +6,8 @@
  */
 
 export { type ErrorCode, isMailcadenceError, MailcadenceError } from './errors.js'
+// What comes back from the inbox (issue #15): the shapes applyInbound takes and returns, free mail.
+export type * from './inbound/types.js'
 export type { UnsubscribeTarget, UnsubscribeUrl } from './message/build.js'
 export {
   type CompareInput,
@@ -29,6 +31,7 @@ export {
   windowDayKey,
 } from './policy/calendar.js'
 export { classifySendError, type SendFailure } from './policy/classify.js'
+export { FREE_MAIL_DOMAINS, isFreeMailDomain } from './policy/free-mail.js'
 export { REQUEUE_ENDED_STATUSES, requeueStopReason } from './policy/requeue.js'
 export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'

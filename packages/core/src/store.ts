@@ -8,6 +8,7 @@ import type {
   QueueItem,
   QueueStats,
   Step,
+  StopOnReply,
 } from './model/types.js'
 
 /**
@@ -32,7 +33,7 @@ import type {
  * `recordExternalSends`, which then throw `invalid-state` (`supportsMigration` in
  * `@mailcadence/core/store-kit` checks for them).
  */
-export interface Store extends Partial<MigrationStore> {
+export interface Store extends Partial<MigrationStore>, Partial<InboxStore> {
   // -- mailboxes -------------------------------------------------------------------------------
 
   /** Inserts a mailbox. `pausedUntil`/`pauseReason` start null. */
@@ -326,6 +327,77 @@ export interface MigrationStore {
   recordExternalSends(sends: readonly ExternalSend[], now: Date): Promise<{ recorded: number }>
 }
 
+/**
+ * What comes back from the inbox (replies, bounces, out-of-office answers, the IMAP poller's
+ * place): optional for a store, all seven methods or none (see `Store`). None runs on a tick.
+ */
+export interface InboxStore {
+  /**
+   * The send-log rows whose `messageId` is one of `messageIds` (compared exactly), each with its
+   * lead, in any order; none for an id nothing was sent with. Indexed on the Message-ID: it must
+   * not slow down as the send log grows. At most 100 ids per call.
+   */
+  findSentByMessageIds(messageIds: readonly string[]): Promise<SentMessage[]>
+  /** The inbound message recorded with this `messageId` (`recordInbound`), or null. */
+  getInbound(messageId: string): Promise<InboundRecord | null>
+  /**
+   * Records that an inbound message was applied, keyed by its `messageId`: inserted if absent,
+   * with `processedAt = now`. Returns true if this call inserted it, false if it was there (a
+   * concurrent call won: compare-and-set, not an error); a record is never changed.
+   */
+  recordInbound(record: Omit<InboundRecord, 'processedAt'>, now: Date): Promise<boolean>
+  /**
+   * Moves the next `pending` item (lowest `step` among its pending items) of the campaign's lead with
+   * this `emailKey` to `until`, but
+   * only later, never earlier: its `scheduledAt` becomes the later of the two, atomically (an item
+   * reserved meanwhile is `sending`, no longer pending, and is left alone). Returns the item after
+   * the call (moved or not), or null when there is no such lead or it has no pending item.
+   */
+  postponeLead(campaignId: string, emailKey: string, until: Date, now: Date): Promise<QueueItem | null>
+  /**
+   * Stops every `active` lead of the campaign whose `emailKey` ends with `@` + `domain` (compared
+   * exactly: `domain` is lower case; `_` and `%` in it are literal), as `stopLead` stops one: each
+   * takes `status` and its `pending` items are cancelled with `reason`, in one atomic step. Leads
+   * not `active` are left as they are. Returns the leads it stopped and how many items it cancelled.
+   */
+  stopLeadsOfDomain(
+    campaignId: string,
+    domain: string,
+    status: Exclude<LeadStatus, 'active'>,
+    reason: string,
+    now: Date,
+  ): Promise<{ leads: Lead[]; cancelled: number }>
+  /** The cursor saved for this mailbox and folder (compared exactly), or null. */
+  getInboxCursor(mailboxId: string, folder: string): Promise<InboxCursor | null>
+  /** Saves (inserts or replaces) the cursor of this mailbox and folder. */
+  saveInboxCursor(mailboxId: string, folder: string, cursor: InboxCursor, now: Date): Promise<void>
+}
+
+/**
+ * Where an inbox reader stands in one folder of one mailbox (IMAP): the folder's `UIDVALIDITY`
+ * (decimal digits, as a string so no client's integer type matters) and the highest UID it has
+ * handed on. A changed `uidValidity` means the UIDs were renumbered: start the folder again.
+ */
+export type InboxCursor = { uidValidity: string; lastUid: number }
+
+/** A sent email found by its Message-ID (`InboxStore.findSentByMessageIds`). */
+export interface SentMessage {
+  send: SendLogEntry
+  lead: Lead
+}
+
+/** An inbound message applied once (`InboxStore.recordInbound`). */
+export interface InboundRecord {
+  /** The inbound message's own Message-ID (`<…>`), at most `INPUT_LIMITS.messageIdLength` characters. */
+  messageId: string
+  /** What it was classified as (`InboundKind`). */
+  kind: string
+  /** The campaign and lead it matched, or null when it matched no sent email. */
+  campaignId: string | null
+  leadId: string | null
+  processedAt: Date
+}
+
 export type NewMailbox = Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt' | 'pausedUntil' | 'pauseReason'>
 export type MailboxPatch = Partial<Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt'>>
 
@@ -336,6 +408,8 @@ export interface NewCampaign extends CampaignSchedule {
   mailboxIds: string[]
   steps: Step[]
   variables: string[]
+  /** See `Campaign.stopOnReply`; absent means `'lead'`. */
+  stopOnReply?: StopOnReply
 }
 export type CampaignPatch = Partial<NewCampaign>
 

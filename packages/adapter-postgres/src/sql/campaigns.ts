@@ -31,6 +31,7 @@ const SETTINGS = {
   jitter: ['jitter', 'double precision'],
   maxEmailsPerDay: ['max_emails_per_day', 'integer'],
   windowTimezone: ['window_timezone', 'text'],
+  stopOnReply: ['stop_on_reply', 'text'],
   skipDates: ['skip_dates', 'text[]'],
   mailboxIds: ['mailbox_ids', 'text[]'],
   steps: ['steps', 'jsonb'],
@@ -55,7 +56,10 @@ export async function createCampaign(
   now: Date,
 ): Promise<Campaign> {
   const fields = Object.keys(SETTINGS) as Setting[]
-  const values: unknown[] = fields.map((f) => settingValue(f, input[f]))
+  // `stopOnReply` may be absent (a caller written before it existed): the column's default, 'lead'.
+  const values: unknown[] = fields.map((f) =>
+    settingValue(f, f === 'stopOnReply' ? (input[f] ?? 'lead') : input[f]),
+  )
   const externalId = input.externalId ?? null
   values.push(now, externalId)
   const [nowParam, externalParam] = [`$${values.length - 1}`, `$${values.length}::text`]

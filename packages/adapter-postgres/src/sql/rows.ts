@@ -14,6 +14,7 @@ import type {
   QueueStatus,
   SendLogEntry,
   Step,
+  StopOnReply,
   WindowTimezone,
 } from '@mailcadence/core'
 import { REQUEUE_ENDED_STATUSES } from '@mailcadence/core'
@@ -68,6 +69,7 @@ const CAMPAIGN = [
   'jitter',
   'max_emails_per_day',
   'window_timezone',
+  'stop_on_reply',
   'skip_dates',
   'next_slot_at',
   'last_mailbox_id::text AS last_mailbox_id',
@@ -188,6 +190,7 @@ export function toCampaign(r: Row): Campaign {
     maxEmailsPerDay: Number(r.max_emails_per_day),
     windowTimezone: text(r.window_timezone) as WindowTimezone,
     skipDates: texts(r.skip_dates),
+    stopOnReply: text(r.stop_on_reply) as StopOnReply,
     nextSlotAt: dateOrNull(r.next_slot_at),
     lastMailboxId: textOrNull(r.last_mailbox_id),
     externalId: textOrNull(r.external_id),

@@ -33,6 +33,8 @@ export interface Tables {
   sendLog: string
   mailboxDays: string
   externalSends: string
+  inbound: string
+  inboxCursors: string
 }
 
 export function tablesOf(schema: string): Tables {
@@ -47,6 +49,8 @@ export function tablesOf(schema: string): Tables {
     sendLog: `${s}.send_log`,
     mailboxDays: `${s}.mailbox_day_counts`,
     externalSends: `${s}.external_sends`,
+    inbound: `${s}.inbound_messages`,
+    inboxCursors: `${s}.inbox_cursors`,
   }
 }
 

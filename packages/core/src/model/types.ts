@@ -53,10 +53,19 @@ export interface CampaignSchedule extends WindowSpec {
 /** See {@link CampaignSchedule.windowTimezone}. */
 export type WindowTimezone = 'campaign' | 'lead'
 
+/** See {@link CampaignSchedule.stopOnReply}. */
+export type StopOnReply = 'lead' | 'domain'
+
 export interface Campaign extends CampaignSchedule {
   id: string
   name: string
   status: CampaignStatus
+  /**
+   * Whose sequence a reply read from the inbox stops (`scheduler.applyInbound`): `'lead'` (the
+   * default) the replier's only; `'domain'` also every active lead of the campaign at the same
+   * address domain (colleagues of one company), except free-mail domains (`gmail.com`, …).
+   */
+  stopOnReply: StopOnReply
   /** Mailboxes to rotate over, in round-robin order. */
   mailboxIds: string[]
   steps: Step[]
@@ -182,6 +191,8 @@ export interface CampaignInput {
   windowTimezone?: WindowTimezone
   /** Local dates (`YYYY-MM-DD`) on which the campaign sends nothing. Default none. */
   skipDates?: string[]
+  /** `'lead'` (default) or `'domain'`: see {@link CampaignSchedule.stopOnReply}. */
+  stopOnReply?: StopOnReply
   delayBetweenEmails?: number
   jitter?: number
   maxEmailsPerDay?: number

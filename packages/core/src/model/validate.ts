@@ -28,7 +28,15 @@ import {
 } from './checks.js'
 import { describeValue, quote } from './describe.js'
 import { INPUT_LIMITS } from './limits.js'
-import type { Campaign, CampaignInput, LeadInput, MailboxInput, Step, WindowTimezone } from './types.js'
+import type {
+  Campaign,
+  CampaignInput,
+  LeadInput,
+  MailboxInput,
+  Step,
+  StopOnReply,
+  WindowTimezone,
+} from './types.js'
 
 const LIMITS = INPUT_LIMITS
 /** Years a skip date may fall in: those of the accepted input dates. */
@@ -39,6 +47,7 @@ const LATEST_YEAR = Number(INPUT_LIMITS.latestDate.slice(0, 4))
 export const CAMPAIGN_DEFAULTS: {
   readonly timezone: 'UTC'
   readonly windowTimezone: 'campaign'
+  readonly stopOnReply: 'lead'
   readonly skipDates: string[]
   readonly startHour: 9
   readonly startMinute: 0
@@ -51,6 +60,7 @@ export const CAMPAIGN_DEFAULTS: {
 } = {
   timezone: 'UTC',
   windowTimezone: 'campaign',
+  stopOnReply: 'lead',
   skipDates: [],
   startHour: 9,
   startMinute: 0,
@@ -131,6 +141,13 @@ function checkWindowTimezone(value: unknown): WindowTimezone {
   if (value === undefined) return CAMPAIGN_DEFAULTS.windowTimezone
   if (value !== 'campaign' && value !== 'lead')
     throw invalidInput('windowTimezone', `must be 'campaign' or 'lead', got ${describeValue(value)}`)
+  return value
+}
+
+function checkStopOnReply(value: unknown): StopOnReply {
+  if (value === undefined) return CAMPAIGN_DEFAULTS.stopOnReply
+  if (value !== 'lead' && value !== 'domain')
+    throw invalidInput('stopOnReply', `must be 'lead' or 'domain', got ${describeValue(value)}`)
   return value
 }
 
@@ -265,6 +282,7 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
     timezone,
     windowTimezone: checkWindowTimezone(input.windowTimezone),
     skipDates: checkSkipDates(input.skipDates),
+    stopOnReply: checkStopOnReply(input.stopOnReply),
     startHour,
     startMinute,
     endHour,

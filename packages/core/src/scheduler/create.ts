@@ -1,4 +1,6 @@
 import { invalidInput, MailcadenceError } from '../errors.js'
+import { createInbound } from '../inbound/apply.js'
+import type { ApplyInboundOptions, InboundMessage, InboundResult } from '../inbound/types.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
 import { checkArray, checkDate, checkId, checkObject, checkText } from '../model/checks.js'
 import { quote } from '../model/describe.js'
@@ -26,7 +28,7 @@ import {
 } from '../model/validate.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
 import { createKeyCalendars } from '../policy/zones.js'
-import type { FailedSend, NewLead, SendLogEntry } from '../store.js'
+import type { FailedSend, InboxCursor, NewLead, SendLogEntry } from '../store.js'
 import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys, otherDueMailboxIds } from './explain.js'
 import {
@@ -135,6 +137,29 @@ export interface Scheduler {
    */
   sendsPerDay(campaignId: string, options?: { days?: number }): Promise<DaySends[]>
 
+  // -- what comes back from the inbox (@mailcadence/inbox) -------------------------------------
+
+  /**
+   * Applies one classified inbound message (`classifyMessage` of `@mailcadence/inbox` gives one;
+   * `ingestMessage(scheduler, raw)` does both), at most once per its `messageId`. It is matched to
+   * an email we sent by `linkedMessageIds` (the first of them one of our sends carries), then:
+   * `reply` stops the lead (`replied`; with the campaign's `stopOnReply: 'domain'` also its active
+   * colleagues at a domain that is not free mail, as `completed`); `out-of-office` moves the lead's
+   * next email to the window's first opening the day after `returnDate` (in the lead's zone when
+   * the campaign sends in its leads' hours), or `outOfOfficeDelay` after now without a date, never
+   * earlier than it was, and the sequence goes on; a hard `bounce` marks the lead `bounced` and
+   * suppresses the address in every campaign; `complaint` and `unsubscribe` suppress it;
+   * `delay`, a soft bounce, `auto-reply` and `unknown` are recorded only. A message linking to
+   * nothing of ours is recorded and reported (`matched: false`), not an error; applying the same
+   * `messageId` again returns `status: 'duplicate'` and changes nothing. Emits one `inbound` event
+   * per action. Once it returns for a reply, no new send to that lead starts.
+   */
+  applyInbound(message: InboundMessage, options?: ApplyInboundOptions): Promise<InboundResult>
+  /** Where an inbox reader stands in a folder of a mailbox (see `InboxCursor`), or null. */
+  getInboxCursor(mailboxId: string, folder: string): Promise<InboxCursor | null>
+  /** Saves where an inbox reader stands in a folder of a mailbox, validated (`folder` ≤ 255 characters). */
+  saveInboxCursor(mailboxId: string, folder: string, cursor: InboxCursor): Promise<void>
+
   /** Ticks by itself, at each tick's `nextDueAt` and at least every `interval` ms, until `stop()`. */
   start(): void
   /**
@@ -163,6 +188,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   // One set of key calendars (window specs, holiday years cached) for the tick and explain().
   const calendars = createKeyCalendars(resolved.holidays)
   const runTick = createTick(resolved, calendars)
+  const inbound = createInbound(resolved, calendars)
   let closed = false
   let loop: { stopped: boolean; current: Promise<unknown>; wake: () => void } | null = null
 
@@ -414,6 +440,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async exportProgress(campaignId, opts) {
       ensureOpen()
       return migration.exportProgress(campaignId, opts)
+    },
+    async applyInbound(message, opts) {
+      ensureOpen()
+      return inbound.applyInbound(message, opts)
+    },
+    async getInboxCursor(mailboxId, folder) {
+      ensureOpen()
+      return inbound.getInboxCursor(mailboxId, folder)
+    },
+    async saveInboxCursor(mailboxId, folder, cursor) {
+      ensureOpen()
+      return inbound.saveInboxCursor(mailboxId, folder, cursor)
     },
     listCampaigns: (query) => listCampaignPage(store, query),
     listMailboxes: () => listAllMailboxes(store),

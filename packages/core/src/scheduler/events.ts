@@ -1,3 +1,4 @@
+import type { InboundAction, InboundKind } from '../inbound/types.js'
 import type { RecoveredItem, SkipReason } from '../store.js'
 
 /** Why a campaign did not send in a tick: the store's reservation reasons, and core's own. */
@@ -46,6 +47,17 @@ export type SchedulerEvent =
   | { type: 'campaign-completed'; at: Date; campaignId: string }
   /** A completion was refused because recovery (or another worker) had taken the item over. */
   | { type: 'lease-lost'; at: Date; campaignId: string; itemId: string }
+  /** `applyInbound` changed something (or recorded it): one event per action. */
+  | {
+      type: 'inbound'
+      at: Date
+      messageId: string
+      kind: InboundKind
+      mailboxId?: string
+      action: InboundAction
+    }
+  /** `applyInbound` found no email of ours the message links to: recorded, nothing else. */
+  | { type: 'inbound-unmatched'; at: Date; messageId: string; kind: InboundKind; mailboxId?: string }
 
 /** Why a vetoed email was cancelled. */
 export const VETOED = 'skipped-already-sent'

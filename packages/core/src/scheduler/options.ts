@@ -153,6 +153,12 @@ export interface SchedulerOptions {
    * ```
    */
   holidays?: HolidayCalendar
+  /**
+   * How long (ms) an out-of-office answer that gives no return date holds the lead's next email
+   * back (`applyInbound`): it is sent no earlier than this after the answer was applied. 0 to
+   1 year. Default 7 days (604 800 000).
+   */
+  outOfOfficeDelay?: number
   /** Receives a typed event for every send, failure, retry, skip, recovery and completion. */
   onEvent?: (event: SchedulerEvent) => void
   /** Default: silent. */
@@ -177,6 +183,7 @@ export interface ResolvedOptions {
   interval: number
   unsubscribeUrl: UnsubscribeUrl | undefined
   holidays: HolidayCalendar | undefined
+  outOfOfficeDelay: number
   emit: (event: SchedulerEvent) => void
   logger: Logger
 }
@@ -315,6 +322,13 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     interval: intOption('interval', options.interval, 30_000, 1, L.interval),
     unsubscribeUrl,
     holidays: functionOption<HolidayCalendar>('holidays', options.holidays),
+    outOfOfficeDelay: intOption(
+      'outOfOfficeDelay',
+      options.outOfOfficeDelay,
+      7 * 86_400_000,
+      0,
+      365 * 86_400_000,
+    ),
     emit: onEvent
       ? (event) => {
           try {

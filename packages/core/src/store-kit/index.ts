@@ -6,6 +6,7 @@
  */
 import type { CampaignStatus } from '../model/types.js'
 import type {
+  InboxStore,
   MailboxCandidate,
   MigrationStore,
   ReserveOutcome,
@@ -105,5 +106,18 @@ export function supportsMigration(store: Store): store is Store & MigrationStore
     typeof store.getCampaignByExternalId === 'function' &&
     typeof store.importLeads === 'function' &&
     typeof store.recordExternalSends === 'function'
+  )
+}
+
+/** Whether a store has the optional inbox capability (`InboxStore`: all seven methods). */
+export function supportsInbox(store: Store): store is Store & InboxStore {
+  return (
+    typeof store.findSentByMessageIds === 'function' &&
+    typeof store.getInbound === 'function' &&
+    typeof store.recordInbound === 'function' &&
+    typeof store.postponeLead === 'function' &&
+    typeof store.stopLeadsOfDomain === 'function' &&
+    typeof store.getInboxCursor === 'function' &&
+    typeof store.saveInboxCursor === 'function'
   )
 }

@@ -8,6 +8,7 @@ import importing from './002_import.sql'
 import nextDue from './003_next_due.sql'
 import settingsVersion from './004_settings_version.sql'
 import windowKeys from './005_window_keys.sql'
+import inbox from './006_inbox.sql'
 
 export interface Migration {
   version: number
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: '003_next_due', sql: nextDue },
   { version: 4, name: '004_settings_version', sql: settingsVersion },
   { version: 5, name: '005_window_keys', sql: windowKeys },
+  { version: 6, name: '006_inbox', sql: inbox },
 ]

@@ -6,6 +6,7 @@ import { extremeTests } from './extremes.js'
 import { failureTests } from './failures.js'
 import { fuzzTests } from './fuzz.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
+import { inboxTests } from './inbox.js'
 import { invariantTests } from './invariants.js'
 import { leadZoneTests } from './lead-zones.js'
 import { lifecycleTests } from './lifecycle.js'
@@ -51,6 +52,7 @@ export function runStoreConformance(
     describe('explain() agrees with tick()', () => explainTests(harness.env))
     describe('lead time zones, skip dates and holidays', () => leadZoneTests(harness.env))
     describe('accepted values at their maximums', () => extremeTests(harness.env))
+    describe('what comes back from the inbox', () => inboxTests(harness.env))
     describe('fuzzing the public API', () => fuzzTests(makeStore, options))
   })
 }

@@ -34,6 +34,7 @@ export function createFixtures(makeStore: () => Promise<Store>) {
       allowedDays: 'MON,TUE,WED,THU,FRI',
       windowTimezone: 'campaign',
       skipDates: [],
+      stopOnReply: 'lead',
       delayBetweenEmails: 60,
       jitter: 0.2,
       maxEmailsPerDay: 100,

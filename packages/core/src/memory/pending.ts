@@ -7,7 +7,7 @@
  * mailbox so that an item whose mailbox is full or not a candidate is never scanned either. Every
  * read looks at heap heads only, so it costs O(keys × mailboxes), never O(pending items).
  */
-import type { DueCount, WindowKeyStat } from '@mailcadence/core'
+import type { DueCount, WindowKeyStat } from '../index.js'
 import { PendingHeap } from './heap.js'
 import type { ItemRecord } from './state.js'
 

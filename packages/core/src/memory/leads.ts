@@ -1,5 +1,5 @@
 /** The memory store's lead methods: adding and importing leads, stopping and suppressing them. */
-import type { AddLeadsOutcome, ImportLeadsOutcome, LeadStatus, NewLead, Store } from '@mailcadence/core'
+import type { AddLeadsOutcome, ImportLeadsOutcome, LeadStatus, NewLead, Store } from '../index.js'
 import { advanceLead } from './advance.js'
 import { copyLead } from './copy.js'
 import { cancelLeadPending, insertImportedNext, insertItem, insertSentItem, stopActiveLead } from './items.js'

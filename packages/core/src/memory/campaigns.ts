@@ -1,5 +1,5 @@
 /** The memory store's campaign methods: settings, status, and which campaigns a tick runs. */
-import type { Campaign, CampaignPatch, NewCampaign, RunnableCampaign, Store } from '@mailcadence/core'
+import type { Campaign, CampaignPatch, NewCampaign, RunnableCampaign, Store } from '../index.js'
 import { copyCampaign, copyDate, copySteps } from './copy.js'
 import { cancelItem } from './items.js'
 import { PendingIndex } from './pending.js'
@@ -28,6 +28,7 @@ const CAMPAIGN_SCALARS = [
   'endMinute',
   'allowedDays',
   'windowTimezone',
+  'stopOnReply',
   'delayBetweenEmails',
   'jitter',
   'maxEmailsPerDay',
@@ -154,6 +155,8 @@ function newCampaign(id: string, input: NewCampaign, externalId: string | null, 
     allowedDays: input.allowedDays,
     windowTimezone: input.windowTimezone,
     skipDates: [...input.skipDates],
+    // Stores written before `stopOnReply` existed may hand a campaign without it: the default.
+    stopOnReply: input.stopOnReply ?? 'lead',
     delayBetweenEmails: input.delayBetweenEmails,
     jitter: input.jitter,
     maxEmailsPerDay: input.maxEmailsPerDay,

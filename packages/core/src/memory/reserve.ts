@@ -3,8 +3,8 @@
  * why a request is refused (and in which order the checks go), `rotationTurn` which mailbox an
  * unassigned item takes. This module only reads the facts and takes the item.
  */
-import type { MailboxCandidate, ReserveOutcome, ReserveRequest } from '@mailcadence/core'
-import { type ReservationFacts, refusalFor, rotationTurn } from '@mailcadence/core/store-kit'
+import type { MailboxCandidate, ReserveOutcome, ReserveRequest } from '../index.js'
+import { type ReservationFacts, refusalFor, rotationTurn } from '../store-kit/index.js'
 import { copyDate, copyItem, copyLead } from './copy.js'
 import type { PendingHeap } from './heap.js'
 import { setItemStatus } from './items.js'

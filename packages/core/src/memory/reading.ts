@@ -2,7 +2,7 @@
  * The memory store's reads: queue stats and day counts for a tick and `explain()`, and the
  * inspection reads (listing campaigns, items, the send log) for dashboards and the CLI.
  */
-import type { QueueStats, Store } from '@mailcadence/core'
+import type { QueueStats, Store } from '../index.js'
 import { copyItem, copySendLogEntry } from './copy.js'
 import * as inspect from './inspect.js'
 import { counterKey, type State } from './state.js'

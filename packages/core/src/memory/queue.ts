@@ -1,5 +1,5 @@
 /** The memory store's queue methods: reserving and completing sends, leases, external sends. */
-import type { Store } from '@mailcadence/core'
+import type { Store } from '../index.js'
 import { completeOne, recoverExpired } from './complete.js'
 import { copyDate } from './copy.js'
 import { reserveOne } from './reserve.js'

@@ -1,5 +1,6 @@
-import type { Completion, CompletionOutcome, RecoveredItem } from '@mailcadence/core'
-import { MailcadenceError, requeueStopReason } from '@mailcadence/core'
+import { MailcadenceError } from '../errors.js'
+import type { Completion, CompletionOutcome, RecoveredItem } from '../index.js'
+import { requeueStopReason } from '../policy/requeue.js'
 import {
   cancelLeadPending,
   clearLease,
@@ -72,7 +73,7 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
       item.sentAt = c.sentAt === undefined ? nowMs : c.sentAt.getTime()
       item.messageId = c.messageId
       if (c.mailboxId !== undefined) item.mailboxId = c.mailboxId
-      recordSent(cs, item, c.to, c.subject)
+      recordSent(state, cs, item, c.to, c.subject)
       const next = c.next
       if (next === undefined) {
         stopActiveLead(lead, 'completed', nowMs)

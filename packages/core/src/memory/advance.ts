@@ -1,4 +1,4 @@
-import type { ImportedLead } from '@mailcadence/core'
+import type { ImportedLead } from '../index.js'
 import { cancelItem, insertImportedNext, insertSentItem, recordSent, setItemStatus } from './items.js'
 import type { CampaignRecord, LeadRecord, State } from './state.js'
 
@@ -35,7 +35,7 @@ export function advanceLead(
     item.messageId = sent.messageId
     item.lastError = null
     item.updatedAt = now
-    recordSent(cs, item, lead.email, sent.subject)
+    recordSent(state, cs, item, lead.email, sent.subject)
   }
   const next = input.next
   for (const item of lead.items) {

@@ -2,7 +2,7 @@
  * The queue mutations several store methods share: status moves that keep the counts and indexes
  * right, inserting items, cancelling and stopping.
  */
-import type { ImportedLead, LeadStatus, QueueStatus } from '@mailcadence/core'
+import type { ImportedLead, LeadStatus, QueueStatus } from '../index.js'
 import type { CampaignRecord, ItemRecord, LeadRecord, State } from './state.js'
 
 /** Moves an item to `to`, keeping the per-status counts and the `sending` set right. */
@@ -81,14 +81,25 @@ export function insertSentItem(
     },
     now,
   )
-  recordSent(cs, item, lead.email, sent.subject)
+  recordSent(state, cs, item, lead.email, sent.subject)
 }
 
-/** Writes a `sent` item's send-log row. */
-export function recordSent(cs: CampaignRecord, item: ItemRecord, to: string, subject: string): void {
+/** Writes a `sent` item's send-log row, and indexes it by Message-ID. */
+export function recordSent(
+  state: State,
+  cs: CampaignRecord,
+  item: ItemRecord,
+  to: string,
+  subject: string,
+): void {
   item.sentTo = to
   item.sentSubject = subject
   cs.sendLog.push(item)
+  if (item.messageId !== null) {
+    const same = state.sentByMessageId.get(item.messageId)
+    if (same === undefined) state.sentByMessageId.set(item.messageId, [item])
+    else same.push(item)
+  }
 }
 
 /** Creates an item in `status` and adds it to its lists and counts (not to the pending indexes). */

@@ -7,8 +7,9 @@
  * than everything else the store does. Callers only ever see copies made by the `copy*`
  * functions, which build fresh model objects (and `Date`s), so no internal object leaks.
  */
-import type { Campaign, LeadStatus, Mailbox, QueueStatus } from '@mailcadence/core'
-import { MailcadenceError } from '@mailcadence/core'
+
+import { MailcadenceError } from '../errors.js'
+import type { Campaign, InboundRecord, InboxCursor, LeadStatus, Mailbox, QueueStatus } from '../index.js'
 import type { PendingIndex } from './pending.js'
 
 /** A queue item as stored: the model's fields (instants in ms) plus bookkeeping. */
@@ -113,6 +114,12 @@ export interface State {
   readonly campaignsByExternalId: Map<string, string>
   /** Keys of the external sends already counted (`recordExternalSends`). */
   readonly externalSends: Set<string>
+  /** Sent items by their Message-ID (`findSentByMessageIds`): filled as the send log is written. */
+  readonly sentByMessageId: Map<string, ItemRecord[]>
+  /** Inbound messages applied, by their Message-ID (`recordInbound`). */
+  readonly inbound: Map<string, InboundRecord>
+  /** Inbox cursors by `mailboxId` NUL `folder`. */
+  readonly inboxCursors: Map<string, InboxCursor>
 }
 
 export function createState(): State {
@@ -129,6 +136,9 @@ export function createState(): State {
     deferredUntil: new Map(),
     campaignsByExternalId: new Map(),
     externalSends: new Set(),
+    sentByMessageId: new Map(),
+    inbound: new Map(),
+    inboxCursors: new Map(),
   }
 }
 

@@ -97,6 +97,16 @@ export class PendingHeap<T extends HeapItem> {
     return count
   }
 
+  /**
+   * Takes `item` out of the heap (to change its `scheduledAt`, then push it again): rare (an
+   * out-of-office answer postponing a lead), so the heap is rebuilt rather than sifted in place.
+   */
+  remove(item: T): void {
+    const rest = this.items.filter((i) => i !== item)
+    this.clear()
+    for (const i of rest) this.push(i)
+  }
+
   /** Items still pending, in no particular order. */
   pending(): T[] {
     return this.items.filter((item) => item.status === 'pending')

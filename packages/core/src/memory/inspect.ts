@@ -1,5 +1,5 @@
 /** The optional inspection reads of the `Store` contract (dashboards, the CLI); none runs on a tick. */
-import type { Campaign, CampaignListQuery, FailedSend, Mailbox, SendLogEntry } from '@mailcadence/core'
+import type { Campaign, CampaignListQuery, FailedSend, Mailbox, SendLogEntry } from '../index.js'
 import { copyCampaign, copyItem, copyMailbox, copySendLogEntry } from './copy.js'
 import type { State } from './state.js'
 

@@ -2,7 +2,7 @@
  * The copies of stored records handed to callers: fresh model objects (and `Date`s), so no
  * internal object ever leaks and a caller's change never reaches the store.
  */
-import type { Campaign, Lead, Mailbox, QueueItem, SendLogEntry, Step } from '@mailcadence/core'
+import type { Campaign, Lead, Mailbox, QueueItem, SendLogEntry, Step } from '../index.js'
 import type { ItemRecord, LeadRecord } from './state.js'
 
 export function copyDate(d: Date): Date

@@ -1,5 +1,5 @@
 /** The memory store's mailbox methods. */
-import type { Mailbox, Store } from '@mailcadence/core'
+import type { Mailbox, Store } from '../index.js'
 import { copyDate, copyMailbox } from './copy.js'
 import { nextId, type State } from './state.js'
 
