@@ -1,5 +1,6 @@
+import type { InboxCursor } from '@mailcadence/core'
 import type { ImapFlow } from 'imapflow'
-import type { ImapPollerEvent, InboxCursor, IngestFunction, PolledMessage, PollerScheduler } from './types.js'
+import type { ImapPollerEvent, IngestFunction, PolledMessage, PollerScheduler } from './types.js'
 
 /** What reading one folder needs, resolved from the poller's options. */
 export interface FolderContext {

@@ -3,7 +3,6 @@ export type {
   ImapPoller,
   ImapPollerEvent,
   ImapPollerOptions,
-  InboxCursor,
   IngestFunction,
   MailboxPollReport,
   PolledMessage,

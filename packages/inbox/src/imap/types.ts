@@ -1,23 +1,12 @@
-import type { Clock, Logger, Mailbox, Scheduler } from '@mailcadence/core'
+import type { Clock, InboxCursor, Logger, Mailbox, Scheduler } from '@mailcadence/core'
 import type { ImapFlowOptions } from 'imapflow'
 
-/** Where the poller left off in one folder: the folder's UIDVALIDITY and the last UID it read. */
-export interface InboxCursor {
-  /** The folder's UIDVALIDITY, as a decimal string (it does not fit every store's integer). */
-  uidValidity: string
-  /** The highest UID handed to ingest; the next poll reads UIDs above it. */
-  lastUid: number
-}
-
 /**
- * What the poller needs from the scheduler: its mailboxes and the cursor per mailbox and folder.
- * Structural, so any object with these methods fits (a test double, or a scheduler of another
- * copy of core).
+ * What the poller needs from the scheduler: its mailboxes and the cursor (`InboxCursor`: the
+ * folder's UIDVALIDITY and the last UID read) per mailbox and folder. Structural, so a test double
+ * fits too.
  */
-export type PollerScheduler = Pick<Scheduler, 'listMailboxes'> & {
-  getInboxCursor(mailboxId: string, folder: string): Promise<InboxCursor | null>
-  saveInboxCursor(mailboxId: string, folder: string, cursor: InboxCursor): Promise<void>
-}
+export type PollerScheduler = Pick<Scheduler, 'listMailboxes' | 'getInboxCursor' | 'saveInboxCursor'>
 
 /** Hands one raw message to the scheduler (classify, match, act); must be idempotent per Message-ID. */
 export type IngestFunction = (raw: Buffer, options: { mailboxId: string }) => Promise<unknown>

@@ -2,8 +2,8 @@
  * A stand-in for the scheduler's cursor methods and for ingest, recording what the poller does.
  * Ingest is idempotent per Message-ID, as the real one is.
  */
-import type { Mailbox } from '@mailcadence/core'
-import type { InboxCursor, PollerScheduler } from '../../src/imap/index.js'
+import type { InboxCursor, Mailbox } from '@mailcadence/core'
+import type { PollerScheduler } from '../../src/imap/index.js'
 
 export function mailbox(id: string, email: string): Mailbox {
   const at = new Date('2026-01-01T00:00:00Z')
