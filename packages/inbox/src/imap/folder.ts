@@ -13,6 +13,19 @@ export interface FolderContext {
   emit: (event: ImapPollerEvent) => void
 }
 
+/** A store call failed: not the mailbox's fault, so the poll itself fails (see `pollOnce`). */
+export class StoreFailure {
+  constructor(readonly error: unknown) {}
+}
+
+async function fromStore<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (error) {
+    throw new StoreFailure(error)
+  }
+}
+
 /** Why a folder read ended before its last message: ingest threw (the store failed). */
 export interface FolderResult {
   messages: PolledMessage[]
@@ -58,7 +71,8 @@ export async function pollFolder(
           return { messages, ingestFailed: true }
         }
         cursor = { uidValidity: cursor.uidValidity, lastUid: message.uid }
-        await ctx.scheduler.saveInboxCursor(mailboxId, folder, cursor)
+        const saved = cursor
+        await fromStore(() => ctx.scheduler.saveInboxCursor(mailboxId, folder, saved))
         messages.push({ mailboxId, folder, uid: message.uid, result })
         done.push(message.uid)
       }
@@ -78,13 +92,13 @@ async function startingCursor(
   uidValidity: string,
   uidNext: number | undefined,
 ): Promise<InboxCursor> {
-  const previous = await ctx.scheduler.getInboxCursor(mailboxId, folder)
+  const previous = await fromStore(() => ctx.scheduler.getInboxCursor(mailboxId, folder))
   if (previous && previous.uidValidity === uidValidity) return previous
   // Old UIDs mean nothing under a new UIDVALIDITY: start over, from the first message or the next.
   const lastUid = ctx.resync === 'new' && uidNext !== undefined ? Math.max(0, uidNext - 1) : 0
   const cursor = { uidValidity, lastUid }
   ctx.emit({ type: 'cursor-reset', mailboxId, folder, previous, uidValidity })
-  await ctx.scheduler.saveInboxCursor(mailboxId, folder, cursor)
+  await fromStore(() => ctx.scheduler.saveInboxCursor(mailboxId, folder, cursor))
   return cursor
 }
 

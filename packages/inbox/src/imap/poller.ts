@@ -1,7 +1,7 @@
 import { type Clock, type Logger, type Mailbox, MailcadenceError } from '@mailcadence/core'
 import { ImapFlow, type ImapFlowOptions } from 'imapflow'
 import { backoffDelay, sanitizeError, secretsOf } from './errors.js'
-import { type FolderContext, pollFolder } from './folder.js'
+import { type FolderContext, pollFolder, StoreFailure } from './folder.js'
 import type {
   ImapPoller,
   ImapPollerEvent,
@@ -59,7 +59,7 @@ export function createImapPoller(options: ImapPollerOptions): ImapPoller {
           messages.push(...result.messages)
         } catch (error) {
           // A folder the server refuses on a live connection (missing, no rights) does not stop the others.
-          if (!client.usable) throw error
+          if (error instanceof StoreFailure || !client.usable) throw error
           const { message, code } = sanitizeError(error, secretsOf(connection))
           const retryAt = new Date(o.clock.now().getTime() + o.interval)
           o.logger.warn({ mailboxId, folder: name, code }, `imap poller: ${message}`)
@@ -70,6 +70,8 @@ export function createImapPoller(options: ImapPollerOptions): ImapPoller {
       failures.delete(mailboxId)
       return { mailboxId, status: 'polled' }
     } catch (error) {
+      // The store failing is no reason to back off this mailbox: the whole poll fails instead.
+      if (error instanceof StoreFailure) throw error.error
       return failed(mailboxId, folder, error, secretsOf(connection))
     } finally {
       await close(client)

@@ -121,7 +121,11 @@ export interface PollReport {
 }
 
 export interface ImapPoller {
-  /** Reads every mailbox once (skipping those backing off). Never rejects for a mailbox's error. */
+  /**
+   * Reads every mailbox once (skipping those backing off). A mailbox's IMAP error is reported (in
+   * the result and an `imap-error` event), never thrown; rejects only when the store fails
+   * (listing the mailboxes, reading or saving a cursor).
+   */
   pollOnce(): Promise<PollReport>
   /** Polls now and then every `interval` until `stop()`. A second call does nothing. */
   start(): void

@@ -14,6 +14,7 @@ const PASSWORDS: Record<string, string> = {
   failing: 'pw-failing-6e17',
   seen: 'pw-seen-2b90',
   other: 'pw-other-c4d1',
+  store: 'pw-store-8a2f',
 }
 
 const available = dovecotAvailable()
@@ -278,6 +279,32 @@ describe.skipIf(!available)('createImapPoller against Dovecot', { timeout: 30_00
     expect(double.cursors.get('failing/INBOX')?.lastUid).toBe(1)
     expect((await p.pollOnce()).messages.map((m) => m.uid)).toEqual([2, 3])
     expect(double.calls.map((c) => c.messageId)).toEqual([1, 2, 3].map((n) => `<failing-${n}@example.org>`))
+  })
+
+  it('fails the poll when the store cannot save a cursor, and reads that message again next time', async () => {
+    const double = createDouble([mailbox('store', 'store@example.com')])
+    await append('store', [reply('store-1'), reply('store-2')])
+    const save = double.scheduler.saveInboxCursor
+    let saves = 0
+    double.scheduler.saveInboxCursor = async (mailboxId, folder, cursor) => {
+      // The reset's save and the first message's pass; the second message's fails.
+      if (++saves === 3) throw new Error('database is down')
+      return save(mailboxId, folder, cursor)
+    }
+    const { poller: p, events } = poller(double)
+    await expect(p.pollOnce()).rejects.toThrow('database is down')
+    expect(events.filter((e) => e.type === 'imap-error')).toEqual([])
+    expect(double.cursors.get('store/INBOX')?.lastUid).toBe(1)
+    const again = await p.pollOnce()
+    expect(again.mailboxes).toEqual([{ mailboxId: 'store', status: 'polled' }])
+    expect(again.messages.map((m) => m.uid)).toEqual([2])
+    // Handed over twice, applied once.
+    expect(double.calls.map((c) => c.messageId)).toEqual([
+      '<store-1@example.org>',
+      '<store-2@example.org>',
+      '<store-2@example.org>',
+    ])
+    expect(double.ingested).toEqual(['<store-1@example.org>', '<store-2@example.org>'])
   })
 
   it('reports a missing folder and still reads the others', async () => {
