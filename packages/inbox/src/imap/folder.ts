@@ -26,32 +26,27 @@ async function fromStore<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Why a folder read ended before its last message: ingest threw (the store failed). */
-export interface FolderResult {
-  messages: PolledMessage[]
-  ingestFailed: boolean
-}
-
 /**
- * Reads one folder of a connected client from its cursor on. The cursor is saved after each
- * message, once ingest returned: a crash in between re-reads that one message at the next poll
- * (ingest is idempotent per Message-ID), and no message is ever skipped.
+ * Reads one folder of a connected client from its cursor on, adding each message ingested to
+ * `messages` as it goes (so a connection lost half-way still reports those). The cursor is saved
+ * after each message, once ingest returned: a crash in between re-reads that one message at the
+ * next poll (ingest is idempotent per Message-ID), and no message is ever skipped.
  */
 export async function pollFolder(
   ctx: FolderContext,
   client: ImapFlow,
   mailboxId: string,
   folder: string,
-): Promise<FolderResult> {
+  messages: PolledMessage[],
+): Promise<void> {
   const writes = ctx.markSeen || ctx.move !== undefined
   // EXAMINE (read-only) unless asked to flag or move: the server then changes no flag, not even \Recent.
   const lock = await client.getMailboxLock(folder, { readOnly: !writes })
-  const messages: PolledMessage[] = []
   try {
     const box = client.mailbox
     if (!box) throw new Error(`folder ${folder} is not open`)
     let cursor = await startingCursor(ctx, mailboxId, folder, String(box.uidValidity), box.uidNext)
-    if (box.exists === 0) return { messages, ingestFailed: false }
+    if (box.exists === 0) return
     // `N:*` always matches the folder's last message, even below N (RFC 3501 §6.4.8): filter.
     const found = (await client.search({ uid: `${cursor.lastUid + 1}:*` }, { uid: true })) || []
     const pending = found.filter((uid) => uid > cursor.lastUid).sort((a, b) => a - b)
@@ -68,7 +63,7 @@ export async function pollFolder(
           const text = error instanceof Error ? error.message : String(error)
           ctx.emit({ type: 'ingest-error', mailboxId, folder, uid: message.uid, message: text })
           await afterIngest(ctx, client, done)
-          return { messages, ingestFailed: true }
+          return
         }
         cursor = { uidValidity: cursor.uidValidity, lastUid: message.uid }
         const saved = cursor
@@ -78,7 +73,6 @@ export async function pollFolder(
       }
       await afterIngest(ctx, client, done)
     }
-    return { messages, ingestFailed: false }
   } finally {
     lock.release()
   }

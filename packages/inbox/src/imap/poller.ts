@@ -47,16 +47,16 @@ export function createImapPoller(options: ImapPollerOptions): ImapPoller {
     let folder: string | null = null
     try {
       connection = await o.connect(mailbox)
-      // imapflow's default logger prints every command: off unless the host brings its own.
-      client = new ImapFlow({ logger: false, ...connection })
+      // imapflow's default logger prints every command: off unless the host brings its own. No
+      // IDLE either: the connection lives for one poll.
+      client = new ImapFlow({ disableAutoIdle: true, ...connection, logger: connection.logger ?? false })
       // Socket errors also arrive as 'error' events; the failed command reports them to us.
       client.on('error', () => {})
       await client.connect()
       for (const name of o.folders) {
         folder = name
         try {
-          const result = await pollFolder(folderContext, client, mailboxId, name)
-          messages.push(...result.messages)
+          await pollFolder(folderContext, client, mailboxId, name, messages)
         } catch (error) {
           // A folder the server refuses on a live connection (missing, no rights) does not stop the others.
           if (error instanceof StoreFailure || !client.usable) throw error

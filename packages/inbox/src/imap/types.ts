@@ -74,9 +74,9 @@ export type ImapPollerEvent =
       message: string
       /** imapflow's or Node's error code, when there is one. */
       code: string | undefined
-      /** Consecutive failed polls of this mailbox. */
+      /** Consecutive failed polls of this mailbox; 0 for a folder's error, which is not backed off. */
       failures: number
-      /** The mailbox is not polled again before this time. */
+      /** The mailbox (or, for a folder's error, the folder) is not read again before this time. */
       retryAt: Date
     }
   | {
