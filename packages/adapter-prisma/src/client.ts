@@ -32,6 +32,8 @@ export interface MailcadenceModels {
   mcMailboxDay: PrismaModelDelegate
   mcSuppression: PrismaModelDelegate
   mcExternalSend: PrismaModelDelegate
+  mcInboundMessage: PrismaModelDelegate
+  mcInboxCursor: PrismaModelDelegate
 }
 
 /** Options of an interactive transaction, as Prisma takes them. */
@@ -124,6 +126,7 @@ export interface CampaignRow {
   windowTimezone: string
   /** JSON array of local dates. */
   skipDates: string
+  stopOnReply: string
   createdAt: Date
   updatedAt: Date
 }
@@ -182,4 +185,17 @@ export interface SendLogRow {
 export interface DayRow {
   dayKey: string
   sent: number
+}
+
+export interface InboundRow {
+  messageId: string
+  kind: string
+  campaignId: bigint | null
+  leadId: bigint | null
+  processedAt: Date
+}
+
+export interface InboxCursorRow {
+  uidValidity: string
+  lastUid: bigint
 }

@@ -4,11 +4,12 @@
  *
  * @packageDocumentation
  */
-import type { MigrationStore, Store } from '@mailcadence/core'
+import type { InboxStore, MigrationStore, Store } from '@mailcadence/core'
 import * as batches from './batches.js'
 import * as campaigns from './campaigns.js'
 import { lacksField, type PrismaClientLike } from './client.js'
 import { invalidInput, toStoreError } from './errors.js'
+import * as inbox from './inbox.js'
 import * as leads from './leads.js'
 import * as listing from './listing.js'
 import * as mailboxes from './mailboxes.js'
@@ -63,7 +64,7 @@ export interface PrismaStoreOptions {
 export function createPrismaStore(
   prisma: PrismaClientLike,
   options: PrismaStoreOptions = {},
-): Store & MigrationStore {
+): Store & MigrationStore & InboxStore {
   if (typeof prisma !== 'object' || prisma === null || typeof prisma.$transaction !== 'function') {
     throw invalidInput('prisma', 'must be a PrismaClient')
   }
@@ -89,6 +90,12 @@ export function createPrismaStore(
     throw invalidInput(
       'prisma',
       'its schema has an older mailcadence.prisma (no McQueueItem.windowKey): copy the current one, generate again and migrate (migrations/<database>/004_window_keys.sql)',
+    )
+  }
+  if (prisma.mcInboxCursor === undefined || lacksField(prisma, 'McCampaign', 'stopOnReply')) {
+    throw invalidInput(
+      'prisma',
+      'its schema has an older mailcadence.prisma (no McInboxCursor or McCampaign.stopOnReply): copy the current one, generate again and migrate (migrations/<database>/005_inbox.sql)',
     )
   }
   const maxAttempts = positiveInteger(options.maxAttempts ?? 8, 'maxAttempts')
@@ -177,6 +184,29 @@ export function createPrismaStore(
       run.read('listRecentSends', (db) => listing.listRecentSends(db, campaignId, limit)),
     listSendTimes: (campaignId, { from, to }) =>
       run.read('listSendTimes', (db) => listing.listSendTimes(db, campaignId, from, to)),
+
+    // -- the inbox ---------------------------------------------------------------------------------
+    findSentByMessageIds: (messageIds) =>
+      run.read('findSentByMessageIds', (db) => inbox.findSentByMessageIds(db, messageIds)),
+    getInbound: (messageId) => run.read('getInbound', (db) => inbox.getInbound(db, messageId)),
+    recordInbound: async (record, now) => {
+      const kind = await provider()
+      return run.write('recordInbound', (tx) => inbox.recordInbound(tx, kind, record, now))
+    },
+    postponeLead: (campaignId, emailKey, until, now) =>
+      run.write('postponeLead', (tx) => inbox.postponeLead(tx, campaignId, emailKey, until, now)),
+    stopLeadsOfDomain: (campaignId, domain, status, reason, now) =>
+      run.write('stopLeadsOfDomain', (tx) =>
+        inbox.stopLeadsOfDomain(tx, campaignId, domain, status, reason, now),
+      ),
+    getInboxCursor: (mailboxId, folder) =>
+      run.read('getInboxCursor', (db) => inbox.getInboxCursor(db, mailboxId, folder)),
+    saveInboxCursor: async (mailboxId, folder, cursor, now) => {
+      const kind = await provider()
+      return run.write('saveInboxCursor', (tx) =>
+        inbox.saveInboxCursor(tx, kind, mailboxId, folder, cursor, now),
+      )
+    },
 
     async close() {
       // The client is the host's: it disconnects it when it shuts down.

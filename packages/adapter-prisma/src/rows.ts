@@ -12,6 +12,7 @@ import type {
   QueueStatus,
   SendLogEntry,
   Step,
+  StopOnReply,
   WindowTimezone,
 } from '@mailcadence/core'
 import type { CampaignRow, ItemRow, LeadRow, MailboxRow, SendLogRow } from './client.js'
@@ -75,6 +76,7 @@ export function toCampaign(row: CampaignRow): Campaign {
     jitter: row.jitter,
     maxEmailsPerDay: row.maxEmailsPerDay,
     windowTimezone: row.windowTimezone as WindowTimezone,
+    stopOnReply: row.stopOnReply as StopOnReply,
     skipDates: parseJson<string[]>(row.skipDates, 'a campaign skipDates'),
     mailboxIds: parseJson<string[]>(row.mailboxIds, 'a campaign mailboxIds'),
     steps: parseJson<Step[]>(row.steps, 'a campaign steps'),
@@ -155,6 +157,7 @@ export function campaignSettings(input: {
   jitter?: number
   maxEmailsPerDay?: number
   windowTimezone?: WindowTimezone
+  stopOnReply?: StopOnReply
   skipDates?: readonly string[]
   mailboxIds?: readonly string[]
   steps?: readonly Step[]
@@ -173,6 +176,7 @@ export function campaignSettings(input: {
     'jitter',
     'maxEmailsPerDay',
     'windowTimezone',
+    'stopOnReply',
   ] as const
   for (const key of scalars) if (input[key] !== undefined) data[key] = input[key]
   if (input.externalId !== undefined) data.externalId = input.externalId

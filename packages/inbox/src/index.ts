@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export * from './classify/index.js'
+export { type IngestOptions, type IngestResult, ingestMessage } from './ingest/index.js'
 export {
   createImapPoller,
   type ImapPoller,
