@@ -5,10 +5,10 @@
  * @packageDocumentation
  */
 export * from './classify/index.js'
-export { type IngestOptions, type IngestResult, ingestMessage } from './ingest/index.js'
 export {
   createImapPoller,
   type ImapPoller,
+  type ImapPollerBaseOptions,
   type ImapPollerEvent,
   type ImapPollerOptions,
   type IngestFunction,
@@ -18,6 +18,7 @@ export {
   type PollerTimers,
   type PollReport,
 } from './imap/index.js'
+export { type IngestOptions, type IngestResult, ingestMessage } from './ingest/index.js'
 export {
   createUnsubscribe,
   type Unsubscribe,

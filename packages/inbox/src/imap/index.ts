@@ -1,6 +1,7 @@
 export { createImapPoller } from './poller.js'
 export type {
   ImapPoller,
+  ImapPollerBaseOptions,
   ImapPollerEvent,
   ImapPollerOptions,
   IngestFunction,

@@ -1,11 +1,13 @@
-import { type Clock, type Logger, type Mailbox, MailcadenceError } from '@mailcadence/core'
+import { type Clock, type Logger, type Mailbox, MailcadenceError, type Scheduler } from '@mailcadence/core'
 import { ImapFlow, type ImapFlowOptions } from 'imapflow'
+import { ingestMessage } from '../ingest/index.js'
 import { backoffDelay, sanitizeError, secretsOf } from './errors.js'
 import { type FolderContext, pollFolder, StoreFailure } from './folder.js'
 import type {
   ImapPoller,
   ImapPollerEvent,
   ImapPollerOptions,
+  IngestFunction,
   MailboxPollReport,
   PolledMessage,
   PollerTimers,
@@ -160,12 +162,12 @@ async function close(client: ImapFlow | undefined): Promise<void> {
 
 function resolveOptions(options: ImapPollerOptions) {
   if (typeof options !== 'object' || options === null) throw invalid('options', 'must be an object')
-  const { scheduler, connect, ingest } = options
+  const { scheduler, connect } = options
   for (const name of ['listMailboxes', 'getInboxCursor', 'saveInboxCursor'] as const) {
     if (typeof scheduler?.[name] !== 'function') throw invalid('scheduler', `must have a ${name}() method`)
   }
   if (typeof connect !== 'function') throw invalid('connect', 'must be a function returning imapflow options')
-  if (typeof ingest !== 'function') throw invalid('ingest', 'must be a function')
+  const ingest = resolveIngest(options)
   const folders = options.folders ?? ['INBOX']
   if (
     !Array.isArray(folders) ||
@@ -202,6 +204,19 @@ function resolveOptions(options: ImapPollerOptions) {
     random: options.random ?? Math.random,
     timers: options.timers ?? GLOBAL_TIMERS,
   }
+}
+
+function resolveIngest(options: ImapPollerOptions): IngestFunction {
+  if (options.ingest !== undefined) {
+    if (typeof options.ingest !== 'function') throw invalid('ingest', 'must be a function')
+    return options.ingest
+  }
+  const scheduler = options.scheduler as Partial<Pick<Scheduler, 'applyInbound'>>
+  if (typeof scheduler.applyInbound !== 'function') {
+    throw invalid('ingest', 'is required when the scheduler has no applyInbound() method')
+  }
+  const target = { applyInbound: scheduler.applyInbound.bind(scheduler) }
+  return (raw, { mailboxId }) => ingestMessage(target, raw, { mailboxId })
 }
 
 function positive(field: string, value: number | undefined, fallback: number): number {

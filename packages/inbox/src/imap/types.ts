@@ -3,12 +3,15 @@ import type { ImapFlowOptions } from 'imapflow'
 
 /**
  * What the poller needs from the scheduler: its mailboxes and the cursor (`InboxCursor`: the
- * folder's UIDVALIDITY and the last UID read) per mailbox and folder. Structural, so a test double
- * fits too.
+ * folder's UIDVALIDITY and the last UID read) per mailbox and folder; and `applyInbound` unless
+ * `ingest` is given. Structural, so a test double fits too.
  */
 export type PollerScheduler = Pick<Scheduler, 'listMailboxes' | 'getInboxCursor' | 'saveInboxCursor'>
 
-/** Hands one raw message to the scheduler (classify, match, act); must be idempotent per Message-ID. */
+/**
+ * Hands one raw message to the scheduler (classify, match, act); must be idempotent per
+ * Message-ID. Its result is reported per message (`IngestResult` with the default ingest).
+ */
 export type IngestFunction = (raw: Buffer, options: { mailboxId: string }) => Promise<unknown>
 
 /** Timer functions the poll loop waits with; replace them to drive `start()` in a test. */
@@ -17,8 +20,17 @@ export interface PollerTimers {
   clearTimeout(handle: unknown): void
 }
 
-export interface ImapPollerOptions {
-  scheduler: PollerScheduler
+/**
+ * The scheduler and what each message is handed to: by default `ingestMessage(scheduler, raw,
+ * { mailboxId })` (classify, then `scheduler.applyInbound`), or an `ingest` of your own.
+ */
+export type ImapPollerOptions = ImapPollerBaseOptions &
+  (
+    | { scheduler: PollerScheduler & Pick<Scheduler, 'applyInbound'>; ingest?: IngestFunction }
+    | { scheduler: PollerScheduler; ingest: IngestFunction }
+  )
+
+export interface ImapPollerBaseOptions {
   /**
    * imapflow's connection options for a mailbox (host, port, secure, `auth: { user, pass }` or
    * `{ user, accessToken }`). Called at each poll, so a fresh OAuth token can be returned. The
@@ -26,8 +38,6 @@ export interface ImapPollerOptions {
    * writes every command to stdout.
    */
   connect: (mailbox: Mailbox) => ImapFlowOptions | Promise<ImapFlowOptions>
-  /** What each message is handed to. Default: `ingestMessage(scheduler, raw, { mailboxId })`. */
-  ingest: IngestFunction
   /** Milliseconds between the end of one poll and the start of the next in `start()`. Default 60 000. */
   interval?: number
   /** Folders read in each mailbox. Default `['INBOX']`. */
@@ -101,7 +111,7 @@ export interface PolledMessage {
   mailboxId: string
   folder: string
   uid: number
-  /** What ingest returned. */
+  /** What ingest returned: an `IngestResult` with the default ingest. */
   result: unknown
 }
 

@@ -8,7 +8,6 @@ import { type CampaignInput, createScheduler } from '@mailcadence/core'
 import { createMemoryStore } from '@mailcadence/core/memory'
 import { createFakeClock, createRecordingTransport } from '@mailcadence/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { classifyMessage } from '../../src/classify/index.js'
 import { createImapPoller } from '../../src/imap/index.js'
 import { type Dovecot, dovecotAvailable, startDovecot } from './dovecot.js'
 
@@ -137,10 +136,10 @@ describe.skipIf(!available)('IMAP poller end to end with a real scheduler', { ti
       await client.append('INBOX', outOfOffice(`Lead B <${b}>`, sentTo(b)))
       await client.append('INBOX', hardBounce(c, sentTo(c)))
     })
+    // The default ingest: ingestMessage (classify, then scheduler.applyInbound).
     const poller = createImapPoller({
       scheduler,
       connect: () => dovecot.options('anna'),
-      ingest: async (raw, { mailboxId }) => scheduler.applyInbound(await classifyMessage(raw), { mailboxId }),
     })
     const report = await poller.pollOnce()
     expect(report.mailboxes).toEqual([{ mailboxId: mailbox.id, status: 'polled' }])

@@ -5,7 +5,7 @@ import { backoffDelay, sanitizeError } from '../../src/imap/errors.js'
 import { createImapPoller, type ImapPollerOptions, type PollerTimers } from '../../src/imap/index.js'
 import { createDouble } from './double.js'
 
-const base = (): ImapPollerOptions => {
+const base = () => {
   const double = createDouble([])
   return { scheduler: double.scheduler, ingest: double.ingest, connect: () => ({}) }
 }
@@ -18,8 +18,9 @@ describe('createImapPoller options', () => {
     ['resync', { resync: 'some' }],
     ['move', { move: '' }],
     ['connect', { connect: 'imap://x' }],
+    ['ingest', { ingest: undefined }],
   ])('refuses a bad %s when created', (field, extra) => {
-    const create = () => createImapPoller({ ...base(), ...(extra as object) })
+    const create = () => createImapPoller({ ...base(), ...(extra as object) } as ImapPollerOptions)
     expect(create).toThrow(expect.objectContaining({ code: 'invalid-input', field }))
     try {
       create()
