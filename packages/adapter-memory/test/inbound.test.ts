@@ -259,6 +259,26 @@ describe('applyInbound', () => {
   })
 })
 
+describe('stopOnReply', () => {
+  it("defaults to 'lead', and refuses anything but 'lead' or 'domain' with the field named", async () => {
+    const { scheduler, mailbox, campaign } = await sentTo([])
+    expect(campaign.stopOnReply).toBe('lead')
+    for (const value of ['company', 'DOMAIN', null, 1]) {
+      const error = await scheduler
+        .createCampaign(campaignInput([mailbox.id], { stopOnReply: value as 'lead' }))
+        .catch((e: unknown) => e)
+      expect(isMailcadenceError(error, 'invalid-input') && error.field).toBe('stopOnReply')
+      const update = await scheduler
+        .updateCampaign(campaign.id, { stopOnReply: value as 'lead' })
+        .catch((e: unknown) => e)
+      expect(isMailcadenceError(update, 'invalid-input') && update.field).toBe('stopOnReply')
+    }
+    expect((await scheduler.updateCampaign(campaign.id, { stopOnReply: 'domain' })).stopOnReply).toBe(
+      'domain',
+    )
+  })
+})
+
 describe('inbox cursors', () => {
   it('saves, reads and replaces a cursor per mailbox and folder, validated', async () => {
     const { scheduler, mailbox } = await sentTo(['jan@example.com'])

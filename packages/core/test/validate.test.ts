@@ -134,6 +134,7 @@ describe('validateCampaign', () => {
       timezone: 'UTC',
       windowTimezone: 'campaign',
       skipDates: [],
+      stopOnReply: 'lead',
       startHour: 9,
       startMinute: 0,
       endHour: 17,
