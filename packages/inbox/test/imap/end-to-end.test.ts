@@ -181,7 +181,33 @@ describe.skipIf(!available)('IMAP poller end to end with a real scheduler', { ti
     expect(followUps()).not.toContain(a)
     expect(followUps()).not.toContain(c)
 
-    // A second poll (or a restarted poller) reads nothing again.
+    // A second poll reads nothing again.
     expect((await poller.pollOnce()).messages).toEqual([])
+
+    // Restarted while D (whose sequence has ended) answered: the new poller reads D's reply only,
+    // from the stored cursor.
+    await dovecot.withClient('anna', (client) =>
+      client.append('INBOX', replyFrom(`Lead D <${d}>`, sentTo(d)).replace('<reply-a@', '<reply-d@')),
+    )
+    const restarted = createImapPoller({ scheduler, connect: () => dovecot.options('anna') })
+    const after = await restarted.pollOnce()
+    expect(after.messages.map((m) => [m.uid, m.result])).toEqual([
+      [4, expect.objectContaining({ kind: 'reply', status: 'applied', email: d })],
+    ])
+
+    // A folder renumbered (its UIDVALIDITY changed) is read again: every message is a duplicate.
+    await scheduler.saveInboxCursor(mailbox.id, 'INBOX', { uidValidity: '1', lastUid: 99 })
+    const sentBefore = transport.sent.length
+    const reread = await restarted.pollOnce()
+    expect(reread.messages.map((m) => (m.result as { status: string }).status)).toEqual([
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'duplicate',
+    ])
+    expect(await scheduler.getInboxCursor(mailbox.id, 'INBOX')).toMatchObject({ lastUid: 4 })
+    clock.set(new Date('2026-01-20T08:00:00.000Z'))
+    await scheduler.tick()
+    expect(transport.sent.slice(sentBefore).map((s) => s.to)).not.toContain(a)
   })
 })
