@@ -44,6 +44,7 @@ suite('migrate', () => {
       { version: 3, name: '003_next_due' },
       { version: 4, name: '004_settings_version' },
       { version: 5, name: '005_window_keys' },
+      { version: 7, name: '007_variants' },
     ])
   })
 
