@@ -167,6 +167,7 @@ export interface ItemRow {
   resCampaignDayKey: string | null
   resMailboxDayKey: string | null
   windowKey: string
+  variantId: string | null
   createdAt: Date
   updatedAt: Date
 }

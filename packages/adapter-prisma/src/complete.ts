@@ -42,6 +42,13 @@ export async function completeOne(tx: Models, c: Completion, now: Date): Promise
     data: { leaseToken: null, leaseUntil: null, updatedAt: now, ...final },
   })
   if (claimed.count === 0) return 'lease-lost'
+  if (c.variantId != null) {
+    // The first choice is kept: written only while the item has none (compare-and-set on null).
+    await tx.mcQueueItem.updateMany({
+      where: { id: itemId, variantId: null },
+      data: { variantId: c.variantId },
+    })
+  }
   const item = (await tx.mcQueueItem.findUnique({ where: { id: itemId } })) as ItemRow
 
   switch (c.kind) {

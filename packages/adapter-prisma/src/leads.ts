@@ -158,6 +158,13 @@ export async function stopLead(
     where: { campaignId, emailKey, status: 'active' },
     data: { status, updatedAt: now },
   })
+  if (status === 'replied') {
+    // A reply after the last step still counts as one (variant stats read it).
+    await tx.mcLead.updateMany({
+      where: { campaignId, emailKey, status: 'completed' },
+      data: { status, updatedAt: now },
+    })
+  }
   const row = (await tx.mcLead.findUnique({
     where: { campaignId_emailKey: { campaignId, emailKey } },
   })) as LeadRow | null

@@ -121,6 +121,7 @@ export function toItem(row: ItemRow): QueueItem {
     messageId: row.messageId,
     threadSubject: row.threadSubject,
     windowKey: row.windowKey,
+    variantId: row.variantId,
     leaseToken: row.leaseToken,
     leaseUntil: row.leaseUntil,
     lastError: row.lastError,

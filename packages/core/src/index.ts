@@ -10,6 +10,14 @@ export { type ErrorCode, isMailcadenceError, MailcadenceError } from './errors.j
 export type * from './inbound/types.js'
 export type { UnsubscribeTarget, UnsubscribeUrl } from './message/build.js'
 export {
+  enumerateSpintax,
+  parseSpintax,
+  printSpintax,
+  type SpinNode,
+  SpintaxError,
+} from './message/spintax.js'
+export { weightedVariant } from './message/variants.js'
+export {
   type CompareInput,
   type Comparison,
   type ComparisonRow,
@@ -33,6 +41,7 @@ export {
 export { classifySendError, type SendFailure } from './policy/classify.js'
 export { FREE_MAIL_DOMAINS, isFreeMailDomain } from './policy/free-mail.js'
 export { REQUEUE_ENDED_STATUSES, requeueStopReason } from './policy/requeue.js'
+export { type Arm, pickWinner, probabilityBest } from './policy/winner.js'
 export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
@@ -53,5 +62,7 @@ export type {
   Logger,
   SchedulerOptions,
 } from './scheduler/options.js'
+export type { PreviewLead, PreviewMessage, PreviewOptions } from './scheduler/preview.js'
+export type { StepVariantStats, VariantStat } from './scheduler/variants.js'
 export type * from './store.js'
 export type * from './transport.js'

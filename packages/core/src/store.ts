@@ -128,8 +128,10 @@ export interface Store extends Partial<MigrationStore>, Partial<InboxStore> {
   /** Every lead of a campaign, oldest first. For migration and inspection, not the hot path. */
   listLeads(campaignId: string): Promise<Lead[]>
   /**
-   * Sets the status of one lead (found by `emailKey`) from `active` to `status` and, in the same
-   * atomic step, cancels its `pending` items with `reason`. Returns null if no such lead.
+   * Sets the status of one lead (found by `emailKey`) from `active` to `status` (and, for
+   * `replied` only, from `completed` too: a reply after the last step still counts, for
+   * `scheduler.variantStats`) and, in the same atomic step, cancels its `pending` items with
+   * `reason`. Returns null if no such lead.
    */
   stopLead(
     campaignId: string,
@@ -569,6 +571,12 @@ export interface ReservedSend {
 interface CompletionBase {
   itemId: string
   leaseToken: string
+  /**
+   * The step variant core chose for the item (see `QueueItem.variantId`): whatever the `kind`, the
+   * store writes it on the item in the same atomic step, but only while the item has none (the
+   * first choice is kept for every later attempt). Absent or null: nothing to write.
+   */
+  variantId?: string | null
   /**
    * Give back what the reservation took (no mail left now): the campaign's day count (with
    * `campaignDayKey`), the mailbox's (with `mailboxId` and `mailboxDayKey`), and with

@@ -24,8 +24,9 @@ type Sent = Extract<Completion, { kind: 'sent' }>
 export function completeSentBatchSql(t: Tables): string {
   return `WITH
   inp AS MATERIALIZED (
-    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[])
-      AS x (item_id, token, message_id, subject, recipient, next_step, next_at)
+    SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::timestamptz[],
+      $9::text[])
+      AS x (item_id, token, message_id, subject, recipient, next_step, next_at, variant_id)
   ),
   it AS MATERIALIZED (
     SELECT q.id, q.campaign_id, q.lead_id FROM ${t.items} q JOIN inp x ON x.item_id = q.id
@@ -43,7 +44,7 @@ export function completeSentBatchSql(t: Tables): string {
   done AS (
     UPDATE ${t.items} AS q
     SET status = 'sent', sent_at = $1, message_id = x.message_id, lease_token = NULL, lease_until = NULL,
-        updated_at = $1
+        updated_at = $1, variant_id = coalesce(q.variant_id, x.variant_id)
     FROM inp x
     WHERE q.id = x.item_id AND q.status = 'sending' AND q.lease_token = x.token
       AND (SELECT count(*) FROM lead) >= 0
@@ -105,6 +106,7 @@ export async function completeSentBatch(
       completions.map((c) => c.to),
       completions.map((c) => c.next?.step ?? null),
       completions.map((c) => c.next?.scheduledAt ?? null),
+      completions.map((c) => c.variantId ?? null),
     ],
     { prepared: true },
   )

@@ -72,14 +72,16 @@ function refunds(t: Tables, n: number): string {
 
 /**
  * $4 message id, $5 subject, $6 recipient, $7 next step, $8 next scheduledAt; refunds $9–$12; $13
- * sentAt and $14 mailbox when the email left earlier elsewhere (else now, and the reserved one).
+ * sentAt and $14 mailbox when the email left earlier elsewhere (else now, and the reserved one);
+ * $15 the variant (every kind carries it last, kept only while the item has none).
  */
 function sentSql(t: Tables): string {
   return `WITH ${prelude(t)},
   done AS (
     UPDATE ${t.items} AS q
     SET status = 'sent', sent_at = coalesce($13::timestamptz, $3), message_id = $4,
-        mailbox_id = coalesce($14::bigint, q.mailbox_id), lease_token = NULL, lease_until = NULL, updated_at = $3
+        mailbox_id = coalesce($14::bigint, q.mailbox_id), lease_token = NULL, lease_until = NULL, updated_at = $3,
+        variant_id = coalesce(q.variant_id, $15::text)
     FROM lead
     WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
     RETURNING q.id, q.campaign_id, q.lead_id, q.step, q.mailbox_id, q.thread_refs, q.thread_subject, q.window_key
@@ -107,7 +109,7 @@ function sentSql(t: Tables): string {
   SELECT count(*)::int AS done FROM done`
 }
 
-/** $4 retryAt, $5 attempts, $6 error, $7 unassign; refunds from $8 (four). */
+/** $4 retryAt, $5 attempts, $6 error, $7 unassign; refunds from $8 (four); $12 variant. */
 function retrySql(t: Tables): string {
   return `WITH ${prelude(t)},
   stop AS (
@@ -125,7 +127,7 @@ function retrySql(t: Tables): string {
         last_error = CASE WHEN x.reason IS NULL THEN $6::text
                           ELSE x.reason || ' (was retrying after: ' || $6::text || ')' END,
         mailbox_id = CASE WHEN x.reason IS NULL AND $7::boolean THEN NULL ELSE q.mailbox_id END,
-        lease_token = NULL, lease_until = NULL, updated_at = $3
+        lease_token = NULL, lease_until = NULL, updated_at = $3, variant_id = coalesce(q.variant_id, $12::text)
     FROM stop x
     WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
     RETURNING q.id
@@ -134,12 +136,13 @@ function retrySql(t: Tables): string {
   SELECT count(*)::int AS done FROM done`
 }
 
-/** $4 error, $5 attempts, $6 lead status or null; refunds from $7. */
+/** $4 error, $5 attempts, $6 lead status or null; refunds from $7; $11 variant. */
 function failedSql(t: Tables): string {
   return `WITH ${prelude(t)},
   done AS (
     UPDATE ${t.items} AS q
-    SET status = 'failed', attempts = $5, last_error = $4, lease_token = NULL, lease_until = NULL, updated_at = $3
+    SET status = 'failed', attempts = $5, last_error = $4, lease_token = NULL, lease_until = NULL, updated_at = $3,
+        variant_id = coalesce(q.variant_id, $11::text)
     FROM lead
     WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
     RETURNING q.id, q.campaign_id, q.lead_id
@@ -160,14 +163,15 @@ function failedSql(t: Tables): string {
 }
 
 /**
- * $4 reason; refunds from $5. Not sent on purpose: the item is cancelled, its attempts kept; the
+ * $4 reason; refunds from $5; $9 variant. Not sent on purpose: the item is cancelled, its attempts kept; the
  * lead is left as it is (its lock keeps the statement's lock order) and no next step is enqueued.
  */
 function cancelledSql(t: Tables): string {
   return `WITH ${prelude(t)},
   done AS (
     UPDATE ${t.items} AS q
-    SET status = 'cancelled', last_error = $4, lease_token = NULL, lease_until = NULL, updated_at = $3
+    SET status = 'cancelled', last_error = $4, lease_token = NULL, lease_until = NULL, updated_at = $3,
+        variant_id = coalesce(q.variant_id, $9::text)
     FROM lead
     WHERE q.id = $1 AND q.status = 'sending' AND q.lease_token = $2
     RETURNING q.id
@@ -220,6 +224,7 @@ async function completeOne(
         ...refundValues(c),
         c.sentAt ?? null,
         c.mailboxId !== undefined && isId(c.mailboxId) ? c.mailboxId : null,
+        c.variantId ?? null,
       ])
       break
     case 'retry':
@@ -230,6 +235,7 @@ async function completeOne(
         c.error,
         c.unassignMailbox === true,
         ...refundValues(c),
+        c.variantId ?? null,
       ])
       break
     case 'failed':
@@ -239,10 +245,11 @@ async function completeOne(
         c.attempts,
         c.leadStatus ?? null,
         ...refundValues(c),
+        c.variantId ?? null,
       ])
       break
     case 'cancelled':
-      rows = await s.query(sql.cancelled, [...head, c.reason, ...refundValues(c)])
+      rows = await s.query(sql.cancelled, [...head, c.reason, ...refundValues(c), c.variantId ?? null])
       break
   }
   return rows[0]?.done === 1 ? 'ok' : 'lease-lost'

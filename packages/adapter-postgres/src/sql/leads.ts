@@ -142,7 +142,8 @@ export async function stopLead(
        ),
        upd AS (
          UPDATE ${t.leads} AS l SET status = $3, updated_at = $4
-         FROM cur WHERE l.id = cur.id::bigint AND cur.status = 'active'
+         FROM cur WHERE l.id = cur.id::bigint
+           AND (cur.status = 'active' OR (cur.status = 'completed' AND $3 = 'replied'))
          RETURNING ${leadColumns('l')}
        )
        SELECT upd.* FROM upd

@@ -113,6 +113,7 @@ const ITEM = [
   'window_key',
   'created_at',
   'updated_at',
+  'variant_id',
 ] as const
 
 const SEND_LOG = [
@@ -239,6 +240,7 @@ export function toItem(r: Row): QueueItem {
     windowKey: text(r.window_key),
     createdAt: date(r.created_at),
     updatedAt: date(r.updated_at),
+    variantId: textOrNull(r.variant_id),
   }
 }
 
@@ -277,6 +279,7 @@ export const NULL_ITEM = [
   'NULL::text',
   'NULL::timestamptz',
   'NULL::timestamptz',
+  'NULL::text',
 ].join(', ')
 /** Typed NULLs standing in for `leadColumns` (same order). */
 export const NULL_LEAD = [

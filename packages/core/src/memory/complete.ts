@@ -64,6 +64,8 @@ export function completeOne(state: State, c: Completion, now: Date): CompletionO
   }
 
   if (c.refund !== undefined) refund(state, item, c.refund)
+  // Fixed once: a later completion never changes the variant an item's lead was given.
+  if (item.variantId === null && c.variantId != null) item.variantId = c.variantId
   clearLease(item)
   item.updatedAt = nowMs
 

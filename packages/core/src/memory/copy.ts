@@ -16,7 +16,16 @@ function dateOf(ms: number | null): Date | null {
 }
 
 export function copySteps(steps: readonly Step[]): Step[] {
-  return steps.map((s) => ({ ...s }))
+  // Variants and the autoWinner rule are objects of their own: copied too, so no caller shares them.
+  return steps.map((s) =>
+    s.variants === undefined && s.autoWinner === undefined
+      ? { ...s }
+      : {
+          ...s,
+          ...(s.variants ? { variants: s.variants.map((v) => ({ ...v })) } : {}),
+          ...(s.autoWinner ? { autoWinner: { ...s.autoWinner } } : {}),
+        },
+  )
 }
 
 export function copyMailbox(m: Mailbox): Mailbox {
@@ -76,6 +85,7 @@ export function copyItem(i: ItemRecord): QueueItem {
     references: i.references.slice(),
     messageId: i.messageId,
     threadSubject: i.threadSubject,
+    variantId: i.variantId,
     leaseToken: i.leaseToken,
     leaseUntil: dateOf(i.leaseUntil),
     lastError: i.lastError,

@@ -133,6 +133,7 @@ function addItem(
     references: fields.references,
     messageId: fields.messageId ?? null,
     threadSubject: fields.threadSubject,
+    variantId: null,
     leaseToken: null,
     leaseUntil: null,
     lastError: null,

@@ -91,7 +91,15 @@ export function leadMethods(state: State): LeadMethods {
       const cs = state.campaigns.get(campaignId)
       const lead = cs?.leads.get(emailKey)
       if (cs === undefined || lead === undefined) return null
-      stopActiveLead(lead, status, now.getTime())
+      if (
+        !stopActiveLead(lead, status, now.getTime()) &&
+        status === 'replied' &&
+        lead.status === 'completed'
+      ) {
+        // A reply after the last step still counts as one (variant stats read it).
+        lead.status = 'replied'
+        lead.updatedAt = now.getTime()
+      }
       // Pending items are cancelled even if the lead had already stopped: none should be left.
       const cancelled = cancelLeadPending(state, cs, lead, reason, now.getTime())
       return { lead: copyLead(lead), cancelled }

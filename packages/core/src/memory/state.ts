@@ -30,6 +30,8 @@ export interface ItemRecord {
   references: string[]
   messageId: string | null
   threadSubject: string | null
+  /** The step variant core fixed on the first completion (see `QueueItem.variantId`); never changes once set. */
+  variantId: string | null
   leaseToken: string | null
   leaseUntil: number | null
   lastError: string | null

@@ -111,8 +111,17 @@ export function renderTemplate(
   values: Readonly<Record<string, string | null | undefined>>,
   options: RenderOptions = {},
 ): string {
+  return renderParts(parsed(template), values, options)
+}
+
+/** Fills parsed template parts (`renderTemplate`'s rule, for parts spintax has already chosen). */
+export function renderParts(
+  parts: readonly TemplatePart[],
+  values: Readonly<Record<string, string | null | undefined>>,
+  options: RenderOptions = {},
+): string {
   let out = ''
-  for (const part of parsed(template)) {
+  for (const part of parts) {
     if (typeof part === 'string') {
       out += part
       continue

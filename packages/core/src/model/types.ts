@@ -25,6 +25,43 @@ export interface Step {
   html?: string
   /** Days to wait after the previous step was sent (fractions allowed). Ignored on step 0. Default 0. */
   delayDays?: number
+  /**
+   * A/B variants of the step: each lead gets one, chosen by a weighted hash of campaign, lead and
+   * step when its email of this step is first reserved, and kept on retries. A variant's `subject`,
+   * `text` and `html` replace the step's own where given.
+   */
+  variants?: StepVariant[]
+  /** Picks a winner among `variants` by reply rate, then sends only it to new leads. */
+  autoWinner?: AutoWinner
+  /**
+   * The variant every lead not yet given one receives: set by `autoWinner` when it decides (kept
+   * by `updateCampaign` unless the new step sets it, or sets it to null), or by the host.
+   */
+  winner?: string | null
+}
+
+/** One variant of a step (see {@link Step.variants}). */
+export interface StepVariant {
+  /** Unique within the step: what the queue item and `variantStats` record. */
+  id: string
+  subject?: string
+  text?: string
+  html?: string
+  /** Relative share of leads, finite and > 0. Default 1. */
+  weight?: number
+}
+
+/**
+ * The rule that ends a test: once one variant's probability of being the best (by reply rate)
+ * reaches `confidence` and every variant has at least `minSends` sends, it becomes the step's
+ * `winner`.
+ */
+export interface AutoWinner {
+  metric: 'reply'
+  /** Sends each variant needs before a winner may be picked. Default 100. */
+  minSends?: number
+  /** Probability of being the best the winner must reach, in (0.5, 1). Default 0.95. */
+  confidence?: number
 }
 
 /**
@@ -148,6 +185,12 @@ export interface QueueItem {
   threadSubject: string | null
   /** The lead's window key (`windowKeyOf(lead)`), copied to each of its items: see `ReserveRequest.windowKeys`. */
   windowKey: string
+  /**
+   * The step variant this item sends (see `Step.variants`), fixed by core when the item is first
+   * reserved and written by the store from the completion (`Completion.variantId`); null or absent
+   * before that and for steps without variants.
+   */
+  variantId?: string | null
   leaseToken: string | null
   leaseUntil: Date | null
   /** The last error, or why it was failed or cancelled. */

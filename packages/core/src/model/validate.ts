@@ -6,13 +6,13 @@
  * computes from it is valid.
  */
 import { invalidInput } from '../errors.js'
+import { parseSpintax, SpintaxError, spintaxVariables, spinVariables } from '../message/spintax.js'
 import {
   BUILT_IN_VARIABLES,
   isMessageVariable,
   MESSAGE_VARIABLES,
   parseTemplate,
   type TemplatePart,
-  templateVariables,
 } from '../message/template.js'
 import { dayOfKey, isValidTimeZone, parseAllowedDays, windowLengthMinutes } from '../policy/calendar.js'
 import { windowKeyOf } from '../policy/zones.js'
@@ -37,6 +37,7 @@ import type {
   StopOnReply,
   WindowTimezone,
 } from './types.js'
+import { checkAutoWinner, checkVariants } from './variants.js'
 
 const LIMITS = INPUT_LIMITS
 /** Years a skip date may fall in: those of the accepted input dates. */
@@ -268,10 +269,9 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
 
   const variables = checkVariableNames(input.variables ?? [])
   const steps = validateSteps(input.steps, new Set([...BUILT_IN_VARIABLES, ...variables]))
-  const templates = steps.reduce(
-    (sum, s) => sum + (s.subject?.length ?? 0) + (s.text?.length ?? 0) + (s.html?.length ?? 0),
-    0,
-  )
+  const templates = steps
+    .flatMap((step) => [step, ...(step.variants ?? [])])
+    .reduce((sum, s) => sum + (s.subject?.length ?? 0) + (s.text?.length ?? 0) + (s.html?.length ?? 0), 0)
   if (templates > LIMITS.templatesLength)
     throw invalidInput(
       'steps',
@@ -317,33 +317,80 @@ function validateSteps(value: unknown, known: ReadonlySet<string>): Step[] {
     const at = `steps[${i}]`
     if (typeof raw !== 'object' || raw === null)
       throw invalidInput(at, `must be an object, got ${describeValue(raw)}`)
-    const step: Step = {}
-    if (raw.subject !== undefined) {
-      const subject = checkHeaderText(`${at}.subject`, raw.subject, { optional: false }) as string
-      if (subject.trim() === '') throw invalidInput(`${at}.subject`, 'must not be empty')
-      step.subject = checkTemplate(`${at}.subject`, subject, known)
-    } else if (i === 0) {
+    const step: Step = checkContent(at, raw, known, bodyVariables)
+    if (raw.variants !== undefined) {
+      step.variants = checkVariants(`${at}.variants`, raw.variants, (field, v) =>
+        checkContent(field, v, known, bodyVariables),
+      )
+      for (const [j, variant] of step.variants.entries()) {
+        if ((variant.text ?? step.text) === undefined && (variant.html ?? step.html) === undefined)
+          throw invalidInput(`${at}.variants[${j}]`, "needs a text or an html body (its own or the step's)")
+        if (i === 0 && (variant.subject ?? step.subject) === undefined)
+          throw invalidInput(`${at}.variants[${j}].subject`, 'is required on the first step')
+      }
+    }
+    const everyVariantComplete = step.variants !== undefined && step.variants.length > 0
+    if (step.subject === undefined && i === 0 && !everyVariantComplete)
       throw invalidInput(`${at}.subject`, 'is required on the first step')
-    }
-    for (const key of ['text', 'html'] as const) {
-      if (raw[key] === undefined) continue
-      const body = checkText(`${at}.${key}`, raw[key], LIMITS.bodyLength)
-      step[key] = checkTemplate(`${at}.${key}`, body, bodyVariables)
-    }
-    if (step.text === undefined && step.html === undefined)
+    if (step.text === undefined && step.html === undefined && !everyVariantComplete)
       throw invalidInput(at, 'needs a text or an html body')
     if (raw.delayDays !== undefined) {
       step.delayDays = checkNumber(`${at}.delayDays`, raw.delayDays, 0, LIMITS.delayDays)
+    }
+    if (raw.autoWinner !== undefined) {
+      if (!step.variants || step.variants.length < 2)
+        throw invalidInput(`${at}.autoWinner`, 'needs at least two variants to choose from')
+      step.autoWinner = checkAutoWinner(`${at}.autoWinner`, raw.autoWinner)
+    }
+    if (raw.winner !== undefined && raw.winner !== null) {
+      if (!step.variants?.some((v) => v.id === raw.winner))
+        throw invalidInput(
+          `${at}.winner`,
+          `must be the id of one of the step's variants, got ${describeValue(raw.winner)}`,
+        )
+      step.winner = raw.winner
+    } else if (raw.winner === null) {
+      step.winner = null
     }
     return step
   })
 }
 
+/** The subject, text and html of a step or a variant, each checked as a template. */
+function checkContent(
+  at: string,
+  raw: { subject?: unknown; text?: unknown; html?: unknown },
+  known: ReadonlySet<string>,
+  bodyVariables: ReadonlySet<string>,
+): Step {
+  const content: Step = {}
+  if (raw.subject !== undefined) {
+    const subject = checkHeaderText(`${at}.subject`, raw.subject, { optional: false }) as string
+    if (subject.trim() === '') throw invalidInput(`${at}.subject`, 'must not be empty')
+    content.subject = checkTemplate(`${at}.subject`, subject, known)
+  }
+  for (const key of ['text', 'html'] as const) {
+    if (raw[key] === undefined) continue
+    const body = checkText(`${at}.${key}`, raw[key], LIMITS.bodyLength)
+    content[key] = checkTemplate(`${at}.${key}`, body, bodyVariables)
+  }
+  return content
+}
+
+/**
+ * A template: its spintax (balanced braces, see message/spintax.ts) and the variables of every
+ * alternative, each a known one.
+ */
 function checkTemplate(field: string, template: string, known: ReadonlySet<string>): string {
   let parts: TemplatePart[]
   try {
-    parts = parseTemplate(template)
+    parts = spinVariables(parseSpintax(template)).flatMap((inner) => parseTemplate(`{{${inner}}}`))
   } catch (error) {
+    if (error instanceof SpintaxError)
+      throw invalidInput(
+        field,
+        `template ${error.message} (spintax braces, at character ${error.position + 1})`,
+      )
     throw invalidInput(field, `template ${(error as Error).message}`)
   }
   const uses = parts.filter((part) => typeof part !== 'string')
@@ -371,9 +418,10 @@ function checkTemplate(field: string, template: string, known: ReadonlySet<strin
 export function requiredVariables(campaign: Pick<Campaign, 'steps'>): Set<string> {
   const required = new Set<string>()
   for (const step of campaign.steps) {
-    for (const template of [step.subject, step.text, step.html]) {
+    const contents = [step, ...(step.variants ?? [])]
+    for (const template of contents.flatMap((c) => [c.subject, c.text, c.html])) {
       if (template === undefined) continue
-      for (const name of templateVariables(template).required) required.add(name)
+      for (const name of spintaxVariables(template).required) required.add(name)
     }
   }
   required.delete('email')

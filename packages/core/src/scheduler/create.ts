@@ -44,7 +44,9 @@ import {
 } from './inspect.js'
 import { createMigration, type ExternalSendInput } from './migration.js'
 import { resolveOptions, type SchedulerOptions } from './options.js'
+import { type PreviewLead, type PreviewMessage, type PreviewOptions, previewLead } from './preview.js'
 import { createTick } from './tick.js'
+import { createVariantStats, type StepVariantStats, variantStates } from './variants.js'
 
 export interface Scheduler {
   createMailbox(input: MailboxInput): Promise<Mailbox>
@@ -183,6 +185,21 @@ export interface Scheduler {
    * never touching the live store or transport. See `ForecastOptions` and `Forecast`.
    */
   forecast(campaignId: string, options?: ForecastOptions): Promise<Forecast>
+
+  // -- content: variants and preview -----------------------------------------------------------
+
+  /**
+   * Per step with variants: each variant's sends, replies, bounces, reply rate and probability of
+   * being the best (Beta–Binomial posterior, Monte Carlo from a seeded generator: see
+   * policy/winner.ts), the step's `autoWinner` rule and its `winner`. Also runs the `autoWinner`
+   * check, so a winner whose rule is met is decided (and announced) by this call at the latest.
+   */
+  variantStats(campaignId: string): Promise<StepVariantStats[]>
+  /**
+   * The messages a lead gets, step by step (or only `step`), built exactly as the send builds them
+   * (variant, spintax, variables, headers, thread), without reserving anything; works in `DRAFT`.
+   */
+  preview(campaignId: string, lead: PreviewLead, options?: PreviewOptions): Promise<PreviewMessage[]>
 }
 
 export type MailboxCheck =
@@ -197,7 +214,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const { store, clock, logger } = resolved
   // One set of key calendars (window specs, holiday years cached) for the tick and explain().
   const calendars = createKeyCalendars(resolved.holidays)
-  const runTick = createTick(resolved, calendars)
+  const variants = createVariantStats(resolved)
+  const runTick = createTick(resolved, calendars, variants.checkWinners)
   const inbound = createInbound(resolved, calendars)
   let closed = false
   let loop: { stopped: boolean; current: Promise<unknown>; wake: () => void } | null = null
@@ -353,7 +371,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       ensureOpen()
       checkObject('patch', patch)
       const current = await campaignOrThrow(id)
-      const next = validateCampaign({ ...current, ...patch })
+      const next = validateCampaign({ ...current, ...patch, ...keptWinners(current, patch) })
       await checkMailboxesExist(next.mailboxIds)
       return (await store.updateCampaign(id, next, clock.now())) ?? campaignOrThrow(id)
     },
@@ -415,7 +433,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       ])
       const others = otherDueMailboxIds(campaign, due)
       const otherMailboxes = others.length > 0 ? await store.getMailboxes(others) : []
-      return explainCampaign({
+      const explanation = explainCampaign({
         campaign,
         mailboxes,
         queue,
@@ -426,6 +444,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         calendars,
         ...(keys ? { keys } : {}),
       })
+      const tests = variantStates(campaign)
+      return tests.length > 0 ? { ...explanation, variants: tests } : explanation
     },
     async queueStats(campaignId) {
       await campaignOrThrow(campaignId)
@@ -512,6 +532,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       // A tick stuck in a call that never returns (a store query) must not hold stop() forever.
       await waitAtMost(state.current, resolved.lease, 'the tick in progress')
     },
+    async variantStats(campaignId) {
+      ensureOpen()
+      return (await variants.statsAndDecide(await campaignOrThrow(campaignId))).stats
+    },
+    async preview(campaignId, lead, opts) {
+      ensureOpen()
+      return previewLead(resolved, await campaignOrThrow(campaignId), lead, opts)
+    },
     async close() {
       if (closed) return
       await scheduler.stop()
@@ -527,4 +555,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
   }
   return scheduler
+}
+
+/**
+ * New steps keep the winners decided on the current ones (so a decision never flips back): a step
+ * given without `winner` keeps its current one if the new step still has that variant. `winner:
+ * null` clears it (a new test).
+ */
+function keptWinners(current: Campaign, patch: CampaignUpdate): { steps?: CampaignUpdate['steps'] } {
+  if (!Array.isArray(patch.steps)) return {}
+  return {
+    steps: patch.steps.map((step, i) => {
+      const winner = current.steps[i]?.winner
+      if (typeof step !== 'object' || step === null || step.winner !== undefined || !winner) return step
+      return step.variants?.some((v) => v?.id === winner) ? { ...step, winner } : step
+    }),
+  }
 }

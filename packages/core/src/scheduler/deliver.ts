@@ -4,6 +4,7 @@
  */
 import { isMailcadenceError } from '../errors.js'
 import { buildMessage } from '../message/build.js'
+import { variantFor } from '../message/variants.js'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { emailKey } from '../model/validate.js'
 import { retryAt } from '../policy/backoff.js'
@@ -51,7 +52,7 @@ export interface DeliverInput {
 /** What recording a delivery's outcome needs, besides the input. */
 export interface Recording {
   input: DeliverInput
-  base: { itemId: string; leaseToken: string }
+  base: { itemId: string; leaseToken: string; variantId?: string | null }
   refund: NonNullable<Completion['refund']>
   eventBase: Omit<Extract<SchedulerEvent, { type: 'failed' }>, 'type' | 'at' | 'error' | 'bounced'>
   leaseLost: () => Delivered
@@ -61,7 +62,20 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
   const { options, campaign, mailbox, send, complete } = input
   const { clock, emit, logger } = options
   const { item, lead } = send
-  const base = { itemId: item.id, leaseToken: item.leaseToken ?? '' }
+  // The variant is chosen here, on the item's first reservation, and every completion writes it on
+  // the item (the store keeps the first), so a retry sends the same one even after a winner.
+  const variantId = variantFor(
+    campaign.steps[item.step],
+    item.variantId ?? null,
+    campaign.id,
+    emailKey(lead.email),
+    item.step,
+  )
+  const base = {
+    itemId: item.id,
+    leaseToken: item.leaseToken ?? '',
+    ...(variantId === null ? {} : { variantId }),
+  }
   const refund = {
     campaignDayKey: send.campaignDayKey,
     mailboxId: mailbox.id,
@@ -101,7 +115,7 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
       campaign,
       mailbox,
       lead,
-      item: { ...item, messageId },
+      item: { ...item, messageId, variantId },
       unsubscribeUrl: options.unsubscribeUrl,
     })
     subject = message.subject
@@ -157,6 +171,7 @@ async function recordSent(r: Recording, subject: string): Promise<Delivered> {
     subject,
     to: lead.email,
   }
+  if (r.base.variantId != null) completion.variantId = r.base.variantId
   const nextStep = campaign.steps[item.step + 1]
   if (nextStep) {
     const scheduledAt = addMs(now, (nextStep.delayDays ?? 0) * DAY_MS)

@@ -58,6 +58,18 @@ export type SchedulerEvent =
     }
   /** `applyInbound` found no email of ours the message links to: recorded, nothing else. */
   | { type: 'inbound-unmatched'; at: Date; messageId: string; kind: InboundKind; mailboxId?: string }
+  /**
+   * A step's `autoWinner` picked its winner (now the step's `winner`, persisted on the campaign):
+   * leads given no variant yet receive only it.
+   */
+  | {
+      type: 'variant-winner'
+      at: Date
+      campaignId: string
+      step: number
+      variantId: string
+      probabilityBest: number
+    }
 
 /** Why a vetoed email was cancelled. */
 export const VETOED = 'skipped-already-sent'

@@ -5,7 +5,7 @@
  * due item can leave from which mailbox, so that when a tick sends nothing, explain() names why.
  */
 import { formatInTimeZone } from 'date-fns-tz'
-import type { Campaign, Mailbox, QueueStats } from '../model/types.js'
+import type { AutoWinner, Campaign, Mailbox, QueueStats } from '../model/types.js'
 import { dayKey, isInWindow, nextLocalMidnight, nextWindowOpen, windowDayKey } from '../policy/calendar.js'
 import { type KeyCalendars, parseWindowKey } from '../policy/zones.js'
 import type { DayCounts, DueCount, WindowKeyStat } from '../store.js'
@@ -62,6 +62,19 @@ export interface Explanation {
   campaignDailySent: number
   maxEmailsPerDay: number
   mailboxes: MailboxState[]
+  /**
+   * Steps with A/B variants (absent when the campaign has none): their variant ids, `autoWinner`
+   * rule and winner (null while the test runs). Counts: `scheduler.variantStats`.
+   */
+  variants?: VariantState[]
+}
+
+/** One step's A/B test, as `explain()` shows it. */
+export interface VariantState {
+  step: number
+  variantIds: string[]
+  autoWinner: AutoWinner | null
+  winner: string | null
 }
 
 /** Builds the explanation from what the store returned. Pure. */

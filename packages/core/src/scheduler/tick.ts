@@ -19,6 +19,11 @@ import { runCampaign } from './tick/run-campaign.js'
 export function createTick(
   options: ResolvedOptions,
   calendars: KeyCalendars = createKeyCalendars(options.holidays),
+  /**
+   * Before the campaigns run: the `autoWinner` check (scheduler/variants.ts), which throttles
+   * itself and puts a campaign it changed back in its entry, so this tick already sends the winner.
+   */
+  beforeCampaigns?: (runnable: RunnableCampaign[]) => Promise<void>,
 ): () => Promise<TickResult> {
   const { store, clock, logger } = options
   const engine = createTickEngine(options, calendars)
@@ -85,6 +90,7 @@ export function createTick(
       },
     }
 
+    if (beforeCampaigns) await beforeCampaigns(runnable)
     const settled = await Promise.allSettled(runnable.map((r) => runCampaign(engine, run, r)))
     const { deferrals } = run
     if (deferrals.length > 0 && store.deferCampaigns) {

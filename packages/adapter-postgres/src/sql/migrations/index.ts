@@ -9,6 +9,7 @@ import nextDue from './003_next_due.sql'
 import settingsVersion from './004_settings_version.sql'
 import windowKeys from './005_window_keys.sql'
 import inbox from './006_inbox.sql'
+import variants from './007_variants.sql'
 
 export interface Migration {
   version: number
@@ -23,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: '004_settings_version', sql: settingsVersion },
   { version: 5, name: '005_window_keys', sql: windowKeys },
   { version: 6, name: '006_inbox', sql: inbox },
+  { version: 7, name: '007_variants', sql: variants },
 ]

@@ -13,6 +13,7 @@ import { importContract } from './import.js'
 import { inspectContract } from './inspect.js'
 import { lifecycleContract } from './lifecycle.js'
 import { reserveContract } from './reserve.js'
+import { variantContract } from './variants.js'
 import { windowKeyContract } from './window-keys.js'
 
 /** Registers the contract tests. `makeStore` returns a fresh, empty store each call. */
@@ -26,4 +27,5 @@ export function contractTests(makeStore: () => Promise<Store>): void {
   importContract(fixtures)
   inspectContract(fixtures)
   windowKeyContract(fixtures)
+  variantContract(fixtures)
 }
