@@ -3,6 +3,7 @@
  * week actually sent.
  */
 import type { Forecast, SchedulerEvent } from '@mailcadence/core'
+import { localDateTime } from './report.js'
 
 type SentEvent = Extract<SchedulerEvent, { type: 'sent' }>
 
@@ -26,7 +27,7 @@ export function printForecastBeside(forecast: Forecast, sent: readonly SentEvent
     )
   }
   const finish = forecast.finishesAt
-    ? `finishes ${forecast.finishesAt.toISOString()}`
-    : `beyond the horizon (${forecast.sent} sent, ${forecast.remaining} left by ${forecast.horizonEnd.toISOString()})`
+    ? `finishes ${localDateTime(forecast.finishesAt, timeZone)}`
+    : `beyond the horizon (${forecast.sent} sent, ${forecast.remaining} left by ${localDateTime(forecast.horizonEnd, timeZone)})`
   console.log(`Forecast: ${forecast.sent} emails, ${finish}.`)
 }

@@ -45,6 +45,7 @@ suite('migrate', () => {
       { version: 4, name: '004_settings_version' },
       { version: 5, name: '005_window_keys' },
       { version: 6, name: '006_inbox' },
+      { version: 7, name: '007_variants' },
     ])
   })
 

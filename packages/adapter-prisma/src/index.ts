@@ -45,6 +45,41 @@ export interface PrismaStoreOptions {
 }
 
 /**
+ * What each migration after the first added to mailcadence.prisma, oldest first: a client generated
+ * from an older schema is refused at once with the migration it lacks, rather than failing later.
+ */
+const SCHEMA_GENERATIONS: readonly { migration: string; adds: string; lacks: (prisma: object) => boolean }[] =
+  [
+    {
+      migration: '002_import',
+      adds: 'McExternalSend',
+      lacks: (prisma) => (prisma as { mcExternalSend?: unknown }).mcExternalSend === undefined,
+    },
+    {
+      migration: '003_settings_version',
+      adds: 'McCampaign.settingsVersion',
+      lacks: (prisma) => lacksField(prisma, 'McCampaign', 'settingsVersion'),
+    },
+    {
+      migration: '004_window_keys',
+      adds: 'McQueueItem.windowKey',
+      lacks: (prisma) => lacksField(prisma, 'McQueueItem', 'windowKey'),
+    },
+    {
+      migration: '005_inbox',
+      adds: 'McInboxCursor or McCampaign.stopOnReply',
+      lacks: (prisma) =>
+        (prisma as { mcInboxCursor?: unknown }).mcInboxCursor === undefined ||
+        lacksField(prisma, 'McCampaign', 'stopOnReply'),
+    },
+    {
+      migration: '006_variants',
+      adds: 'McQueueItem.variantId',
+      lacks: (prisma) => lacksField(prisma, 'McQueueItem', 'variantId'),
+    },
+  ]
+
+/**
  * Creates a store on the host's Prisma Client. Its schema must include the models of
  * `mailcadence.prisma` (or, on MySQL and MariaDB, `schema/mysql/mailcadence.prisma`), migrated.
  *
@@ -74,34 +109,11 @@ export function createPrismaStore(
       "its schema lacks mailcadence's models: add mailcadence.prisma and generate again",
     )
   }
-  if (prisma.mcExternalSend === undefined) {
+  const outdated = SCHEMA_GENERATIONS.find((generation) => generation.lacks(prisma))
+  if (outdated) {
     throw invalidInput(
       'prisma',
-      'its schema has an older mailcadence.prisma (no McExternalSend): copy the current one, generate again and migrate (migrations/<database>/002_import.sql)',
-    )
-  }
-  if (lacksField(prisma, 'McCampaign', 'settingsVersion')) {
-    throw invalidInput(
-      'prisma',
-      'its schema has an older mailcadence.prisma (no McCampaign.settingsVersion): copy the current one, generate again and migrate (migrations/<database>/003_settings_version.sql)',
-    )
-  }
-  if (lacksField(prisma, 'McQueueItem', 'windowKey')) {
-    throw invalidInput(
-      'prisma',
-      'its schema has an older mailcadence.prisma (no McQueueItem.windowKey): copy the current one, generate again and migrate (migrations/<database>/004_window_keys.sql)',
-    )
-  }
-  if (prisma.mcInboxCursor === undefined || lacksField(prisma, 'McCampaign', 'stopOnReply')) {
-    throw invalidInput(
-      'prisma',
-      'its schema has an older mailcadence.prisma (no McInboxCursor or McCampaign.stopOnReply): copy the current one, generate again and migrate (migrations/<database>/005_inbox.sql)',
-    )
-  }
-  if (lacksField(prisma, 'McQueueItem', 'variantId')) {
-    throw invalidInput(
-      'prisma',
-      'its schema has an older mailcadence.prisma (no McQueueItem.variantId): copy the current one, generate again and migrate (migrations/<database>/006_variants.sql)',
+      `its schema has an older mailcadence.prisma (no ${outdated.adds}): copy the current one, generate again and migrate (migrations/<database>/${outdated.migration}.sql)`,
     )
   }
   const maxAttempts = positiveInteger(options.maxAttempts ?? 8, 'maxAttempts')

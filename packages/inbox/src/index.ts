@@ -5,6 +5,19 @@
  * @packageDocumentation
  */
 export * from './classify/index.js'
+export {
+  createImapPoller,
+  type ImapPoller,
+  type ImapPollerBaseOptions,
+  type ImapPollerEvent,
+  type ImapPollerOptions,
+  type IngestFunction,
+  type MailboxPollReport,
+  type PolledMessage,
+  type PollerScheduler,
+  type PollerTimers,
+  type PollReport,
+} from './imap/index.js'
 export { type IngestOptions, type IngestResult, ingestMessage } from './ingest/index.js'
 export {
   createUnsubscribe,

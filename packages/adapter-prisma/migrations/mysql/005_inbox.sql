@@ -10,6 +10,7 @@
 
 ALTER TABLE `mailcadence_campaigns` ADD COLUMN `stop_on_reply` VARCHAR(16) NOT NULL DEFAULT 'lead';
 
+-- compatible: every Message-ID old code writes fits (core refuses ones over 250 characters).
 ALTER TABLE `mailcadence_send_log` MODIFY `message_id` VARCHAR(250) COLLATE utf8mb4_bin NOT NULL;
 
 CREATE INDEX `mailcadence_send_log_message_id_idx` ON `mailcadence_send_log`(`message_id`);

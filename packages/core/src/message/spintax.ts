@@ -105,16 +105,6 @@ export function printSpintax(nodes: readonly SpinNode[]): string {
   return out
 }
 
-/** True when the text has at least one choice (a group with two or more alternatives). */
-export function hasChoices(nodes: readonly SpinNode[]): boolean {
-  return nodes.some(
-    (node) =>
-      typeof node !== 'string' &&
-      'choices' in node &&
-      (node.choices.length > 1 || node.choices.some(hasChoices)),
-  )
-}
-
 /** Every variable token of every alternative, as template parts (for validation). */
 export function spinVariables(nodes: readonly SpinNode[]): string[] {
   const out: string[] = []

@@ -177,6 +177,15 @@ export interface Scheduler {
    */
   close(): Promise<void>
 
+  // -- forecast --------------------------------------------------------------------------------
+
+  /**
+   * When the campaign will be done, and per day what holds it back: runs the real engine over a
+   * copy of its state (and of the running campaigns sharing its mailboxes) on a simulated clock,
+   * never touching the live store or transport. See `ForecastOptions` and `Forecast`.
+   */
+  forecast(campaignId: string, options?: ForecastOptions): Promise<Forecast>
+
   // -- content: variants and preview -----------------------------------------------------------
 
   /**
@@ -191,15 +200,6 @@ export interface Scheduler {
    * (variant, spintax, variables, headers, thread), without reserving anything; works in `DRAFT`.
    */
   preview(campaignId: string, lead: PreviewLead, options?: PreviewOptions): Promise<PreviewMessage[]>
-
-  // -- forecast --------------------------------------------------------------------------------
-
-  /**
-   * When the campaign will be done, and per day what holds it back: runs the real engine over a
-   * copy of its state (and of the running campaigns sharing its mailboxes) on a simulated clock,
-   * never touching the live store or transport. See `ForecastOptions` and `Forecast`.
-   */
-  forecast(campaignId: string, options?: ForecastOptions): Promise<Forecast>
 }
 
 export type MailboxCheck =

@@ -109,6 +109,12 @@ export function supportsMigration(store: Store): store is Store & MigrationStore
   )
 }
 
+// Input checks for an adapter's own options (a store's or a transport's, as in
+// @mailcadence/transport-smtp): the same `invalid-input` errors, naming the field, as core's.
+export { invalidInput } from '../errors.js'
+export { checkFunction, checkInteger, checkObject } from '../model/checks.js'
+export { describeValue } from '../model/describe.js'
+
 /** Whether a store has the optional inbox capability (`InboxStore`: all seven methods). */
 export function supportsInbox(store: Store): store is Store & InboxStore {
   return (
@@ -121,9 +127,3 @@ export function supportsInbox(store: Store): store is Store & InboxStore {
     typeof store.saveInboxCursor === 'function'
   )
 }
-
-// Input checks for an adapter's own options (a store's or a transport's, as in
-// @mailcadence/transport-smtp): the same `invalid-input` errors, naming the field, as core's.
-export { invalidInput } from '../errors.js'
-export { checkFunction, checkInteger, checkObject } from '../model/checks.js'
-export { describeValue } from '../model/describe.js'
