@@ -50,12 +50,14 @@ for major in $majors; do
     echo "node-matrix: Node.js $version: the demo"
     # Quiet when it passes; its whole output when it fails.
     log=$(mktemp)
-    if ! PATH="$bin:$PATH" pnpm --silent --filter @mailcadence/example-quickstart start >"$log" 2>&1; then
+    data=$(mktemp -d) # the demo's SQLite file, fresh for each Node
+    if ! PATH="$bin:$PATH" MAILCADENCE_DEMO_FILE="$data/demo.sqlite" \
+      pnpm --silent --filter @mailcadence/example-quickstart start >"$log" 2>&1; then
       cat "$log"
       echo "node-matrix: the demo failed on Node.js $version" >&2
       exit 1
     fi
-    rm -f "$log"
+    rm -rf "$log" "$data"
   fi
 done
 echo "node-matrix: passed on Node.js $(echo "$majors" | sed 's/ /, /g')"

@@ -6,8 +6,15 @@
  * From the repository's root, `pnpm demo` runs this file on the packages' TypeScript sources
  * (tsconfig.sources.json maps each `@mailcadence/` package to its `src` folder), so nothing is built first;
  * copied out of the repository, `pnpm start` runs it on the published packages.
+ *
+ * The state lives in a SQLite file (data/demo.sqlite, or MAILCADENCE_DEMO_FILE): run it again and
+ * it finds last run's campaign, adds the same leads as an app does at start-up, and mails no one
+ * twice. `--fresh` starts over.
  */
-import { createMemoryStore } from '@mailcadence/adapter-memory'
+import { mkdirSync, rmSync } from 'node:fs'
+import { dirname, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createSqliteStore } from '@mailcadence/adapter-sqlite'
 import { createScheduler, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
 import { createFakeClock, createSeededRandom } from '@mailcadence/core/testing'
 import { createSmtpTransport } from '@mailcadence/transport-smtp'
@@ -16,6 +23,16 @@ import { printArrivals, printExplain, printWeek } from './report.js'
 import { startSink } from './sink.js'
 
 const realtime = process.argv.includes('--realtime')
+const dataFile =
+  process.env.MAILCADENCE_DEMO_FILE ?? fileURLToPath(new URL('../data/demo.sqlite', import.meta.url))
+const shownFile = relative(process.cwd(), dataFile)
+
+/** The demo's durable store; `fresh` deletes the file (and its WAL) first. */
+function openStore(filename: string, fresh: boolean) {
+  if (fresh) for (const suffix of ['', '-wal', '-shm']) rmSync(filename + suffix, { force: true })
+  mkdirSync(dirname(filename), { recursive: true })
+  return createSqliteStore({ filename })
+}
 
 function makeLeads(count: number) {
   const first = ['Jan', 'Zofia', 'Piotr', 'Łucja', 'Tomasz', 'Ewa', 'Kamil', 'Ola', 'Marek', 'Żaneta']
@@ -80,7 +97,7 @@ async function simulatedWeek() {
   const skips = new Map<string, number>()
   const sent: SentEvent[] = []
   const scheduler = createScheduler({
-    store: createMemoryStore(),
+    store: openStore(dataFile, process.argv.includes('--fresh')),
     transport: smtpTo(sink.port),
     clock,
     random: createSeededRandom(42),
@@ -89,6 +106,13 @@ async function simulatedWeek() {
       if (event.type === 'sent') sent.push(event)
     },
   })
+  const previous = (await scheduler.listCampaigns()).campaigns.find((c) => c.name === 'Q1 outreach')
+  if (previous) {
+    await restartStory(scheduler, previous.id)
+    await scheduler.close()
+    await sink.close()
+    return
+  }
   const { campaign, mailboxes, added } = await setUp(scheduler, {
     leads: 100,
     delay: 90,
@@ -98,7 +122,7 @@ async function simulatedWeek() {
   })
   const forecast = await scheduler.forecast(campaign.id)
   console.log(
-    `\nmailcadence demo: one working week on a fake clock (in-memory store, real SMTP to a local sink)\n`,
+    `\nmailcadence demo: one working week on a fake clock (SQLite store in ${shownFile}, real SMTP to a local sink)\n`,
   )
   console.log(
     `Campaign "${campaign.name}": ${added.added} leads added (${added.invalid.length} refused: ${added.invalid.map((i) => `${i.email}: ${i.reason}`).join('; ')}),`,
@@ -145,12 +169,32 @@ async function simulatedWeek() {
   await sink.close()
 }
 
+/**
+ * A second run finds last run's campaign in the file: the app "restarts", adds its leads again as
+ * the quick start does at start-up, and ticks through the same week. Nothing is sent twice.
+ */
+async function restartStory(scheduler: Scheduler, campaignId: string) {
+  const before = await scheduler.queueStats(campaignId)
+  console.log(`\nmailcadence demo, run again: ${shownFile} already holds last run's campaign`)
+  console.log(`(${before.sent} emails sent, ${before.pending} pending). The state survived the restart.\n`)
+  const again = await scheduler.addLeads(campaignId, makeLeads(100))
+  console.log(
+    `The app adds its 100 leads again at start-up: ${again.added} added, ${again.duplicates} already in the campaign.`,
+  )
+  let sent = 0
+  for (let i = 0; i < 20; i++) sent += (await scheduler.tick()).sent
+  const after = await scheduler.queueStats(campaignId)
+  console.log(`Ticks sent ${sent} emails: ${after.sent} in all, as before. No lead was mailed twice.`)
+  console.log('\nStart over with: pnpm demo -- --fresh\n')
+}
+
 async function realTime() {
   const sink = await startSink()
   const t0 = Date.now()
   let completed = () => {}
   const scheduler = createScheduler({
-    store: createMemoryStore(),
+    // Its own file, started afresh each time: real time cannot replay last run's week.
+    store: openStore(dataFile.replace(/\.sqlite$/, '-realtime.sqlite'), true),
     transport: smtpTo(sink.port),
     interval: 1000,
     onEvent: (event) => {

@@ -1,14 +1,21 @@
 import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { expect, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const root = fileURLToPath(new URL('..', import.meta.url))
+// The demo's SQLite file, in a directory of this test's own (the runs below share it, in order).
+const dataDir = mkdtempSync(join(tmpdir(), 'mailcadence-demo-'))
+const env = { ...process.env, MAILCADENCE_DEMO_FILE: join(dataDir, 'demo.sqlite') }
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
 it('prints a simulated working week that respects every limit', { timeout: 60_000 }, async () => {
   // As `pnpm demo` runs it: on the packages' sources, nothing built first, only the story printed.
-  const { stdout } = await run('pnpm', ['--silent', 'run', 'demo'], { cwd: root })
+  const { stdout } = await run('pnpm', ['--silent', 'run', 'demo'], { cwd: root, env })
   expect(stdout.trimStart()).toMatch(/^mailcadence demo: one working week/)
   // Monday and Tuesday send first emails, Wednesday and Thursday the follow-ups two days later.
   const rows = stdout.split('\n').filter((line) => /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d\d /.test(line))
@@ -31,4 +38,18 @@ it('prints a simulated working week that respects every limit', { timeout: 60_00
   const [, firstId] = /Message-ID: (<[^>]+@acme\.test>)\n\n/.exec(stdout) ?? []
   expect(stdout).toContain(`In-Reply-To: ${firstId}`)
   expect(stdout).toMatch(/Subject: Re: Quick question, Jan/)
+})
+
+it('run again, finds its campaign in the file and mails no one twice', { timeout: 60_000 }, async () => {
+  const { stdout } = await run('pnpm', ['--silent', 'run', 'demo'], { cwd: root, env })
+  expect(stdout).toContain("already holds last run's campaign")
+  expect(stdout).toContain('(200 emails sent, 0 pending). The state survived the restart.')
+  expect(stdout).toContain('0 added, 100 already in the campaign')
+  expect(stdout).toContain('Ticks sent 0 emails: 200 in all, as before.')
+})
+
+it('--fresh starts over', { timeout: 60_000 }, async () => {
+  const { stdout } = await run('pnpm', ['--silent', 'run', 'demo', '--', '--fresh'], { cwd: root, env })
+  expect(stdout.trimStart()).toMatch(/^mailcadence demo: one working week/)
+  expect(stdout).toContain('The local SMTP sink received 200 messages')
 })
