@@ -55,14 +55,15 @@ export function checkInbound(message: unknown): Checked {
       'message.kind',
       `must be one of ${INBOUND_KINDS.join(', ')}, got ${describeValue(m.kind)}`,
     )
-  const linkedIn = checkArray('message.linkedMessageIds', m.linkedMessageIds, 10_000)
+  // Any length: only the first MAX_LINKED usable ids are kept (a long References chain is no error).
+  const linkedIn = checkArray('message.linkedMessageIds', m.linkedMessageIds, Number.POSITIVE_INFINITY)
   const linked: string[] = []
-  linkedIn.forEach((id, i) => {
+  for (let i = 0; i < linkedIn.length && linked.length < MAX_LINKED; i++) {
+    const id = linkedIn[i]
     if (typeof id !== 'string') throw invalidInput(`message.linkedMessageIds[${i}]`, 'must be a string')
     // Longer ones are none of ours (ours are short): skip them rather than refuse the message.
-    if (id.length > 0 && id.length <= INPUT_LIMITS.messageIdLength && linked.length < MAX_LINKED)
-      linked.push(id)
-  })
+    if (id.length > 0 && id.length <= INPUT_LIMITS.messageIdLength) linked.push(id)
+  }
   let returnDate: string | null = null
   if (m.returnDate !== undefined && m.returnDate !== null) {
     if (typeof m.returnDate !== 'string' || dayOfKey(m.returnDate) === null)
@@ -187,7 +188,7 @@ export function createInbound(options: ResolvedOptions, calendars: KeyCalendars)
     let until: Date
     if (m.returnDate !== null && campaign !== null) {
       const spec = calendars.specFor(campaign, windowKeyOf(lead), now)
-      until = outOfOfficeResumeAt(m.returnDate, spec)
+      until = outOfOfficeResumeAt(m.returnDate, spec, now)
     } else {
       until = new Date(now.getTime() + options.outOfOfficeDelay)
     }
