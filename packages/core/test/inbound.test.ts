@@ -52,3 +52,31 @@ describe('applyInbound', () => {
     expect(result).toMatchObject({ status: 'applied', matched: true, matchedMessageId: messageId })
   })
 })
+
+describe('applyInbound with a store that lost a race', () => {
+  /** A memory store whose postponeLead returns the item as if reserved meanwhile (`sending`). */
+  const racing = createHarness(() => {
+    const store = createMemoryStore()
+    return new Proxy(store, {
+      get(target, name, receiver) {
+        if (name !== 'postponeLead') return Reflect.get(target, name, receiver)
+        return async (...args: Parameters<typeof store.postponeLead>) => {
+          const item = await store.postponeLead(...args)
+          return item === null ? null : { ...item, status: 'sending' as const }
+        }
+      },
+    })
+  })
+  afterEach(() => racing.cleanup())
+
+  it('does not report postponed for an email that is going out now', async () => {
+    const e = await racing.env()
+    const { messageId } = await sentTo(e, 'a@example.com')
+    const result = await e.scheduler.applyInbound({
+      messageId: '<ooo-race@x>',
+      kind: 'out-of-office',
+      linkedMessageIds: [messageId],
+    })
+    expect(result.actions).toEqual([{ type: 'recorded', reason: 'out-of-office: nothing pending' }])
+  })
+})

@@ -194,7 +194,9 @@ export function createInbound(options: ResolvedOptions, calendars: KeyCalendars)
     }
     until = new Date(Math.min(until.getTime(), now.getTime() + MAX_POSTPONE_MS))
     const item = await store.postponeLead(lead.campaignId, emailKey(lead.email), until, now)
-    if (item === null) return { type: 'recorded', reason: 'out-of-office: nothing pending' }
+    // A store may hand back an item reserved meanwhile (see `postponeLead`): that one goes out now.
+    const moved = item !== null && item.status === 'pending' && item.scheduledAt.getTime() >= until.getTime()
+    if (!moved) return { type: 'recorded', reason: 'out-of-office: nothing pending' }
     return {
       type: 'postponed',
       campaignId: lead.campaignId,
