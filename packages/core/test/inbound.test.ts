@@ -80,3 +80,22 @@ describe('applyInbound with a store that lost a race', () => {
     expect(result.actions).toEqual([{ type: 'recorded', reason: 'out-of-office: nothing pending' }])
   })
 })
+
+describe('applyInbound of an unmatched message', () => {
+  it('records nothing, so the same message matches once its send is written; matched ones stay once', async () => {
+    const e = await harness.env()
+    const { messageId } = await sentTo(e, 'a@example.com')
+    // A bounce read before its send was written down: its Message-ID is not known yet.
+    const early = {
+      messageId: '<bounce-early@x>',
+      kind: 'bounce' as const,
+      linkedMessageIds: ['<not-yet@x>'],
+    }
+    expect(await e.scheduler.applyInbound(early)).toMatchObject({ status: 'unmatched', matched: false })
+    expect(await e.scheduler.applyInbound(early)).toMatchObject({ status: 'unmatched', matched: false })
+    // Now it links to a known send (as if the send was written meanwhile): applied, then duplicate.
+    const later = { ...early, linkedMessageIds: [messageId], severity: 'hard' as const }
+    expect(await e.scheduler.applyInbound(later)).toMatchObject({ status: 'applied', matched: true })
+    expect(await e.scheduler.applyInbound(later)).toMatchObject({ status: 'duplicate', matched: true })
+  })
+})

@@ -2,7 +2,9 @@
  * Applying what comes back from the inbox: `scheduler.applyInbound` and the inbox cursors. The
  * message is matched to one of our sends by the Message-IDs it links to, then acted on once per
  * inbound Message-ID (the store records it after the actions, which are all idempotent, so a
- * crash between the two repeats nothing harmful and a second call reports `duplicate`).
+ * crash between the two repeats nothing harmful and a second call reports `duplicate`). An
+ * unmatched message is not recorded: it did nothing, and a bounce or out-of-office that arrived
+ * before its send was written down matches when it is ingested again.
  */
 import { invalidInput, MailcadenceError } from '../errors.js'
 import { checkArray, checkId, checkInteger, checkObject, checkText } from '../model/checks.js'
@@ -221,30 +223,46 @@ export function createInbound(options: ResolvedOptions, calendars: KeyCalendars)
 
     const found = m.linked.length > 0 ? await store.findSentByMessageIds(m.linked) : []
     const match = bestMatch(m.linked, found)
-    const campaign = match === null ? null : await store.getCampaign(match.lead.campaignId)
-    const actions = match === null ? [] : await act(store, m, match, campaign)
-    const record = { ...base, campaignId: match?.lead.campaignId ?? null, leadId: match?.lead.id ?? null }
+    const where = mailboxId === undefined ? {} : { mailboxId }
+    if (match === null) return unmatched(base, where)
+    const campaign = await store.getCampaign(match.lead.campaignId)
+    const actions = await act(store, m, match, campaign)
+    const record = { ...base, campaignId: match.lead.campaignId, leadId: match.lead.id }
     // A concurrent call applied it first: its actions and ours are the same, its events are out.
     if (!(await store.recordInbound(record, clock.now())))
       return duplicate(base, record.campaignId, record.leadId)
 
     const at = clock.now()
-    const where = mailboxId === undefined ? {} : { mailboxId }
-    if (match === null) emit({ type: 'inbound-unmatched', at, ...base, ...where })
     for (const action of actions) emit({ type: 'inbound', at, ...base, ...where, action })
-    logger.info(
-      { ...base, ...where, matched: match !== null, actions: actions.length },
-      'inbound message applied',
-    )
+    logger.info({ ...base, ...where, matched: true, actions: actions.length }, 'inbound message applied')
     return {
       ...base,
-      status: match === null ? 'unmatched' : 'applied',
-      matched: match !== null,
+      status: 'applied',
+      matched: true,
       campaignId: record.campaignId,
       leadId: record.leadId,
-      email: match?.lead.email ?? null,
-      matchedMessageId: match?.send.messageId ?? null,
+      email: match.lead.email,
+      matchedMessageId: match.send.messageId,
       actions,
+    }
+  }
+
+  /** Linked to nothing we sent (yet): reported, not recorded, so a later ingest may still match it. */
+  function unmatched(
+    base: { messageId: string; kind: InboundKind },
+    where: { mailboxId?: string },
+  ): InboundResult {
+    emit({ type: 'inbound-unmatched', at: clock.now(), ...base, ...where })
+    logger.info({ ...base, ...where, matched: false, actions: 0 }, 'inbound message unmatched')
+    return {
+      ...base,
+      status: 'unmatched',
+      matched: false,
+      campaignId: null,
+      leadId: null,
+      email: null,
+      matchedMessageId: null,
+      actions: [],
     }
   }
 
