@@ -355,7 +355,9 @@ export interface InboxStore {
    * this `emailKey` to `until`, but
    * only later, never earlier: its `scheduledAt` becomes the later of the two, atomically (an item
    * reserved meanwhile is `sending`, no longer pending, and is left alone). Returns the item after
-   * the call (moved or not), or null when there is no such lead or it has no pending item.
+   * the call (moved or not), or null when there is no such lead or it has no pending item. A store
+   * that reads the item before its compare-and-set may return it already `sending` (reserved in
+   * between): callers treat only a `pending` item scheduled at or after `until` as postponed.
    */
   postponeLead(campaignId: string, emailKey: string, until: Date, now: Date): Promise<QueueItem | null>
   /**

@@ -173,6 +173,10 @@ describe('ingestMessage', () => {
     const raw = 'From: <x@example.com>\r\nSubject: hello\r\n\r\nNo Message-ID here.\r\n'
     const first = await ingestMessage(scheduler, raw)
     expect(first.messageId).toMatch(/^<sha256\.[0-9a-f]{64}@mailcadence\.invalid>$/)
-    expect((await ingestMessage(scheduler, raw)).status).toBe('duplicate')
+    // Unmatched messages are not recorded: the same key, unmatched again.
+    expect(await ingestMessage(scheduler, raw)).toMatchObject({
+      messageId: first.messageId,
+      status: 'unmatched',
+    })
   })
 })

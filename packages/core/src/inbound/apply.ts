@@ -2,7 +2,9 @@
  * Applying what comes back from the inbox: `scheduler.applyInbound` and the inbox cursors. The
  * message is matched to one of our sends by the Message-IDs it links to, then acted on once per
  * inbound Message-ID (the store records it after the actions, which are all idempotent, so a
- * crash between the two repeats nothing harmful and a second call reports `duplicate`).
+ * crash between the two repeats nothing harmful and a second call reports `duplicate`). An
+ * unmatched message is not recorded: it did nothing, and a bounce or out-of-office that arrived
+ * before its send was written down matches when it is ingested again.
  */
 import { invalidInput, MailcadenceError } from '../errors.js'
 import { checkArray, checkId, checkInteger, checkObject, checkText } from '../model/checks.js'
@@ -55,14 +57,15 @@ export function checkInbound(message: unknown): Checked {
       'message.kind',
       `must be one of ${INBOUND_KINDS.join(', ')}, got ${describeValue(m.kind)}`,
     )
-  const linkedIn = checkArray('message.linkedMessageIds', m.linkedMessageIds, 10_000)
+  // Any length: only the first MAX_LINKED usable ids are kept (a long References chain is no error).
+  const linkedIn = checkArray('message.linkedMessageIds', m.linkedMessageIds, Number.POSITIVE_INFINITY)
   const linked: string[] = []
-  linkedIn.forEach((id, i) => {
+  for (let i = 0; i < linkedIn.length && linked.length < MAX_LINKED; i++) {
+    const id = linkedIn[i]
     if (typeof id !== 'string') throw invalidInput(`message.linkedMessageIds[${i}]`, 'must be a string')
     // Longer ones are none of ours (ours are short): skip them rather than refuse the message.
-    if (id.length > 0 && id.length <= INPUT_LIMITS.messageIdLength && linked.length < MAX_LINKED)
-      linked.push(id)
-  })
+    if (id.length > 0 && id.length <= INPUT_LIMITS.messageIdLength) linked.push(id)
+  }
   let returnDate: string | null = null
   if (m.returnDate !== undefined && m.returnDate !== null) {
     if (typeof m.returnDate !== 'string' || dayOfKey(m.returnDate) === null)
@@ -187,13 +190,15 @@ export function createInbound(options: ResolvedOptions, calendars: KeyCalendars)
     let until: Date
     if (m.returnDate !== null && campaign !== null) {
       const spec = calendars.specFor(campaign, windowKeyOf(lead), now)
-      until = outOfOfficeResumeAt(m.returnDate, spec)
+      until = outOfOfficeResumeAt(m.returnDate, spec, now)
     } else {
       until = new Date(now.getTime() + options.outOfOfficeDelay)
     }
     until = new Date(Math.min(until.getTime(), now.getTime() + MAX_POSTPONE_MS))
     const item = await store.postponeLead(lead.campaignId, emailKey(lead.email), until, now)
-    if (item === null) return { type: 'recorded', reason: 'out-of-office: nothing pending' }
+    // A store may hand back an item reserved meanwhile (see `postponeLead`): that one goes out now.
+    const moved = item !== null && item.status === 'pending' && item.scheduledAt.getTime() >= until.getTime()
+    if (!moved) return { type: 'recorded', reason: 'out-of-office: nothing pending' }
     return {
       type: 'postponed',
       campaignId: lead.campaignId,
@@ -218,30 +223,46 @@ export function createInbound(options: ResolvedOptions, calendars: KeyCalendars)
 
     const found = m.linked.length > 0 ? await store.findSentByMessageIds(m.linked) : []
     const match = bestMatch(m.linked, found)
-    const campaign = match === null ? null : await store.getCampaign(match.lead.campaignId)
-    const actions = match === null ? [] : await act(store, m, match, campaign)
-    const record = { ...base, campaignId: match?.lead.campaignId ?? null, leadId: match?.lead.id ?? null }
+    const where = mailboxId === undefined ? {} : { mailboxId }
+    if (match === null) return unmatched(base, where)
+    const campaign = await store.getCampaign(match.lead.campaignId)
+    const actions = await act(store, m, match, campaign)
+    const record = { ...base, campaignId: match.lead.campaignId, leadId: match.lead.id }
     // A concurrent call applied it first: its actions and ours are the same, its events are out.
     if (!(await store.recordInbound(record, clock.now())))
       return duplicate(base, record.campaignId, record.leadId)
 
     const at = clock.now()
-    const where = mailboxId === undefined ? {} : { mailboxId }
-    if (match === null) emit({ type: 'inbound-unmatched', at, ...base, ...where })
     for (const action of actions) emit({ type: 'inbound', at, ...base, ...where, action })
-    logger.info(
-      { ...base, ...where, matched: match !== null, actions: actions.length },
-      'inbound message applied',
-    )
+    logger.info({ ...base, ...where, matched: true, actions: actions.length }, 'inbound message applied')
     return {
       ...base,
-      status: match === null ? 'unmatched' : 'applied',
-      matched: match !== null,
+      status: 'applied',
+      matched: true,
       campaignId: record.campaignId,
       leadId: record.leadId,
-      email: match?.lead.email ?? null,
-      matchedMessageId: match?.send.messageId ?? null,
+      email: match.lead.email,
+      matchedMessageId: match.send.messageId,
       actions,
+    }
+  }
+
+  /** Linked to nothing we sent (yet): reported, not recorded, so a later ingest may still match it. */
+  function unmatched(
+    base: { messageId: string; kind: InboundKind },
+    where: { mailboxId?: string },
+  ): InboundResult {
+    emit({ type: 'inbound-unmatched', at: clock.now(), ...base, ...where })
+    logger.info({ ...base, ...where, matched: false, actions: 0 }, 'inbound message unmatched')
+    return {
+      ...base,
+      status: 'unmatched',
+      matched: false,
+      campaignId: null,
+      leadId: null,
+      email: null,
+      matchedMessageId: null,
+      actions: [],
     }
   }
 

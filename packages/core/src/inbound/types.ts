@@ -97,8 +97,9 @@ export interface InboundResult {
   messageId: string
   kind: InboundKind
   /**
-   * `applied`: matched or not, recorded now with its actions; `duplicate`: this Message-ID was
-   * applied before, nothing done; `unmatched`: recorded, but it links to no email we sent.
+   * `applied`: matched, recorded now with its actions; `duplicate`: this Message-ID was applied
+   * before, nothing done; `unmatched`: it links to no email we sent (yet), nothing done and nothing
+   * recorded, so ingesting it again later (once its send is written) may still apply it.
    */
   status: 'applied' | 'duplicate' | 'unmatched'
   /** Whether it links to an email we sent (for a duplicate: whether it did the first time). */

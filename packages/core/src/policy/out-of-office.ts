@@ -5,6 +5,9 @@
 import { dayKey, dayOfKey, nextLocalMidnight, nextWindowOpen, type WindowSpec } from './calendar.js'
 
 const HOUR_MS = 3_600_000
+const DAY_MS = 86_400_000
+/** The latest return date believed: a year after now (a typo'd year, or 9999-12-31, waits no longer). */
+export const MAX_AWAY_DAYS = 365
 
 /**
  * The first instant of local date `date` (`YYYY-MM-DD`) in `timeZone` (local midnight, or the first
@@ -26,11 +29,17 @@ export function startOfLocalDate(date: string, timeZone: string): Date {
  * written to again: the window's first opening on or after the day after `returnDate`, in the
  * window's zone (`spec.timezone`), so the follow-up does not land in a full inbox on the first
  * morning back. A window that does not open within its search horizon gives that day's start.
+ * A return date later than `MAX_AWAY_DAYS` after `now` (in the window's zone) is taken as that day:
+ * capped before any date arithmetic, so a far date (year 9999) never leaves the dates a `Date` and a
+ * `YYYY-MM-DD` key can hold.
  */
-export function outOfOfficeResumeAt(returnDate: string, spec: WindowSpec): Date {
-  const next = dayOfKey(returnDate)
-  if (next === null) throw new Error(`not a date: ${returnDate}`)
-  const dayAfter = new Date((next + 1) * 86_400_000).toISOString().slice(0, 10)
+export function outOfOfficeResumeAt(returnDate: string, spec: WindowSpec, now: Date): Date {
+  const latest = dayKey(new Date(now.getTime() + MAX_AWAY_DAYS * DAY_MS), spec.timezone)
+  // Keys of four-digit years compare as dates.
+  const back = returnDate > latest ? latest : returnDate
+  const next = dayOfKey(back)
+  if (next === null) throw new Error(`not a date: ${back}`)
+  const dayAfter = new Date((next + 1) * DAY_MS).toISOString().slice(0, 10)
   const start = startOfLocalDate(dayAfter, spec.timezone)
   try {
     return nextWindowOpen(spec, start)

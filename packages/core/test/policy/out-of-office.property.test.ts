@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { dayKey, isInWindow, type WindowSpec } from '../../src/policy/calendar.js'
 import { domainOf, FREE_MAIL_DOMAINS, isFreeMailDomain } from '../../src/policy/free-mail.js'
-import { outOfOfficeResumeAt, startOfLocalDate } from '../../src/policy/out-of-office.js'
+import { MAX_AWAY_DAYS, outOfOfficeResumeAt, startOfLocalDate } from '../../src/policy/out-of-office.js'
 
 const NUM_RUNS = Number(process.env.POLICY_RUNS ?? 300)
 
@@ -24,6 +24,8 @@ const DAY = 86_400_000
 const date = fc
   .integer({ min: Date.UTC(2024, 0, 1) / DAY, max: Date.UTC(2030, 11, 31) / DAY })
   .map((d) => new Date(d * DAY).toISOString().slice(0, 10))
+/** A `now` a month before `d`: the return date is well within the year's cap. */
+const monthBefore = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) - 30 * DAY)
 const nextDate = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + DAY).toISOString().slice(0, 10)
 
 const window = fc.record({
@@ -75,7 +77,7 @@ describe('outOfOfficeResumeAt', () => {
     fc.assert(
       fc.property(date, window, (returnDate, w) => {
         const spec = specOf(w)
-        const at = outOfOfficeResumeAt(returnDate, spec)
+        const at = outOfOfficeResumeAt(returnDate, spec, monthBefore(returnDate))
         // Inside the window, on a later local day than the return date…
         expect(isInWindow(spec, at)).toBe(true)
         expect(dayKey(at, spec.timezone) > returnDate).toBe(true)
@@ -101,21 +103,33 @@ describe('outOfOfficeResumeAt', () => {
       allowedDays: 'MON,TUE,WED,THU,FRI',
     }
     // Back Friday 27 March 2026: the EU springs forward on Sunday 29; Monday 30 at 09:00 CEST.
-    expect(outOfOfficeResumeAt('2026-03-27', { timezone: 'Europe/Warsaw', ...weekdays })).toEqual(
-      new Date('2026-03-30T07:00:00Z'),
-    )
+    expect(
+      outOfOfficeResumeAt(
+        '2026-03-27',
+        { timezone: 'Europe/Warsaw', ...weekdays },
+        monthBefore('2026-03-27'),
+      ),
+    ).toEqual(new Date('2026-03-30T07:00:00Z'))
     // The same return date, in New York (already on EDT since 8 March): Monday 09:00 EDT.
-    expect(outOfOfficeResumeAt('2026-03-27', { timezone: 'America/New_York', ...weekdays })).toEqual(
-      new Date('2026-03-30T13:00:00Z'),
-    )
+    expect(
+      outOfOfficeResumeAt(
+        '2026-03-27',
+        { timezone: 'America/New_York', ...weekdays },
+        monthBefore('2026-03-27'),
+      ),
+    ).toEqual(new Date('2026-03-30T13:00:00Z'))
     // Back Saturday 24 October: the EU falls back on Sunday 25; Monday 26 at 09:00 CET.
-    expect(outOfOfficeResumeAt('2026-10-24', { timezone: 'Europe/Warsaw', ...weekdays })).toEqual(
-      new Date('2026-10-26T08:00:00Z'),
-    )
+    expect(
+      outOfOfficeResumeAt(
+        '2026-10-24',
+        { timezone: 'Europe/Warsaw', ...weekdays },
+        monthBefore('2026-10-24'),
+      ),
+    ).toEqual(new Date('2026-10-26T08:00:00Z'))
     // Back Tuesday: Wednesday morning.
-    expect(outOfOfficeResumeAt('2026-01-13', { timezone: 'Asia/Tokyo', ...weekdays })).toEqual(
-      new Date('2026-01-14T00:00:00Z'),
-    )
+    expect(
+      outOfOfficeResumeAt('2026-01-13', { timezone: 'Asia/Tokyo', ...weekdays }, monthBefore('2026-01-13')),
+    ).toEqual(new Date('2026-01-14T00:00:00Z'))
   })
 
   it('starts at the day’s start when the window never opens', () => {
@@ -127,7 +141,48 @@ describe('outOfOfficeResumeAt', () => {
       endMinute: 0,
       allowedDays: 'MON',
     }
-    expect(outOfOfficeResumeAt('2026-01-13', closed)).toEqual(new Date('2026-01-14T00:00:00Z'))
+    expect(outOfOfficeResumeAt('2026-01-13', closed, monthBefore('2026-01-13'))).toEqual(
+      new Date('2026-01-14T00:00:00Z'),
+    )
+  })
+})
+
+describe('outOfOfficeResumeAt far in the future', () => {
+  /** Any date up to 9999-12-31, and a `now` from 2000 to 2100. */
+  const farDate = fc
+    .integer({ min: Date.UTC(2000, 0, 1) / DAY, max: Date.UTC(9999, 11, 31) / DAY })
+    .map((d) => new Date(d * DAY).toISOString().slice(0, 10))
+  const nowArb = fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2100, 0, 1) }).map((t) => new Date(t))
+
+  it('treats a return date past a year from now as that day, and never throws', () => {
+    fc.assert(
+      fc.property(fc.oneof(farDate, fc.constant('9999-12-31')), nowArb, window, (returnDate, now, w) => {
+        const spec = specOf(w)
+        const at = outOfOfficeResumeAt(returnDate, spec, now)
+        const latest = dayKey(new Date(now.getTime() + MAX_AWAY_DAYS * DAY), spec.timezone)
+        const back = [returnDate, latest].sort()[0]!
+        // The same instant as for the capped date, which is at most a year and a week away.
+        expect(at).toEqual(outOfOfficeResumeAt(back, spec, now))
+        expect(dayKey(at, spec.timezone) > back).toBe(true)
+        expect(at.getTime() - now.getTime()).toBeLessThan((MAX_AWAY_DAYS + 10) * DAY)
+      }),
+      { numRuns: NUM_RUNS },
+    )
+  })
+
+  it('reads 9999-12-31 as a year from now', () => {
+    const spec = {
+      timezone: 'UTC',
+      startHour: 9,
+      startMinute: 0,
+      endHour: 17,
+      endMinute: 0,
+      allowedDays: 'MON,TUE,WED,THU,FRI,SAT,SUN',
+    }
+    // 2026-01-05 + 365 days = 2027-01-05: the morning after is 2027-01-06 09:00.
+    expect(outOfOfficeResumeAt('9999-12-31', spec, new Date('2026-01-05T08:00:00Z'))).toEqual(
+      new Date('2027-01-06T09:00:00Z'),
+    )
   })
 })
 

@@ -7,11 +7,26 @@ export function secretsOf(options: ImapFlowOptions | undefined): string[] {
   return [auth.pass, auth.accessToken].filter((s): s is string => typeof s === 'string' && s.length > 0)
 }
 
+/** A word of base64 long enough to be a SASL response (`AHVzZXIAcHc=` is `\0user\0pw`). */
+const BASE64_WORD = /[A-Za-z0-9+/]{8,}={0,2}/g
+
+/**
+ * Whether `word` is base64 of a SASL response, whoever's credentials it carries: PLAIN
+ * (`authzid\0user\0pass`) or XOAUTH2 / OAUTHBEARER (`…\x01auth=Bearer …\x01\x01`). Checked by
+ * shape, so the user name (or authzid) need not be known and an ordinary word is left alone.
+ */
+function isSaslBlob(word: string): boolean {
+  if (word.length % 4 !== 0) return false
+  const text = Buffer.from(word, 'base64').toString('latin1')
+  return text.split('\0').length === 3 || text.includes('\x01auth=')
+}
+
 /**
  * A one-line description of an IMAP error without credentials. Built from the fields imapflow
  * sets (code, the server's response text) rather than the error object, which may hold the
- * command as sent (an `AUTHENTICATE PLAIN` carries the password, base64-encoded); each secret,
- * raw and base64-encoded, is then masked wherever it still appears.
+ * command as sent (an `AUTHENTICATE PLAIN` carries the password, base64-encoded). Each secret, raw
+ * and base64-encoded, and every base64 SASL response are masked, and only then is the text cut to
+ * 500 characters (cut first, a secret on the edge would leave its first characters behind).
  */
 export function sanitizeError(
   error: unknown,
@@ -32,13 +47,14 @@ export function sanitizeError(
   if (typeof e.responseText === 'string' && e.responseText && e.responseText !== base)
     parts.push(e.responseText)
   if (typeof e.serverResponseCode === 'string') parts.push(`[${e.serverResponseCode}]`)
-  let message = parts.join(': ').replace(/\s+/g, ' ').slice(0, 500)
+  // Whole SASL responses first: a secret masked inside one would leave it no longer base64.
+  let message = parts.join(': ').replace(BASE64_WORD, (word) => (isSaslBlob(word) ? '***' : word))
   for (const secret of secrets) {
     for (const form of [secret, Buffer.from(secret).toString('base64')]) {
       message = message.split(form).join('***')
     }
   }
-  return { message, code }
+  return { message: message.replace(/\s+/g, ' ').slice(0, 500), code }
 }
 
 /**

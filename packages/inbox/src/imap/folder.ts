@@ -1,4 +1,4 @@
-import type { InboxCursor } from '@mailcadence/core'
+import { type InboxCursor, isMailcadenceError } from '@mailcadence/core'
 import type { ImapFlow } from 'imapflow'
 import type { ImapPollerEvent, IngestFunction, PolledMessage, PollerScheduler } from './types.js'
 
@@ -30,7 +30,9 @@ async function fromStore<T>(call: () => Promise<T>): Promise<T> {
  * Reads one folder of a connected client from its cursor on, adding each message ingested to
  * `messages` as it goes (so a connection lost half-way still reports those). The cursor is saved
  * after each message, once ingest returned: a crash in between re-reads that one message at the
- * next poll (ingest is idempotent per Message-ID), and no message is ever skipped.
+ * next poll (ingest is idempotent per Message-ID). A message ingest throws for is retried at the
+ * next poll (the folder stops there), unless the error is `invalid-input`: that message would fail
+ * every time, so it is reported (`ingest-error`, `skipped: true`) and the cursor moves past it.
  */
 export async function pollFolder(
   ctx: FolderContext,
@@ -57,17 +59,24 @@ export async function pollFolder(
       const done: number[] = []
       for (const message of fetched) {
         let result: unknown
+        let skipped = false
         try {
           result = await ctx.ingest(message.source ?? Buffer.alloc(0), { mailboxId })
         } catch (error) {
           const text = error instanceof Error ? error.message : String(error)
-          ctx.emit({ type: 'ingest-error', mailboxId, folder, uid: message.uid, message: text })
-          await afterIngest(ctx, client, done)
-          return
+          // A message ingest refuses as such fails the same way every time: step past it, or it
+          // would block the folder for good. Anything else (the store down) is retried next poll.
+          skipped = isMailcadenceError(error, 'invalid-input')
+          ctx.emit({ type: 'ingest-error', mailboxId, folder, uid: message.uid, message: text, skipped })
+          if (!skipped) {
+            await afterIngest(ctx, client, done)
+            return
+          }
         }
         cursor = { uidValidity: cursor.uidValidity, lastUid: message.uid }
         const saved = cursor
         await fromStore(() => ctx.scheduler.saveInboxCursor(mailboxId, folder, saved))
+        if (skipped) continue // neither reported as read nor flagged or moved: left for a person
         messages.push({ mailboxId, folder, uid: message.uid, result })
         done.push(message.uid)
       }

@@ -98,12 +98,18 @@ export type ImapPollerEvent =
       uidValidity: string
     }
   | {
-      /** Ingest threw (the store failed): the folder stops at this message and it is retried at the next poll. */
+      /**
+       * Ingest threw for this message. `skipped: false` (the store failed, or any error but
+       * `invalid-input`): the folder stops at it and it is retried at the next poll. `skipped: true`
+       * (a `MailcadenceError` `invalid-input`: it would fail every time): the cursor moves past it,
+       * and the message is left in the folder, neither flagged nor moved.
+       */
       type: 'ingest-error'
       mailboxId: string
       folder: string
       uid: number
       message: string
+      skipped: boolean
     }
 
 /** One message read and ingested. */

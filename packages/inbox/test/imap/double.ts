@@ -2,7 +2,7 @@
  * A stand-in for the scheduler's cursor methods and for ingest, recording what the poller does.
  * Ingest is idempotent per Message-ID, as the real one is.
  */
-import type { InboxCursor, Mailbox } from '@mailcadence/core'
+import { type InboxCursor, type Mailbox, MailcadenceError } from '@mailcadence/core'
 import type { PollerScheduler } from '../../src/imap/index.js'
 
 export function mailbox(id: string, email: string): Mailbox {
@@ -31,6 +31,8 @@ export interface Double {
   ingest(raw: Buffer, options: { mailboxId: string }): Promise<{ messageId: string; duplicate: boolean }>
   /** Makes ingest throw for this Message-ID, once. */
   failOnce(messageId: string): void
+  /** Makes ingest refuse this Message-ID (`invalid-input`), every time. */
+  poison(messageId: string): void
 }
 
 export function createDouble(mailboxes: Mailbox[]): Double {
@@ -38,11 +40,13 @@ export function createDouble(mailboxes: Mailbox[]): Double {
   const calls: Double['calls'] = []
   const ingested: string[] = []
   const failing = new Set<string>()
+  const poisoned = new Set<string>()
   return {
     cursors,
     calls,
     ingested,
     failOnce: (id) => failing.add(id),
+    poison: (id) => poisoned.add(id),
     scheduler: {
       listMailboxes: async () => mailboxes,
       getInboxCursor: async (mailboxId, folder) => cursors.get(`${mailboxId}/${folder}`) ?? null,
@@ -53,6 +57,8 @@ export function createDouble(mailboxes: Mailbox[]): Double {
     async ingest(raw, { mailboxId }) {
       const messageId = /^Message-ID:\s*(\S+)/im.exec(raw.toString('utf8'))?.[1] ?? ''
       if (failing.delete(messageId)) throw new Error('store unavailable')
+      if (poisoned.has(messageId))
+        throw new MailcadenceError('invalid-input', 'message: refused', { field: 'message' })
       calls.push({ mailboxId, messageId })
       const duplicate = ingested.includes(messageId)
       if (!duplicate) ingested.push(messageId)

@@ -51,6 +51,34 @@ describe('sanitizeError', () => {
   })
 })
 
+describe('sanitizeError, protocol text', () => {
+  const pass = 'hunter2-secret'
+  const token = 'ya29.tok-secret'
+
+  it('masks a secret before cutting to 500 characters, not after', () => {
+    const error = new Error(`${'x'.repeat(490)} ${pass}`)
+    const { message } = sanitizeError(error, [pass])
+    expect(message).not.toContain(pass.slice(0, 6))
+  })
+
+  it('masks base64 SASL PLAIN and XOAUTH2 responses, whatever the user name', () => {
+    const plain = Buffer.from(`\0someone@example.com\0${pass}`).toString('base64')
+    const withAuthzid = Buffer.from(`admin\0someone@example.com\0${pass}`).toString('base64')
+    const xoauth2 = Buffer.from(`user=someone@example.com\x01auth=Bearer ${token}\x01\x01`).toString('base64')
+    const error = Object.assign(new Error(`Command failed: AUTHENTICATE PLAIN ${plain} / ${withAuthzid}`), {
+      responseText: `AUTHENTICATE XOAUTH2 ${xoauth2} rejected`,
+    })
+    const { message } = sanitizeError(error, [pass, token])
+    for (const blob of [plain, withAuthzid, xoauth2]) expect(message).not.toContain(blob)
+    expect(message).toBe('Command failed: AUTHENTICATE PLAIN *** / ***: AUTHENTICATE XOAUTH2 *** rejected')
+  })
+
+  it('leaves ordinary words alone', () => {
+    const error = new Error('Connection timed out while AUTHENTICATIONFAILED Authentication Mailbox1234')
+    expect(sanitizeError(error, [pass]).message).toBe(error.message)
+  })
+})
+
 describe('backoffDelay', () => {
   it('doubles from the base up to the cap, the upper half random', () => {
     expect(backoffDelay(1, 1000, 60_000, () => 0)).toBe(500)

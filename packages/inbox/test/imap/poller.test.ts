@@ -15,6 +15,7 @@ const PASSWORDS: Record<string, string> = {
   seen: 'pw-seen-2b90',
   other: 'pw-other-c4d1',
   store: 'pw-store-8a2f',
+  poison: 'pw-poison-4b71',
 }
 
 const available = dovecotAvailable()
@@ -270,10 +271,42 @@ describe.skipIf(!available)('createImapPoller against Dovecot', { timeout: 30_00
       folder: 'INBOX',
       uid: 2,
       message: 'store unavailable',
+      skipped: false,
     })
     expect(double.cursors.get('failing/INBOX')?.lastUid).toBe(1)
     expect((await p.pollOnce()).messages.map((m) => m.uid)).toEqual([2, 3])
     expect(double.calls.map((c) => c.messageId)).toEqual([1, 2, 3].map((n) => `<failing-${n}@example.org>`))
+  })
+
+  it('steps past a message ingest refuses (invalid-input) instead of retrying it forever', async () => {
+    const double = createDouble([mailbox('poison', 'poison@example.com')])
+    await append(
+      'poison',
+      [1, 2, 3].map((n) => reply(`poison-${n}`)),
+    )
+    double.poison('<poison-2@example.org>')
+    const { poller: p, events } = poller(double, { markSeen: true })
+    const first = await p.pollOnce()
+    expect(first.messages.map((m) => m.uid)).toEqual([1, 3])
+    expect(events.filter((e) => e.type === 'ingest-error')).toEqual([
+      {
+        type: 'ingest-error',
+        mailboxId: 'poison',
+        folder: 'INBOX',
+        uid: 2,
+        message: 'message: refused',
+        skipped: true,
+      },
+    ])
+    expect(double.cursors.get('poison/INBOX')?.lastUid).toBe(3)
+    expect((await p.pollOnce()).messages).toEqual([])
+    expect(double.ingested).toEqual(['<poison-1@example.org>', '<poison-3@example.org>'])
+    // The refused message is left as it was, for a person to look at.
+    const unseen = await dovecot.withClient('poison', async (client) => {
+      await client.mailboxOpen('INBOX')
+      return client.search({ seen: false }, { uid: true })
+    })
+    expect(unseen).toEqual([2])
   })
 
   it('fails the poll when the store cannot save a cursor, and reads that message again next time', async () => {
