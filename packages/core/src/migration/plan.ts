@@ -20,6 +20,7 @@ import {
 } from '../model/validate.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
 import { nextSlot } from '../policy/pacing.js'
+import { nextStepAfter } from '../policy/sequence.js'
 import type { ImportedLead, NewCampaign, NewLead } from '../store.js'
 import type {
   AdvancedLead,
@@ -29,8 +30,6 @@ import type {
   ImportReport,
   LegacySend,
 } from './types.js'
-
-const DAY_MS = 86_400_000
 
 /** A send of the other system to count here; the store's `ExternalSend` once the campaign exists. */
 export interface PlannedSend {
@@ -254,10 +253,9 @@ export function planImport(input: ImportInput, ctx: PlanContext): ImportPlan {
     const last = history[history.length - 1]
     let next: ImportedLead['next'] = null
     if (status === 'active' && lastStep + 1 < steps.length) {
-      const delayDays = lastStep < 0 ? 0 : (steps[lastStep + 1]?.delayDays ?? 0)
       next = {
         step: lastStep + 1,
-        scheduledAt: last ? new Date(last.sentAt.getTime() + delayDays * DAY_MS) : now,
+        scheduledAt: last ? (nextStepAfter(steps, lastStep, last.sentAt)?.scheduledAt ?? now) : now,
         mailboxId: last ? mailbox!.id : null,
         references: last ? (thread.length > 0 ? thread : history.map((h) => h.messageId)) : [],
         threadSubject: last ? threadSubject : null,

@@ -5,14 +5,12 @@
 import type { Campaign } from '../model/types.js'
 import { retryAt } from '../policy/backoff.js'
 import { dayKey, windowDayKey } from '../policy/calendar.js'
-import { addMs } from '../policy/instant.js'
+import { nextStepAfter } from '../policy/sequence.js'
 import type { Completion } from '../store.js'
 import type { Delivered, Recording } from './deliver.js'
 import { ALREADY_SENT, VETOED } from './events.js'
 import type { AlreadySent, BeforeSendVerdict, ResolvedOptions } from './options.js'
 import { TIMED_OUT } from './send-timeout.js'
-
-const DAY_MS = 86_400_000
 
 /**
  * The host's veto (`beforeSend`): 'send', or what was done instead. A plain veto cancels the
@@ -124,11 +122,8 @@ async function recordAlreadySent(
     },
   }
   if (from !== mailbox.id) completion.mailboxId = from
-  const nextStep = campaign.steps[item.step + 1]
-  if (nextStep) {
-    const scheduledAt = addMs(sent.sentAt, (nextStep.delayDays ?? 0) * DAY_MS)
-    completion.next = { step: item.step + 1, scheduledAt }
-  }
+  const next = nextStepAfter(campaign.steps, item.step, sent.sentAt)
+  if (next) completion.next = next
   const outcome = await complete(completion)
   if (outcome === 'lease-lost') return leaseLost()
   const at = clock.now()

@@ -10,13 +10,12 @@ import { emailKey } from '../model/validate.js'
 import { retryAt } from '../policy/backoff.js'
 import { classifySendError, type SendFailure } from '../policy/classify.js'
 import { addMs } from '../policy/instant.js'
+import { nextStepAfter } from '../policy/sequence.js'
 import type { Completion, CompletionOutcome, ReservedSend } from '../store.js'
 import { askBeforeSend } from './before-send.js'
 import type { SchedulerEvent } from './events.js'
 import type { ResolvedOptions } from './options.js'
 import { TIMED_OUT } from './send-timeout.js'
-
-const DAY_MS = 86_400_000
 
 /** `lastError` of a send given up at `sendTimeout`: interrupted, as lease recovery says, and why. */
 export const SEND_TIMED_OUT = 'interrupted: send timed out'
@@ -172,11 +171,8 @@ async function recordSent(r: Recording, subject: string): Promise<Delivered> {
     to: lead.email,
   }
   if (r.base.variantId != null) completion.variantId = r.base.variantId
-  const nextStep = campaign.steps[item.step + 1]
-  if (nextStep) {
-    const scheduledAt = addMs(now, (nextStep.delayDays ?? 0) * DAY_MS)
-    completion.next = { step: item.step + 1, scheduledAt }
-  }
+  const followUp = nextStepAfter(campaign.steps, item.step, now)
+  if (followUp) completion.next = followUp
   // Refused, the same alone; then without the next step (the lead's sequence ends here); then failed.
   const tries: Completion[] = [completion, completion]
   if (completion.next) {

@@ -8,11 +8,9 @@ import { MailcadenceError } from '../../errors.js'
 import { createMemoryStore, type MemoryStore } from '../../memory/index.js'
 import type { Campaign, Lead, Mailbox, QueueItem } from '../../model/types.js'
 import { emailKey } from '../../model/validate.js'
-import { addMs } from '../../policy/instant.js'
+import { nextStepAfter } from '../../policy/sequence.js'
 import type { ExternalSend, ImportedLead, Store } from '../../store.js'
 import { explainDayKeys } from '../explain.js'
-
-const DAY_MS = 86_400_000
 
 /** The copy: the sim's store and how live ids map to the sim's. */
 export interface SimCopy {
@@ -158,10 +156,8 @@ async function importWork(
       threadSubject: item.threadSubject,
     }
     if (item.status === 'sending') {
-      const step = campaign.steps[item.step + 1]
-      next = step
-        ? { ...next, step: item.step + 1, scheduledAt: addMs(now, (step.delayDays ?? 0) * DAY_MS) }
-        : null
+      const after = nextStepAfter(campaign.steps, item.step, now)
+      next = after ? { ...next, ...after } : null
       if (!next) continue
     }
     leads.push({
