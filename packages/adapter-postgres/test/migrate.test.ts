@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { isMailcadenceError } from '@mailcadence/core'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -111,6 +112,38 @@ suite('migrate', () => {
     expect(before).toEqual({ campaigns: [], laterAt: new Date('2025-01-06T10:00:00Z') })
     const at = await store.listDueCampaigns!(new Date(), { dueBefore: new Date('2025-01-06T10:00:00Z') })
     expect(at.campaigns.map((r) => r.campaign.name)).toEqual(['running'])
+  })
+
+  it('upgrades a schema whose send-log index was built first with the README statement', async () => {
+    const schema = uniqueSchema('fixmig_conc')
+    schemas.push(schema)
+    // The schema as 005 left it.
+    const client = await pool.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query(`CREATE SCHEMA "${schema}"`)
+      await client.query(
+        `CREATE TABLE "${schema}".mailcadence_migrations (version integer PRIMARY KEY, name text NOT NULL)`,
+      )
+      await client.query(`SET LOCAL search_path TO "${schema}"`)
+      for (const m of MIGRATIONS.filter((m) => m.version <= 5)) {
+        await client.query(m.sql)
+        await client.query('INSERT INTO mailcadence_migrations VALUES ($1, $2)', [m.version, m.name])
+      }
+      await client.query('COMMIT')
+    } finally {
+      client.release()
+    }
+    // What the README tells the owner of a big send log to run before upgrading, word for word.
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    const statement = /^CREATE INDEX CONCURRENTLY IF NOT EXISTS .*;$/m.exec(readme)![0]
+    await pool.query(statement.replaceAll('<schema>', `"${schema}"`))
+    expect(await migrate(pool, { schema })).toEqual({ schema, applied: [6, 7], version: latest })
+    const indexes = await pool.query(
+      `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'send_log' AND indexdef LIKE '%(message_id)'`,
+      [schema],
+    )
+    expect(indexes.rows).toEqual([{ indexname: 'send_log_message_id' }])
   })
 
   it('leaves the search_path of a host connection as it was', async () => {

@@ -1,6 +1,7 @@
 // Derives the portable schema (PostgreSQL, SQLite) from the MySQL one, which is the source of truth:
-// the same models without `@db.*` native types. `node scripts/schema.mjs` rewrites it;
-// `node scripts/schema.mjs --check` fails when it is out of date (the tests run that check too).
+// the same models without `@db.*` native types and MySQL's index prefix lengths (`(length: n)`).
+// `node scripts/schema.mjs` rewrites it; `node scripts/schema.mjs --check` fails when it is out of
+// date (the tests run that check too).
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
@@ -26,7 +27,12 @@ export function portableSchema(mysql) {
   const body = mysql.slice(mysql.indexOf('\n///'))
   const stripped = body
     .split('\n')
-    .map((line) => line.replace(/ @db\.\w+(\([^)]*\))?/g, '').replace(/\s+$/, ''))
+    .map((line) =>
+      line
+        .replace(/ @db\.\w+(\([^)]*\))?/g, '')
+        .replace(/\(length: \d+\)/g, '')
+        .replace(/\s+$/, ''),
+    )
     .join('\n')
   return `${HEADER}${alignFields(stripped)}`
 }

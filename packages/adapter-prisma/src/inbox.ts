@@ -16,9 +16,13 @@ export async function findSentByMessageIds(
   db: Models,
   messageIds: readonly string[],
 ): Promise<SentMessage[]> {
-  const ids = [...new Set(messageIds)]
+  const wanted = new Set(messageIds)
+  const ids = [...wanted]
   if (ids.length === 0) return []
-  const sends = (await db.mcSendLog.findMany({ where: { messageId: { in: ids } } })) as SendLogRow[]
+  // MySQL compares the TEXT column by its collation (case-insensitive, trailing spaces ignored):
+  // keep only the rows whose id is exactly one asked for, as Message-IDs compare everywhere else.
+  const rows = (await db.mcSendLog.findMany({ where: { messageId: { in: ids } } })) as SendLogRow[]
+  const sends = rows.filter((s) => wanted.has(s.messageId))
   if (sends.length === 0) return []
   const leads = (await db.mcLead.findMany({
     where: { id: { in: [...new Set(sends.map((s) => s.leadId))] } },

@@ -15,6 +15,8 @@ const SCALARS = new Set(['String', 'Int', 'BigInt', 'Float', 'DateTime', 'Boolea
 interface Table {
   columns: Map<string, { nullable: boolean }>
   indexes: string[]
+  /** MySQL index prefixes the schema asks for, as the SQL writes them: `message_id`(191). */
+  prefixes?: string[]
 }
 
 /** Tables, columns and index names from a Prisma schema, with Prisma's naming conventions. */
@@ -34,14 +36,20 @@ function fromSchema(text: string): Map<string, Table> {
       columnOf.set(match[1]!, column)
     }
     const indexes = [`${table}_pkey`]
+    const prefixes: string[] = []
     // Prisma's name, unless the schema gives one (`map:`, for names past MySQL's 64 characters).
     for (const [, kind, fields, name] of body!.matchAll(
       /@@(unique|index)\(\[([^\]]+)\](?:, map: "([^"]+)")?\)/g,
     )) {
-      const cols = fields!.split(',').map((f) => columnOf.get(f.trim())!)
+      // A field may carry MySQL's prefix length, `messageId(length: 191)`: the SQL then indexes `col`(191).
+      const parsed = fields!.split(',').map((f) => /^(\w+)(?:\(length: (\d+)\))?$/.exec(f.trim())!)
+      const cols = parsed.map(([, field]) => columnOf.get(field!)!)
       indexes.push(name ?? `${table}_${cols.join('_')}_${kind === 'unique' ? 'key' : 'idx'}`)
+      parsed.forEach(([, , length], i) => {
+        if (length !== undefined) prefixes.push(`\`${cols[i]}\`(${length})`)
+      })
     }
-    tables.set(table, { columns, indexes })
+    tables.set(table, { columns, indexes, prefixes })
   }
   return tables
 }
@@ -91,7 +99,9 @@ describe('schema', () => {
       const sql = migration(provider)
       const actual = fromMigration(sql)
       expect([...actual.keys()].sort()).toEqual([...expected.keys()].sort())
-      for (const [table, { columns, indexes }] of expected) {
+      for (const [table, { columns, indexes, prefixes }] of expected) {
+        for (const prefix of provider === 'mysql' ? (prefixes ?? []) : [])
+          expect(sql, `${provider}: ${table} ${prefix}`).toContain(prefix)
         expect(Object.fromEntries(actual.get(table)!.columns), table).toEqual(Object.fromEntries(columns))
         // SQLite names only its explicit indexes; its primary keys are inline.
         for (const index of indexes) {

@@ -4,11 +4,13 @@
 -- once, by its own Message-ID; another keeps where an inbox reader stands in each folder of each
 -- mailbox; campaigns get `stop_on_reply` (default `lead`: a reply stops the replier only, as before).
 -- For hosts that do not run `prisma migrate`: run once, in the schema your Prisma Client uses. On a
--- big send log, create the index first with CREATE INDEX CONCURRENTLY to avoid blocking writes.
+-- big send log, first create the index without blocking writes (outside a transaction; if it fails,
+-- DROP INDEX it and run it again), and the statement below then finds it:
+--   CREATE INDEX CONCURRENTLY IF NOT EXISTS "mailcadence_send_log_message_id_idx" ON "mailcadence_send_log"("message_id");
 
 ALTER TABLE "mailcadence_campaigns" ADD COLUMN "stop_on_reply" TEXT NOT NULL DEFAULT 'lead';
 
-CREATE INDEX "mailcadence_send_log_message_id_idx" ON "mailcadence_send_log"("message_id");
+CREATE INDEX IF NOT EXISTS "mailcadence_send_log_message_id_idx" ON "mailcadence_send_log"("message_id");
 
 CREATE TABLE "mailcadence_inbound_messages" (
     "message_id" TEXT NOT NULL,

@@ -7,7 +7,7 @@
 
 ALTER TABLE "mailcadence_campaigns" ADD COLUMN "stop_on_reply" TEXT NOT NULL DEFAULT 'lead';
 
-CREATE INDEX "mailcadence_send_log_message_id_idx" ON "mailcadence_send_log"("message_id");
+CREATE INDEX IF NOT EXISTS "mailcadence_send_log_message_id_idx" ON "mailcadence_send_log"("message_id");
 
 CREATE TABLE "mailcadence_inbound_messages" (
     "message_id" TEXT NOT NULL PRIMARY KEY,

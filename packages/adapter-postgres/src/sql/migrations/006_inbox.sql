@@ -3,8 +3,11 @@
 -- previous version keeps working on a schema migrated to this one.
 
 -- Replies and bounces name the Message-ID of the email they answer: findSentByMessageIds looks the
--- send up by it, which without this index would read the whole send log.
-CREATE INDEX send_log_message_id ON send_log (message_id);
+-- send up by it, which without this index would read the whole send log. Built here inside the
+-- transaction, it blocks writes to the send log (completions) while it builds; on a big send log
+-- build it first, outside any transaction, and this statement then finds it (README, "Upgrading a big database"):
+--   CREATE INDEX CONCURRENTLY IF NOT EXISTS send_log_message_id ON <schema>.send_log (message_id);
+CREATE INDEX IF NOT EXISTS send_log_message_id ON send_log (message_id);
 
 -- Inbound messages applied, once each (recordInbound: INSERT … ON CONFLICT DO NOTHING).
 CREATE TABLE inbound_messages (

@@ -57,6 +57,25 @@ export function inboxTests(env: EnvFn): void {
     expect(await store.findSentByMessageIds([])).toEqual([])
   })
 
+  it('finds a send by a long Message-ID, compared exactly (no case or trailing-space match)', async () => {
+    const e = await env()
+    const store = inboxOf(e.store)
+    // Core builds `<uuid@mailbox-domain>`; a domain may be ~250 characters, the id near 290.
+    const domain = `${['a', 'b', 'c', 'd'].map((c) => c.repeat(60)).join('.')}.test`
+    const box = await e.scheduler.createMailbox(mailbox({ email: `s@${domain}` }))
+    const created = await e.scheduler.createCampaign(
+      campaign([box.id], { steps: [{ subject: 'Hi', text: 'Hello' }] }),
+    )
+    await e.scheduler.addLeads(created.id, [{ email: 'long@example.com' }])
+    await e.scheduler.startCampaign(created.id)
+    await drain(e.scheduler)
+    const id = e.transport.sent.find((s) => s.to === 'long@example.com')!.messageId
+    expect(id.length).toBeGreaterThan(255)
+    const found = await store.findSentByMessageIds([id])
+    expect(found.map((f) => f.send.messageId)).toEqual([id])
+    expect(await store.findSentByMessageIds([id.toUpperCase(), `${id} `, id.slice(0, 200)])).toEqual([])
+  })
+
   it('records an inbound message once, and reads it back', async () => {
     const e = await env()
     const store = inboxOf(e.store)
