@@ -53,6 +53,28 @@ describe('applyInbound', () => {
   })
 })
 
+describe('applyInbound and long Message-IDs of our own', () => {
+  it('matches a reply to a Message-ID longer than 250 characters (a mailbox on a long domain)', async () => {
+    const e = await harness.env()
+    const domain = `${'d'.repeat(55)}.${'o'.repeat(55)}.${'m'.repeat(55)}.${'a'.repeat(55)}.example`
+    const box = await e.scheduler.createMailbox(mailbox({ email: `anna@${domain}` }))
+    const created = await e.scheduler.createCampaign(
+      campaign([box.id], { steps: [{ subject: 'Hi', text: 'Hello' }] }),
+    )
+    await e.scheduler.addLeads(created.id, [{ email: 'a@example.com' }])
+    await e.scheduler.startCampaign(created.id)
+    await drain(e.scheduler)
+    const messageId = e.transport.sent[0]!.messageId
+    expect(messageId.length).toBeGreaterThan(250)
+    const result = await e.scheduler.applyInbound({
+      messageId: '<reply-long@x>',
+      kind: 'reply',
+      linkedMessageIds: [messageId],
+    })
+    expect(result).toMatchObject({ status: 'applied', matched: true, matchedMessageId: messageId })
+  })
+})
+
 describe('applyInbound with a store that lost a race', () => {
   /** A memory store whose postponeLead returns the item as if reserved meanwhile (`sending`). */
   const racing = createHarness(() => {

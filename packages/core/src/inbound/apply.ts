@@ -30,6 +30,11 @@ import {
 
 /** Linked Message-IDs looked up per message: a References header rarely holds more than 20. */
 const MAX_LINKED = 100
+/**
+ * Longest linked Message-ID looked up: a header line's limit (RFC 5322). Ours reach about 290
+ * characters (`<uuid@domain>` on a 253-character domain), past the limit for ids given to the API.
+ */
+const LINKED_ID_MAX = 998
 /** Latest an out-of-office answer may move a lead: a year after now (a typo'd year waits no longer). */
 const MAX_POSTPONE_MS = 365 * 86_400_000
 /** Folder names of an inbox cursor (IMAP names are short; MariaDB keys them in 64 KB). */
@@ -63,8 +68,8 @@ export function checkInbound(message: unknown): Checked {
   for (let i = 0; i < linkedIn.length && linked.length < MAX_LINKED; i++) {
     const id = linkedIn[i]
     if (typeof id !== 'string') throw invalidInput(`message.linkedMessageIds[${i}]`, 'must be a string')
-    // Longer ones are none of ours (ours are short): skip them rather than refuse the message.
-    if (id.length > 0 && id.length <= INPUT_LIMITS.messageIdLength) linked.push(id)
+    // Longer ones are none of ours: skip them rather than refuse the message.
+    if (id.length > 0 && id.length <= LINKED_ID_MAX) linked.push(id)
   }
   let returnDate: string | null = null
   if (m.returnDate !== undefined && m.returnDate !== null) {

@@ -47,7 +47,7 @@ export interface InboundMessage {
   /**
    * Message-IDs it refers to, most specific first (`In-Reply-To`, `References` newest first, the
    * original inside a report): the first that one of our sends carries decides the match. At most
-   * 100 are looked at; ids longer than `INPUT_LIMITS.messageIdLength` are none of ours and ignored.
+   * 100 are looked at; ids longer than a header line (998 characters) are none of ours and ignored.
    */
   linkedMessageIds: readonly string[]
   /** `out-of-office`: the day the person is back (`YYYY-MM-DD`), or null/absent when not given. */
