@@ -81,7 +81,7 @@ export async function perDay(run: SimRun, campaign: Campaign, from: Date): Promi
     } else if (campaign.skipDates.includes(date)) day.bottleneck = 'skip-date'
     else if (held) day.bottleneck = held[1]
     else if (nextWindowOpen(campaign, new Date(dayStart)).getTime() >= dayEnd)
-      day.bottleneck = campaign.skipDates.includes(date) ? 'skip-date' : 'outside-window'
+      day.bottleneck = 'outside-window'
     if (day.bottleneck === 'mailbox-limit')
       day.mailboxIds = await fullMailboxes(run, reasons.get('mailbox-limit')!)
     days.push(day)
