@@ -15,11 +15,12 @@ import { mkdirSync, rmSync } from 'node:fs'
 import { dirname, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createSqliteStore } from '@mailcadence/adapter-sqlite'
-import { createScheduler, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
+import { createScheduler, type Mailbox, type Scheduler, type SchedulerEvent } from '@mailcadence/core'
 import { createFakeClock, createSeededRandom } from '@mailcadence/core/testing'
+import { ingestMessage } from '@mailcadence/inbox'
 import { createSmtpTransport } from '@mailcadence/transport-smtp'
 import { printForecastBeside } from './forecast-report.js'
-import { printArrivals, printExplain, printWeek } from './report.js'
+import { localDateTime, printArrivals, printExplain, printWeek } from './report.js'
 import { startSink } from './sink.js'
 
 const realtime = process.argv.includes('--realtime')
@@ -90,6 +91,39 @@ function smtpTo(port: number) {
 
 type SentEvent = Extract<SchedulerEvent, { type: 'sent' }>
 
+/**
+ * Zofia (lead 2) answers the first email on Tuesday evening, as her mail client would write it.
+ * A host reads such messages from the mailbox (`createImapPoller`) and hands each to
+ * `ingestMessage`: the reply is matched to the email it answers and her follow-up is cancelled.
+ */
+async function replyArrives(
+  scheduler: Scheduler,
+  sent: readonly SentEvent[],
+  mailboxes: readonly Mailbox[],
+  at: Date,
+  timeZone: string,
+) {
+  const first = sent.find((s) => s.to === 'lead2@example.com' && s.step === 0)!
+  const raw = [
+    'From: Zofia <lead2@example.com>',
+    `To: ${mailboxes.find((m) => m.id === first.mailboxId)!.email}`,
+    `Subject: Re: ${first.subject}`,
+    'Message-ID: <reply-zofia@example.com>',
+    `In-Reply-To: ${first.messageId}`,
+    `References: ${first.messageId}`,
+    `Date: ${at.toUTCString()}`,
+    'Content-Type: text/plain; charset=utf-8',
+    '',
+    'Thanks, we are set for this quarter. Happy to talk again in April.',
+    '',
+  ].join('\r\n')
+  const result = await ingestMessage(scheduler, Buffer.from(raw))
+  const cancelled = result.actions.reduce((n, a) => n + (a.type === 'stopped' ? a.cancelled : 0), 0)
+  console.log(
+    `\nZofia replies on ${localDateTime(at, timeZone)} to "${first.subject}". ingestMessage(): ${result.kind}, matched ${result.matchedMessageId}; her sequence stops (${cancelled} follow-up cancelled).`,
+  )
+}
+
 async function simulatedWeek() {
   const sink = await startSink()
   // Monday 5 January 2026, 07:00 in Warsaw.
@@ -132,7 +166,9 @@ async function simulatedWeek() {
 
   const end = new Date('2026-01-12T06:00:00Z')
   const blockedAt = new Date('2026-01-05T13:00:00Z') // Monday 14:00 in Warsaw
+  const replyAt = new Date('2026-01-06T17:00:00Z') // Tuesday 18:00 in Warsaw
   let explained = false
+  let replied = false
   let ticks = 0
   const started = performance.now()
   while (clock.now() < end) {
@@ -144,6 +180,12 @@ async function simulatedWeek() {
       now + 1,
       Math.min(now + 30_000, result.nextDueAt?.getTime() ?? Number.POSITIVE_INFINITY),
     )
+    if (!replied && next >= replyAt.getTime()) {
+      clock.set(replyAt)
+      await replyArrives(scheduler, sent, mailboxes, replyAt, campaign.timezone)
+      replied = true
+      continue
+    }
     if (!explained && next >= blockedAt.getTime()) {
       clock.set(blockedAt)
       printExplain(
@@ -159,6 +201,7 @@ async function simulatedWeek() {
   const elapsed = Math.round(performance.now() - started)
   printWeek({ sent, mailboxes, campaign, skips })
   printForecastBeside(forecast, sent, campaign.timezone)
+  console.log('(Made before the week: it could not know that Zofia would reply and need no follow-up.)')
   const stats = await scheduler.queueStats(campaign.id)
   const nextScheduledAt = stats.nextScheduledAt?.toISOString() ?? null
   console.log(`\nQueue at the end: ${JSON.stringify({ ...stats, nextScheduledAt })}`)
