@@ -269,6 +269,7 @@ suite('query plans on a 1,000,000-row queue', () => {
         ['a@x.test', 'b@x.test'],
         [1, null],
         [NOW, null],
+        ['a', null],
       ]),
     )
     expect(completing.filter((n) => n['Node Type'] === 'Seq Scan')).toEqual([])
