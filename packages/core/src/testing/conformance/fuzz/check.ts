@@ -20,6 +20,10 @@ export function createSendChecker(e: Env) {
   const leadSends = new Map<string, { at: number; nextDelayDays: number }>()
   const suppressed = new Set<string>()
   const replied = new Set<string>()
+  // The highest limit each campaign and mailbox had at any tick: a late send started under one of
+  // them, so it is judged by the highest (a limit lowered while it hung does not apply to it).
+  const highestCampaignLimit = new Map<string, number>()
+  const highestMailboxLimit = new Map<string, number>()
 
   /** Counts a send toward its campaign's window day and its mailbox's day, and checks both limits. */
   const countDay = (
@@ -28,23 +32,24 @@ export function createSendChecker(e: Env) {
     mailbox: Mailbox,
     what: string,
     problems: string[],
+    late = false,
   ) => {
+    const campaignLimit = late ? highestCampaignLimit.get(campaign.id)! : campaign.maxEmailsPerDay
+    const mailboxLimit = late ? highestMailboxLimit.get(mailbox.id)! : mailbox.dailyEmailLimit
     const windowDay = windowDayKey(campaign, send.at)
     if (windowDay !== null) {
       const dayCount = (campaignDay.get(`${campaign.id}|${windowDay}`) ?? 0) + 1
       campaignDay.set(`${campaign.id}|${windowDay}`, dayCount)
-      if (dayCount > campaign.maxEmailsPerDay)
+      if (dayCount > campaignLimit)
         problems.push(
-          `${what}: campaign's send ${dayCount} on ${windowDay}, maxEmailsPerDay ${campaign.maxEmailsPerDay}`,
+          `${what}: campaign's send ${dayCount} on ${windowDay}, maxEmailsPerDay ${campaignLimit}`,
         )
     }
     const mailboxKey = `${mailbox.id}|${dayKey(send.at, mailbox.timezone)}`
     const sent = (mailboxDay.get(mailboxKey) ?? 0) + 1
     mailboxDay.set(mailboxKey, sent)
-    if (sent > mailbox.dailyEmailLimit)
-      problems.push(
-        `${what}: mailbox's send ${sent} on ${mailboxKey}, dailyEmailLimit ${mailbox.dailyEmailLimit}`,
-      )
+    if (sent > mailboxLimit)
+      problems.push(`${what}: mailbox's send ${sent} on ${mailboxKey}, dailyEmailLimit ${mailboxLimit}`)
   }
 
   return {
@@ -58,6 +63,10 @@ export function createSendChecker(e: Env) {
       const read = await Promise.all(campaignIds.map((id) => e.store.getCampaign(id)))
       campaigns = new Map(read.flatMap((c) => (c ? [[c.id, c] as const] : [])))
       mailboxes = new Map((await e.store.getMailboxes(mailboxIds)).map((m) => [m.id, m]))
+      for (const c of campaigns.values())
+        highestCampaignLimit.set(c.id, Math.max(highestCampaignLimit.get(c.id) ?? 0, c.maxEmailsPerDay))
+      for (const m of mailboxes.values())
+        highestMailboxLimit.set(m.id, Math.max(highestMailboxLimit.get(m.id) ?? 0, m.dailyEmailLimit))
     },
 
     /**
@@ -79,7 +88,7 @@ export function createSendChecker(e: Env) {
           continue
         }
         if (late) {
-          countDay(send, campaign, mailbox, what, problems)
+          countDay(send, campaign, mailbox, what, problems, true)
           continue
         }
         if (campaign.status !== 'IN_PROGRESS') problems.push(`${what}: the campaign was ${campaign.status}`)
