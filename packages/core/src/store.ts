@@ -5,8 +5,10 @@ import type {
   Lead,
   LeadStatus,
   Mailbox,
+  ProviderMatching,
   QueueItem,
   QueueStats,
+  RecipientDomainLimit,
   Step,
   StopOnReply,
 } from './model/types.js'
@@ -33,12 +35,14 @@ import type {
  * The migration methods (`MigrationStore`) are an optional capability, all three or none: a store
  * without them works for everything but `analyzeImport`, `importCampaign` and
  * `recordExternalSends`, which then throw `invalid-state` (`supportsMigration` in
- * `@mailcadence/core/store-kit` checks for them).
+ * `@mailcadence/core/store-kit` checks for them). The inbox methods (`InboxStore`) and the counters
+ * (`CounterStore`, which the hourly, recipient-domain, warm-up and guard limits need) are optional
+ * the same way (`supportsInbox`, `supportsCounters`).
  */
-export interface Store extends Partial<MigrationStore>, Partial<InboxStore> {
+export interface Store extends Partial<MigrationStore>, Partial<InboxStore>, Partial<CounterStore> {
   // -- mailboxes -------------------------------------------------------------------------------
 
-  /** Inserts a mailbox. `pausedUntil`/`pauseReason` start null. */
+  /** Inserts a mailbox. `pausedUntil`/`pauseReason`/`rampDayKey` start null, `rampLevel` 0. */
   createMailbox(input: NewMailbox, now: Date): Promise<Mailbox>
   /** Applies `patch` to a mailbox and returns it, or null if it does not exist. */
   updateMailbox(id: string, patch: MailboxPatch, now: Date): Promise<Mailbox | null>
@@ -404,7 +408,57 @@ export interface InboundRecord {
   processedAt: Date
 }
 
-export type NewMailbox = Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt' | 'pausedUntil' | 'pauseReason'>
+/**
+ * Named counters, the one mechanism behind every limit core checks besides the campaign's and the
+ * mailbox's day counts (hourly caps, recipient-domain limits, warm-up bookkeeping, guard figures):
+ * core decides every key, limit and rule; a store only counts, atomically. Optional for a store,
+ * all three methods or none (see `Store`). A counter that was never claimed reads 0.
+ */
+export interface CounterStore {
+  /**
+   * All or nothing, atomically: if every claim with a `limit` has `count + by <= limit` (`by`
+   * defaults to 1), every claimed counter goes up by its `by` and the result is true; otherwise
+   * nothing changes and the result is false (a lost race is an ordinary `false`, never an error).
+   * Concurrent claims (from one process or many) never take a counter past a limit. Claims with
+   * `limit: null` always pass. A key appears at most once in one call. Each counter keeps the
+   * latest `expiresAt` it was claimed with: core never reads nor claims it after that instant, so a
+   * store may delete it then (the shipped stores delete a bounded batch of expired counters now and
+   * then, in this method).
+   */
+  claimCounters(claims: readonly CounterClaim[], now: Date): Promise<boolean>
+  /** Takes one off each counter (never below 0): the claim's send did not happen after all. */
+  releaseCounters(keys: readonly string[], now: Date): Promise<void>
+  /** The counts of these keys (0 for a key never claimed), keyed by key. At most 1,000 keys. */
+  readCounters(keys: readonly string[]): Promise<Record<string, number>>
+}
+
+/** One counter of a `CounterStore.claimCounters` call. */
+export interface CounterClaim {
+  /** At most 200 characters, chosen by core. */
+  key: string
+  /** The most the counter may reach; null: no limit (an increment). */
+  limit: number | null
+  /** How much to add, an integer >= 1. Default 1. */
+  by?: number
+  /** When core is done with the counter (see `claimCounters`). */
+  expiresAt: Date
+}
+
+/** A mailbox to insert; absent `hourlyLimit`, `rampUp` and `provider` mean null. */
+export type NewMailbox = Omit<
+  Mailbox,
+  | 'id'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'pausedUntil'
+  | 'pauseReason'
+  | 'rampLevel'
+  | 'rampDayKey'
+  | 'hourlyLimit'
+  | 'rampUp'
+  | 'provider'
+> &
+  Partial<Pick<Mailbox, 'hourlyLimit' | 'rampUp' | 'provider'>>
 export type MailboxPatch = Partial<Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt'>>
 
 export interface NewCampaign extends CampaignSchedule {
@@ -416,6 +470,10 @@ export interface NewCampaign extends CampaignSchedule {
   variables: string[]
   /** See `Campaign.stopOnReply`; absent means `'lead'`. */
   stopOnReply?: StopOnReply
+  /** See `Campaign.recipientDomainLimit`; absent means null. */
+  recipientDomainLimit?: RecipientDomainLimit | null
+  /** See `Campaign.providerMatching`; absent means `'off'`. */
+  providerMatching?: ProviderMatching
 }
 export type CampaignPatch = Partial<NewCampaign>
 

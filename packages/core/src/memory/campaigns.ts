@@ -29,6 +29,7 @@ const CAMPAIGN_SCALARS = [
   'allowedDays',
   'windowTimezone',
   'stopOnReply',
+  'providerMatching',
   'delayBetweenEmails',
   'jitter',
   'maxEmailsPerDay',
@@ -157,6 +158,8 @@ function newCampaign(id: string, input: NewCampaign, externalId: string | null, 
     skipDates: [...input.skipDates],
     // Stores written before `stopOnReply` existed may hand a campaign without it: the default.
     stopOnReply: input.stopOnReply ?? 'lead',
+    recipientDomainLimit: input.recipientDomainLimit ? { ...input.recipientDomainLimit } : null,
+    providerMatching: input.providerMatching ?? 'off',
     delayBetweenEmails: input.delayBetweenEmails,
     jitter: input.jitter,
     maxEmailsPerDay: input.maxEmailsPerDay,
@@ -179,6 +182,8 @@ function applyCampaignPatch(c: Campaign, patch: CampaignPatch): void {
   if (patch.steps !== undefined) c.steps = copySteps(patch.steps)
   if (patch.variables !== undefined) c.variables = [...patch.variables]
   if (patch.skipDates !== undefined) c.skipDates = [...patch.skipDates]
+  if (patch.recipientDomainLimit !== undefined)
+    c.recipientDomainLimit = patch.recipientDomainLimit === null ? null : { ...patch.recipientDomainLimit }
 }
 
 /** The campaigns with these ids that exist (each once), or every campaign. */

@@ -33,6 +33,7 @@ export function copyMailbox(m: Mailbox): Mailbox {
   return {
     ...m,
     skipDates: [...m.skipDates],
+    rampUp: m.rampUp === null ? null : { ...m.rampUp },
     pausedUntil: copyDate(m.pausedUntil),
     createdAt: copyDate(m.createdAt),
     updatedAt: copyDate(m.updatedAt),
@@ -48,6 +49,7 @@ export function copyCampaign(c: Campaign): Campaign {
     steps: copySteps(c.steps),
     variables: [...c.variables],
     skipDates: [...c.skipDates],
+    recipientDomainLimit: c.recipientDomainLimit === null ? null : { ...c.recipientDomainLimit },
     createdAt: copyDate(c.createdAt),
     updatedAt: copyDate(c.updatedAt),
     nextSlotAt: copyDate(c.nextSlotAt),

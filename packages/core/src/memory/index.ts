@@ -6,6 +6,7 @@
  */
 import type { Store } from '../index.js'
 import { campaignMethods } from './campaigns.js'
+import { counterMethods } from './counters.js'
 import { inboxMethods } from './inbox.js'
 import { leadMethods } from './leads.js'
 import { mailboxMethods } from './mailboxes.js'
@@ -20,7 +21,7 @@ import { createState } from './state.js'
 // biome-ignore lint/suspicious/noEmptyInterface: an interface, so later options can be added and documented one by one.
 export interface MemoryStoreOptions {}
 
-/** The memory store: a `Store` with every optional capability (migration, inspection, deferrals, inbox). */
+/** The memory store: a `Store` with every optional capability (migration, inspection, deferrals, inbox, counters). */
 export type MemoryStore = Required<Store>
 
 /**
@@ -46,6 +47,7 @@ export function createMemoryStore(_options: MemoryStoreOptions = {}): MemoryStor
     ...queueMethods(state),
     ...readingMethods(state),
     ...inboxMethods(state),
+    ...counterMethods(state),
     async close() {
       // Nothing to release: the state is plain memory. The store stays readable after close, so a
       // host or a test can still inspect it.

@@ -13,6 +13,12 @@ export function mailboxMethods(state: State): MailboxMethods {
         email: input.email,
         name: input.name,
         dailyEmailLimit: input.dailyEmailLimit,
+        // Stores written before these existed may hand a mailbox without them: the defaults.
+        hourlyLimit: input.hourlyLimit ?? null,
+        rampUp: input.rampUp ? { ...input.rampUp } : null,
+        rampLevel: 0,
+        rampDayKey: null,
+        provider: input.provider ?? null,
         timezone: input.timezone,
         skipDates: [...input.skipDates],
         pausedUntil: null,
@@ -31,6 +37,11 @@ export function mailboxMethods(state: State): MailboxMethods {
       if (patch.name !== undefined) m.name = patch.name
       if (patch.dailyEmailLimit !== undefined) m.dailyEmailLimit = patch.dailyEmailLimit
       if (patch.timezone !== undefined) m.timezone = patch.timezone
+      if (patch.hourlyLimit !== undefined) m.hourlyLimit = patch.hourlyLimit
+      if (patch.rampUp !== undefined) m.rampUp = patch.rampUp === null ? null : { ...patch.rampUp }
+      if (patch.rampLevel !== undefined) m.rampLevel = patch.rampLevel
+      if (patch.rampDayKey !== undefined) m.rampDayKey = patch.rampDayKey
+      if (patch.provider !== undefined) m.provider = patch.provider
       if (patch.skipDates !== undefined) m.skipDates = [...patch.skipDates]
       if (patch.pausedUntil !== undefined) m.pausedUntil = copyDate(patch.pausedUntil)
       if (patch.pauseReason !== undefined) m.pauseReason = patch.pauseReason

@@ -122,6 +122,8 @@ export interface State {
   readonly inbound: Map<string, InboundRecord>
   /** Inbox cursors by `mailboxId` NUL `folder`. */
   readonly inboxCursors: Map<string, InboxCursor>
+  /** Named counters (`claimCounters`): key → count and the latest expiry (ms) claimed. */
+  readonly counters: Map<string, { count: number; expiresAt: number }>
 }
 
 export function createState(): State {
@@ -141,6 +143,7 @@ export function createState(): State {
     sentByMessageId: new Map(),
     inbound: new Map(),
     inboxCursors: new Map(),
+    counters: new Map(),
   }
 }
 

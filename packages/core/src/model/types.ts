@@ -87,6 +87,35 @@ export interface CampaignSchedule extends WindowSpec {
   skipDates: string[]
 }
 
+/**
+ * A warm-up ramp: on a local day the mailbox may send `min(dailyEmailLimit, start + step × n)`,
+ * where `n` counts its earlier local days on which it sent at least `minUtilization` of that day's
+ * ramped limit (quiet days, weekends and pauses never make it jump).
+ */
+export interface RampUp {
+  start: number
+  step: number
+  /** Share of a day's ramped limit that makes the day count, in (0, 1]. Default 0.8. */
+  minUtilization: number
+}
+
+/** Who runs a domain's mail, from its MX record: what provider matching pairs. */
+export type EmailProvider = 'google' | 'microsoft' | 'yahoo' | 'other'
+
+/** See {@link Campaign.providerMatching}. */
+export type ProviderMatching = 'off' | 'prefer' | 'strict'
+
+/**
+ * At most `perDay` first emails per recipient domain per campaign day, across this campaign
+ * (`scope: 'campaign'`) or across every campaign (`'all'`); free-mail domains are exempt unless
+ * `exemptFreeMail` is false. Follow-ups are not counted.
+ */
+export interface RecipientDomainLimit {
+  perDay: number
+  scope: 'campaign' | 'all'
+  exemptFreeMail: boolean
+}
+
 /** See {@link CampaignSchedule.windowTimezone}. */
 export type WindowTimezone = 'campaign' | 'lead'
 
@@ -103,6 +132,14 @@ export interface Campaign extends CampaignSchedule {
    * address domain (colleagues of one company), except free-mail domains (`gmail.com`, …).
    */
   stopOnReply: StopOnReply
+  /** First emails per recipient domain per campaign day; null: no limit (the default). */
+  recipientDomainLimit: RecipientDomainLimit | null
+  /**
+   * Whether first emails leave from a mailbox of the recipient's provider: `'off'` (the default),
+   * `'prefer'` (one of its provider's when one has room, else any), `'strict'` (wait for one).
+   * Recipients of provider `other` leave from any mailbox.
+   */
+  providerMatching: ProviderMatching
   /** Mailboxes to rotate over, in round-robin order. */
   mailboxIds: string[]
   steps: Step[]
@@ -131,6 +168,18 @@ export interface Mailbox {
   name: string | null
   /** Most sends per local day, across every campaign using the mailbox. */
   dailyEmailLimit: number
+  /** Most sends per clock hour of the mailbox's `timezone`; null: no hourly cap. */
+  hourlyLimit: number | null
+  /** Warm-up: the daily limit grows from `start` by `step` per well-used day (see {@link RampUp}); null: none. */
+  rampUp: RampUp | null
+  /**
+   * Warm-up progress, kept by core: how many earlier local days reached `rampUp.minUtilization`
+   * of their ramped limit (`level`), as of the local day `dayKey` (null before the first).
+   */
+  rampLevel: number
+  rampDayKey: string | null
+  /** The mailbox's provider, from its domain's MX record; null until core has looked it up. */
+  provider: EmailProvider | null
   /** IANA zone of the mailbox's day (when its counter resets). Default `UTC`. */
   timezone: string
   /** While set and in the future, nothing is sent from this mailbox. */
@@ -217,6 +266,10 @@ export interface MailboxInput {
   email: string
   name?: string | null
   dailyEmailLimit: number
+  /** Most sends per clock hour of the mailbox's zone. Default none. */
+  hourlyLimit?: number | null
+  /** Warm-up ramp (`minUtilization` defaults to 0.8). Default none. */
+  rampUp?: { start: number; step: number; minUtilization?: number } | null
   timezone?: string
   /** Local dates (`YYYY-MM-DD`) on which the mailbox sends nothing. Default none. */
   skipDates?: string[]
@@ -236,6 +289,10 @@ export interface CampaignInput {
   skipDates?: string[]
   /** `'lead'` (default) or `'domain'`: see {@link CampaignSchedule.stopOnReply}. */
   stopOnReply?: StopOnReply
+  /** See {@link Campaign.recipientDomainLimit}; `scope` defaults to `'campaign'`, `exemptFreeMail` to true. */
+  recipientDomainLimit?: { perDay: number; scope?: 'campaign' | 'all'; exemptFreeMail?: boolean } | null
+  /** See {@link Campaign.providerMatching}. Default `'off'`. */
+  providerMatching?: ProviderMatching
   delayBetweenEmails?: number
   jitter?: number
   maxEmailsPerDay?: number

@@ -28,6 +28,12 @@ import {
 } from './checks.js'
 import { describeValue, quote } from './describe.js'
 import { INPUT_LIMITS } from './limits.js'
+import {
+  checkHourlyLimit,
+  checkProviderMatching,
+  checkRampUp,
+  checkRecipientDomainLimit,
+} from './sending-limits.js'
 import type {
   Campaign,
   CampaignInput,
@@ -220,6 +226,8 @@ export function validateMailbox(input: MailboxInput): NewMailbox {
     email: checkEmail('email', input.email),
     name: checkHeaderText('name', input.name, { optional: true }),
     dailyEmailLimit: checkInteger('dailyEmailLimit', input.dailyEmailLimit, 0, LIMITS.dailyEmailLimit),
+    hourlyLimit: checkHourlyLimit(input.hourlyLimit),
+    rampUp: checkRampUp(input.rampUp),
     timezone: checkTimeZone('timezone', input.timezone ?? 'UTC'),
     skipDates: checkSkipDates(input.skipDates),
   }
@@ -283,6 +291,8 @@ export function validateCampaign(input: CampaignInput): NewCampaign {
     windowTimezone: checkWindowTimezone(input.windowTimezone),
     skipDates: checkSkipDates(input.skipDates),
     stopOnReply: checkStopOnReply(input.stopOnReply),
+    recipientDomainLimit: checkRecipientDomainLimit(input.recipientDomainLimit),
+    providerMatching: checkProviderMatching(input.providerMatching),
     startHour,
     startMinute,
     endHour,

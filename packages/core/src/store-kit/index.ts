@@ -6,6 +6,7 @@
  */
 import type { CampaignStatus } from '../model/types.js'
 import type {
+  CounterStore,
   InboxStore,
   MailboxCandidate,
   MigrationStore,
@@ -125,5 +126,14 @@ export function supportsInbox(store: Store): store is Store & InboxStore {
     typeof store.stopLeadsOfDomain === 'function' &&
     typeof store.getInboxCursor === 'function' &&
     typeof store.saveInboxCursor === 'function'
+  )
+}
+
+/** Whether a store has the optional counters capability (`CounterStore`: all three methods). */
+export function supportsCounters(store: Store): store is Store & CounterStore {
+  return (
+    typeof store.claimCounters === 'function' &&
+    typeof store.releaseCounters === 'function' &&
+    typeof store.readCounters === 'function'
   )
 }

@@ -12,6 +12,7 @@ import { createFixtures } from './fixtures.js'
 import { importContract } from './import.js'
 import { inspectContract } from './inspect.js'
 import { lifecycleContract } from './lifecycle.js'
+import { limitsContract } from './limits.js'
 import { reserveContract } from './reserve.js'
 import { variantContract } from './variants.js'
 import { windowKeyContract } from './window-keys.js'
@@ -28,4 +29,5 @@ export function contractTests(makeStore: () => Promise<Store>): void {
   inspectContract(fixtures)
   windowKeyContract(fixtures)
   variantContract(fixtures)
+  limitsContract(fixtures)
 }
