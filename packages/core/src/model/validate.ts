@@ -55,6 +55,8 @@ export const CAMPAIGN_DEFAULTS: {
   readonly timezone: 'UTC'
   readonly windowTimezone: 'campaign'
   readonly stopOnReply: 'lead'
+  readonly recipientDomainLimit: null
+  readonly providerMatching: 'off'
   readonly skipDates: string[]
   readonly startHour: 9
   readonly startMinute: 0
@@ -68,6 +70,8 @@ export const CAMPAIGN_DEFAULTS: {
   timezone: 'UTC',
   windowTimezone: 'campaign',
   stopOnReply: 'lead',
+  recipientDomainLimit: null,
+  providerMatching: 'off',
   skipDates: [],
   startHour: 9,
   startMinute: 0,
