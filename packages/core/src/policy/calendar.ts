@@ -252,6 +252,24 @@ export function dayKey(instant: Date, timeZone: string): string {
 }
 
 /**
+ * The local clock hour of `instant` in `timeZone`, as `YYYY-MM-DDTHH` (the key of a mailbox's
+ * hourly count). Where a DST change repeats an hour, both share one key, so they share one cap.
+ */
+export function hourKey(instant: Date, timeZone: string): string {
+  const wall = wallMs(timeZone, checkedMs(instant))
+  const day = Math.floor(wall / DAY_MS)
+  const hour = Math.floor((wall - day * DAY_MS) / HOUR_MS)
+  return `${keyOfDay(day)}T${String(hour).padStart(2, '0')}`
+}
+
+/** The first instant of the next local clock hour after `instant` in `timeZone` (when an hourly count resets). */
+export function nextLocalHour(instant: Date, timeZone: string): Date {
+  const ms = checkedMs(instant)
+  const intoHour = ((wallMs(timeZone, ms) % HOUR_MS) + HOUR_MS) % HOUR_MS
+  return new Date(ms + HOUR_MS - intoHour)
+}
+
+/**
  * Local date, weekday (0 = Monday) and minute of the day (0–1439, seconds dropped) of `instant` in
  * `timeZone`.
  */

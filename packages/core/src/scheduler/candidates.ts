@@ -1,6 +1,6 @@
 /**
  * A tick's view of the mailboxes: for a campaign at an instant, its mailboxes in its own order,
- * those not paused nor on one of their skip dates, and the fields a reservation offers for each (day
+ * those not paused nor on one of their skip dates nor at their hourly cap, and the fields a reservation offers for each (day
  * key, limit, sender domain). Every reservation round needs them and they rarely change, so a set
  * is kept until a paused mailbox comes back, a mailbox's day ends, or a send pauses one (`update`).
  */
@@ -8,6 +8,7 @@
 import { domainOf } from '../message/build.js'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { dayKey as localDayKey, nextLocalMidnight } from '../policy/calendar.js'
+import { dailyLimitOf } from '../policy/ramp.js'
 import { isPaused } from './due.js'
 import type { TickSkipReason } from './events.js'
 
@@ -26,11 +27,20 @@ export interface CandidateSet {
    * is: like a paused one, it is no candidate on that local day.
    */
   skipDateUntil: Date | null
+  /** When the first mailbox at its hourly cap comes back (its next local hour), if any is. */
+  hourFullUntil: Date | null
   /** The usable mailboxes' candidate fields and sender domain. */
   entries: Array<{ id: string; dayKey: string; limit: number; email: string; domain: string }>
 }
 
-export function createCandidates(mailboxes: Map<string, Mailbox>) {
+/**
+ * `hourFull`: mailboxes this process saw at their hourly cap, until when (ms): no candidate until
+ * then (tick/limit-claims.ts).
+ */
+export function createCandidates(
+  mailboxes: Map<string, Mailbox>,
+  hourFull: ReadonlyMap<string, number> = new Map(),
+) {
   const dayKeys = createDayKeyCache()
   let version = 0
   return {
@@ -43,6 +53,7 @@ export function createCandidates(mailboxes: Map<string, Mailbox>) {
       const entries: CandidateSet['entries'] = []
       let pausedUntil: Date | null = null
       let skipDateUntil: Date | null = null
+      let hourFullUntil: Date | null = null
       let until = Number.POSITIVE_INFINITY
       for (const id of campaign.mailboxIds) {
         const m = mailboxes.get(id)
@@ -51,6 +62,12 @@ export function createCandidates(mailboxes: Map<string, Mailbox>) {
         if (isPaused(m, now)) {
           if (!pausedUntil || m.pausedUntil! < pausedUntil) pausedUntil = m.pausedUntil
           until = Math.min(until, m.pausedUntil!.getTime())
+          continue
+        }
+        const fullUntil = hourFull.get(m.id)
+        if (fullUntil !== undefined && fullUntil > nowMs) {
+          until = Math.min(until, fullUntil)
+          if (!hourFullUntil || fullUntil < hourFullUntil.getTime()) hourFullUntil = new Date(fullUntil)
           continue
         }
         const dayKey = dayKeys.at(m.timezone, nowMs)
@@ -64,12 +81,23 @@ export function createCandidates(mailboxes: Map<string, Mailbox>) {
         entries.push({
           id: m.id,
           dayKey,
-          limit: m.dailyEmailLimit,
+          // The warm-up's limit of the day when it ramps: the reservation never passes it.
+          limit: dailyLimitOf(m),
           email: m.email,
           domain: domainOf(m.email),
         })
       }
-      return { version, from: nowMs, until, ordered, usable, pausedUntil, skipDateUntil, entries }
+      return {
+        version,
+        from: nowMs,
+        until,
+        ordered,
+        usable,
+        pausedUntil,
+        skipDateUntil,
+        hourFullUntil,
+        entries,
+      }
     },
     /** A mailbox changed (a send paused it): every set made before is stale. */
     update(mailbox: Mailbox): void {
@@ -80,12 +108,15 @@ export function createCandidates(mailboxes: Map<string, Mailbox>) {
 }
 
 /**
- * Why a campaign with no usable mailbox skips, and until when: `skip-date` when one of its mailboxes
- * is out for a skip date (explain() then names it), else `mailbox-paused`; until the first mailbox
+ * Why a campaign with no usable mailbox skips, and until when: `hourly-limit` when only hourly caps
+ * hold its mailboxes, `skip-date` when one of its mailboxes is out for a skip date (explain() then
+ * names it), else `mailbox-paused`; until the first mailbox
  * comes back, whichever way it is out.
  */
 export function noUsableMailbox(set: CandidateSet): { reason: TickSkipReason; until: Date | null } {
-  const { pausedUntil, skipDateUntil } = set
+  const { pausedUntil, skipDateUntil, hourFullUntil } = set
+  // Only hourly caps hold it: back within the hour.
+  if (hourFullUntil && !pausedUntil && !skipDateUntil) return { reason: 'hourly-limit', until: hourFullUntil }
   const until =
     pausedUntil && (!skipDateUntil || pausedUntil.getTime() < skipDateUntil.getTime())
       ? pausedUntil

@@ -31,6 +31,7 @@ import { createKeyCalendars } from '../policy/zones.js'
 import type { FailedSend, InboxCursor, NewLead, SendLogEntry } from '../store.js'
 import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys, otherDueMailboxIds } from './explain.js'
+import { readLimitFigures } from './explain-limits.js'
 import { type Forecast, type ForecastOptions, runForecast } from './forecast/index.js'
 import {
   type CampaignPage,
@@ -425,15 +426,18 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const campaign = await campaignOrThrow(campaignId)
       const now = clock.now()
       const mailboxes = await store.getMailboxes(campaign.mailboxIds)
+      const dayKeys = explainDayKeys(campaign, mailboxes, now)
       const [queue, counts, due, keys] = await Promise.all([
         store.queueStats(campaignId),
-        store.dayCounts(explainDayKeys(campaign, mailboxes, now)),
+        store.dayCounts(dayKeys),
         store.countDueByMailbox(campaignId, now),
         calendars.isKeyed(campaign) ? store.listWindowKeys(campaignId) : undefined,
       ])
       const others = otherDueMailboxIds(campaign, due)
       const otherMailboxes = others.length > 0 ? await store.getMailboxes(others) : []
+      const limits = await readLimitFigures(store, campaign, mailboxes, dayKeys.campaignDayKey, now)
       const explanation = explainCampaign({
+        limits,
         campaign,
         mailboxes,
         queue,

@@ -13,6 +13,7 @@ import {
   type WindowSpec,
   windowDayKey,
 } from '../policy/calendar.js'
+import { dailyLimitOf } from '../policy/ramp.js'
 import type { KeyCalendars } from '../policy/zones.js'
 import type { DueCount, WindowKeyStat } from '../store.js'
 
@@ -188,7 +189,7 @@ export function mailboxStanding(
   if (mailbox === undefined || !campaign.mailboxIds.includes(mailboxId)) return 'not-in-campaign'
   if (isPaused(mailbox, now)) return 'paused'
   if (mailboxSkipDate(mailbox, now) !== null) return 'skip-date'
-  return sentToday < mailbox.dailyEmailLimit ? 'room' : 'full'
+  return sentToday < dailyLimitOf(mailbox) ? 'room' : 'full'
 }
 
 /** Due items tied to one mailbox that cannot take them now. */

@@ -15,6 +15,10 @@ export type TickSkipReason =
   | 'skip-date'
   /** The reservation's lease ran out before the transport was called, so it was given back. */
   | 'lease-expired'
+  /** A mailbox reached its `hourlyLimit` this clock hour: the email reserved on it was given back. */
+  | 'hourly-limit'
+  /** The recipient's domain had its `recipientDomainLimit.perDay` first emails today: given back, tomorrow. */
+  | 'domain-limit'
 
 interface SendEventBase {
   at: Date

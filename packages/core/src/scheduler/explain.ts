@@ -7,6 +7,7 @@
 import { formatInTimeZone } from 'date-fns-tz'
 import type { AutoWinner, Campaign, Mailbox, QueueStats } from '../model/types.js'
 import { dayKey, isInWindow, nextLocalMidnight, nextWindowOpen, windowDayKey } from '../policy/calendar.js'
+import { dailyLimitOf } from '../policy/ramp.js'
 import { type KeyCalendars, parseWindowKey } from '../policy/zones.js'
 import type { DayCounts, DueCount, WindowKeyStat } from '../store.js'
 import {
@@ -19,6 +20,7 @@ import {
   mailboxSkipDate,
   whereDueItemsLeave,
 } from './due.js'
+import { domainLimitReason, hourlyLimitReason, isHourFull, type LimitFigures } from './explain-limits.js'
 
 export type ExplainCode =
   | 'not-running'
@@ -34,6 +36,12 @@ export type ExplainCode =
   | 'lead-window'
   /** A skip date (a campaign's, a mailbox's, or a lead country's holiday) blocks the due items today. */
   | 'skip-date'
+  /** Every usable mailbox sent its `hourlyLimit` this clock hour (`until` the first hour ends). */
+  | 'hourly-limit'
+  /** Every due first email goes to a recipient domain that had its `recipientDomainLimit.perDay` today. */
+  | 'domain-limit'
+  /** Mailboxes are full at their warm-up limit of the day, below `dailyEmailLimit` (`rampUp`). */
+  | 'ramp-limit'
 
 export interface ExplainReason {
   code: ExplainCode
@@ -48,6 +56,11 @@ export interface MailboxState {
   /** Sends counted today, in the mailbox's own day. */
   currentDailySent: number
   dailyEmailLimit: number
+  /** Today's limit: `dailyEmailLimit`, or lower while a warm-up (`rampUp`) ramps. */
+  rampedLimit: number
+  /** Sends counted this clock hour, in the mailbox's zone (0 without an `hourlyLimit`). */
+  currentHourlySent: number
+  hourlyLimit: number | null
   pausedUntil: Date | null
   pauseReason: string | null
 }
@@ -92,6 +105,8 @@ export function explainCampaign(input: {
   calendars?: KeyCalendars
   /** A keyed campaign's pending window keys (`Store.listWindowKeys`). */
   keys?: readonly WindowKeyStat[]
+  /** Hourly counts and domain-held first emails (explain-limits.ts); absent: none. */
+  limits?: LimitFigures
   now: Date
 }): Explanation {
   const { campaign, mailboxes, queue, counts, now } = input
@@ -125,6 +140,8 @@ export function explainCampaign(input: {
       message: `${queue.pending} pending, the first is due at ${at(queue.nextScheduledAt)}`,
       until: queue.nextScheduledAt,
     })
+    if (input.limits && input.limits.domainHeld > 0)
+      reasons.push(domainLimitReason(campaign, input.limits, queue.nextScheduledAt))
   }
   // In its leads' hours the campaign's own window does not gate: each key's does (below).
   const campaignWindowOpen = leadHours || isInWindow(campaign, now)
@@ -183,6 +200,9 @@ export function explainCampaign(input: {
     email: m.email,
     currentDailySent: counts.mailboxes[m.id] ?? 0,
     dailyEmailLimit: m.dailyEmailLimit,
+    rampedLimit: dailyLimitOf(m),
+    currentHourlySent: input.limits?.hourly[m.id] ?? 0,
+    hourlyLimit: m.hourlyLimit,
     pausedUntil: m.pausedUntil,
     pauseReason: m.pauseReason,
   }))
@@ -210,7 +230,12 @@ function mailboxReasons(
   const paused = mailboxes.filter((m) => isPaused(m, now))
   // A mailbox on one of its skip dates is no candidate today, like a paused one.
   const skipping = mailboxes.filter((m) => !isPaused(m, now) && mailboxSkipDate(m, now) !== null)
-  const active = mailboxes.filter((m) => !isPaused(m, now) && mailboxSkipDate(m, now) === null)
+  const open = mailboxes.filter((m) => !isPaused(m, now) && mailboxSkipDate(m, now) === null)
+  // A mailbox at its hourly cap sends nothing more this hour, like a paused one.
+  const hourFull = open.filter((m) => isHourFull(m, input.limits))
+  const active = open.filter((m) => !isHourFull(m, input.limits))
+  if (active.length === 0 && hourFull.length > 0 && input.limits)
+    return [hourlyLimitReason(hourFull, input.limits, now)]
   if (active.length === 0) {
     const reasons: ExplainReason[] = []
     if (paused.length > 0 || skipping.length === 0) {
@@ -228,16 +253,18 @@ function mailboxReasons(
   }
   const everyMailboxFull = (): ExplainReason => {
     const until = mailboxLimitClears(campaign, [...active, ...paused], now)
+    // Held by a warm-up when one of them is full below its dailyEmailLimit.
+    const ramping = active.some((m) => dailyLimitOf(m) < m.dailyEmailLimit)
     return {
-      code: 'mailbox-limit',
-      message: `every mailbox is at its dailyEmailLimit (${active.map((m) => usage(m, counts)).join(', ')})`,
+      code: ramping ? 'ramp-limit' : 'mailbox-limit',
+      message: `every mailbox is at its ${ramping ? 'warm-up limit of the day' : 'dailyEmailLimit'} (${active.map((m) => usage(m, counts)).join(', ')})`,
       ...(until ? { until } : {}),
     }
   }
   // A due count read just before or after the queue stats may disagree with them: then the
   // mailboxes alone are looked at, as when nothing is due.
   if (!input.itemsDue || due.length === 0) {
-    const full = active.filter((m) => (counts.mailboxes[m.id] ?? 0) >= m.dailyEmailLimit)
+    const full = active.filter((m) => (counts.mailboxes[m.id] ?? 0) >= dailyLimitOf(m))
     return full.length === active.length ? [everyMailboxFull()] : []
   }
   const known = new Map<string, Mailbox>()
@@ -400,7 +427,9 @@ function localTimeOf(campaign: Campaign): (date: Date) => string {
 }
 
 function usage(mailbox: Mailbox, counts: DayCounts): string {
-  return `${mailbox.email} ${counts.mailboxes[mailbox.id] ?? 0}/${mailbox.dailyEmailLimit}`
+  const limit = dailyLimitOf(mailbox)
+  const ramp = limit < mailbox.dailyEmailLimit ? ` (warm-up; ${mailbox.dailyEmailLimit} at full)` : ''
+  return `${mailbox.email} ${counts.mailboxes[mailbox.id] ?? 0}/${limit}${ramp}`
 }
 
 function earliestPauseEnd(paused: readonly Mailbox[]): Date | null {

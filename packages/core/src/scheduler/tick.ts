@@ -13,6 +13,7 @@ import type { RunnableCampaign } from '../store.js'
 import { createCandidates } from './candidates.js'
 import type { TickResult, TickSkipReason } from './events.js'
 import type { ResolvedOptions } from './options.js'
+import { advanceRamps } from './ramp.js'
 import { createTickEngine, type TickRun } from './tick/engine.js'
 import { runCampaign } from './tick/run-campaign.js'
 
@@ -70,13 +71,21 @@ export function createTick(
       mailboxIds.size === 0 ? [] : (await store.getMailboxes([...mailboxIds])).map((m) => [m.id, m]),
     )
 
+    const first = runnable[0]
+    if (first) {
+      // Warm-up bookkeeping, once a day per ramping mailbox: a failure only delays it.
+      await advanceRamps(options, mailboxes, first.campaign.id, startedAt).catch((err: unknown) => {
+        logger.warn({ err }, 'could not move warm-up ramps on')
+      })
+    }
+
     const run: TickRun = {
       result,
       horizon,
       dueTimes,
       deferrals: [],
       mailboxes,
-      candidates: createCandidates(mailboxes),
+      candidates: createCandidates(mailboxes, engine.hourFull),
       skip(campaignId: string, reason: TickSkipReason, until?: Date | null) {
         result.skipped[reason] = (result.skipped[reason] ?? 0) + 1
         if (until) dueTimes.push(until)

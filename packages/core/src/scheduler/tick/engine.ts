@@ -18,6 +18,7 @@ import type { TickResult, TickSkipReason } from '../events.js'
 import type { ResolvedOptions } from '../options.js'
 import { createSendTimeouts, type TIMED_OUT } from '../send-timeout.js'
 import { createSlots } from '../slots.js'
+import type { HourFull } from './limit-claims.js'
 import { withStoreRetry } from './store-retry.js'
 
 /** Store calls coalesce up to 200 elements; four such calls may be in flight at once. */
@@ -43,7 +44,9 @@ export interface TickEngine {
   sendWithin<T>(itemId: string, call: Promise<T>): Promise<T | typeof TIMED_OUT>
   sendTimeouts: ReturnType<typeof createSendTimeouts>
   /** Deliveries under way in this process, by item id, for a tick that gives some of them up. */
-  delivering: Map<string, Promise<Delivered>>
+  delivering: Map<string, Promise<Delivered | 'held'>>
+  /** Mailboxes this process saw at their hourly cap, until the hour ends (tick/limit-claims.ts). */
+  hourFull: HourFull
 }
 
 /** One tick's shared state. */
@@ -105,5 +108,6 @@ export function createTickEngine(options: ResolvedOptions, calendars: KeyCalenda
     sendWithin: (itemId, call) => sendTimeouts.within(itemId, call),
     sendTimeouts,
     delivering: new Map(),
+    hourFull: new Map(),
   }
 }

@@ -12,6 +12,7 @@ import type { CandidateSet } from '../candidates.js'
 import { type Delivered, deliver } from '../deliver.js'
 import type { TickEngine, TickRun } from './engine.js'
 import type { Gate } from './gate.js'
+import { claimLimits, claimsLimits, giveBack } from './limit-claims.js'
 
 /** A campaign's progress through one tick, which the rounds move on. */
 export interface CampaignProgress {
@@ -26,6 +27,8 @@ export interface RoundOutcome {
   requests: number
   /** Reservations made (each delivered). */
   reserved: number
+  /** Reservations given back because a limit claimed after them was reached (tick/limit-claims.ts). */
+  held?: number
   /** The first refusal of the round, if any. */
   refused?: Exclude<ReserveOutcome, { ok: true }>
 }
@@ -88,6 +91,8 @@ export async function reserveAndDeliver(
   progress: CampaignProgress,
   requests: readonly ReserveRequest[],
   granted: number,
+  /** When the campaign's day ends: a recipient domain held by its limit waits for it. */
+  dayClears: () => Date,
 ): Promise<RoundOutcome> {
   const { slots } = engine
   let outcomes: ReserveOutcome[]
@@ -100,7 +105,8 @@ export async function reserveAndDeliver(
   slots.release(granted - outcomes.filter((o) => o.ok).length)
 
   const { campaign } = progress
-  const deliveries: Array<Promise<Delivered>> = []
+  const limited = claimsLimits(campaign, run.mailboxes)
+  const deliveries: Array<Promise<Delivered | 'held'>> = []
   let refused: RoundOutcome['refused']
   for (const [i, outcome] of outcomes.entries()) {
     if (!outcome.ok) {
@@ -123,20 +129,45 @@ export async function reserveAndDeliver(
       continue
     }
     engine.holdSlot(send.item.id)
-    const delivery = deliver({
-      options: engine.options,
-      campaign,
-      mailbox,
-      send,
-      reservedSlot: requests[i]!.nextSlotAt,
-      complete: engine.complete,
-      completeAlone: engine.completeAlone,
-      sendWithin: engine.sendWithin,
-      onTransportDone: () => engine.releaseSlot(send.item.id),
-      onMailboxPaused: (m) => {
-        run.candidates.update(m)
-      },
-    }).finally(() => {
+    const reservedSlot = requests[i]!.nextSlotAt
+    const admitted = async (): Promise<Delivered | 'held'> => {
+      if (limited) {
+        const now = engine.options.clock.now()
+        const held = await claimLimits(
+          engine,
+          campaign,
+          mailbox,
+          send,
+          requests[i]!.campaignDayKey,
+          dayClears,
+          now,
+        )
+        if (held) {
+          await giveBack(engine, send, mailbox, reservedSlot, held)
+          // The slot went back to the store (compare-and-set): so it does here.
+          if (campaign.nextSlotAt === reservedSlot) campaign.nextSlotAt = null
+          // A mailbox at its hourly cap is no candidate for the rest of the hour.
+          if (held.reason === 'hourly-limit') run.candidates.update(mailbox)
+          run.skip(campaign.id, held.reason, held.until)
+          return 'held'
+        }
+      }
+      return deliver({
+        options: engine.options,
+        campaign,
+        mailbox,
+        send,
+        reservedSlot,
+        complete: engine.complete,
+        completeAlone: engine.completeAlone,
+        sendWithin: engine.sendWithin,
+        onTransportDone: () => engine.releaseSlot(send.item.id),
+        onMailboxPaused: (m) => {
+          run.candidates.update(m)
+        },
+      })
+    }
+    const delivery = admitted().finally(() => {
       engine.releaseSlot(send.item.id)
       if (engine.delivering.get(send.item.id) === delivery) engine.delivering.delete(send.item.id)
     })
@@ -144,13 +175,23 @@ export async function reserveAndDeliver(
     deliveries.push(delivery)
   }
   const delivered = await Promise.allSettled(deliveries)
+  let held = 0
   for (const d of delivered) {
     if (d.status === 'rejected') throw d.reason
+    if (d.value === 'held') {
+      held++
+      continue
+    }
     run.result[DELIVERED_COUNTER[d.value.outcome]]++
     if (d.value.outcome === 'lease-expired') run.skip(campaign.id, 'lease-expired')
     progress.nextItemAt = earliest(progress.nextItemAt, d.value.nextAt)
   }
-  return { requests: requests.length, reserved: deliveries.length, ...(refused ? { refused } : {}) }
+  return {
+    requests: requests.length,
+    reserved: deliveries.length - held,
+    ...(held > 0 ? { held } : {}),
+    ...(refused ? { refused } : {}),
+  }
 }
 
 const DELIVERED_COUNTER = {

@@ -100,7 +100,9 @@ export async function runCampaign(
     const newest = newestFirst ? look.newestKeys : undefined
     const open = { ...look, ...(newest ? { windowKeys: newest } : {}) } as Gate & { campaignDayKey: string }
     const requests = buildRequests(engine, campaign, open, candidateSet.entries, now, granted)
-    const round = await reserveAndDeliver(engine, run, progress, requests, granted)
+    const round = await reserveAndDeliver(engine, run, progress, requests, granted, () =>
+      gate.limitClears(clock.now()),
+    )
     // What was sent may have emptied a key or moved its next item: read the keys again.
     if (round.reserved > 0) gate.stale()
     if (round.refused === undefined) {

@@ -10,6 +10,7 @@ import { inboxTests } from './inbox.js'
 import { invariantTests } from './invariants.js'
 import { leadZoneTests } from './lead-zones.js'
 import { lifecycleTests } from './lifecycle.js'
+import { mailboxLimitTests } from './mailbox-limits.js'
 import { rotationTests } from './rotation.js'
 import { timingTests } from './timing.js'
 import { weekTests } from './week.js'
@@ -53,6 +54,7 @@ export function runStoreConformance(
     describe('lead time zones, skip dates and holidays', () => leadZoneTests(harness.env))
     describe('accepted values at their maximums', () => extremeTests(harness.env))
     describe('what comes back from the inbox', () => inboxTests(harness.env))
+    describe('limits that protect mailboxes', () => mailboxLimitTests(harness.env))
     describe('fuzzing the public API', () => fuzzTests(makeStore, options))
   })
 }
