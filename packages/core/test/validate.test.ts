@@ -60,6 +60,8 @@ describe('validateMailbox', () => {
       email: 'Anna@Acme.test',
       name: null,
       dailyEmailLimit: 50,
+      hourlyLimit: null,
+      rampUp: null,
       timezone: 'UTC',
       skipDates: [],
     })
@@ -69,6 +71,8 @@ describe('validateMailbox', () => {
       email: 'anna@acme.test',
       name: 'Anna Smith',
       dailyEmailLimit: 0,
+      hourlyLimit: null,
+      rampUp: null,
       timezone: 'Europe/Warsaw',
       skipDates: [],
     })
@@ -135,6 +139,8 @@ describe('validateCampaign', () => {
       windowTimezone: 'campaign',
       skipDates: [],
       stopOnReply: 'lead',
+      recipientDomainLimit: null,
+      providerMatching: 'off',
       startHour: 9,
       startMinute: 0,
       endHour: 17,

@@ -51,7 +51,10 @@ import { createVariantStats, type StepVariantStats, variantStates } from './vari
 
 export interface Scheduler {
   createMailbox(input: MailboxInput): Promise<Mailbox>
-  /** Changes a mailbox's settings (`name`, `dailyEmailLimit`, `timezone`), validated as on creation. */
+  /**
+   * Changes a mailbox's settings (`name`, `dailyEmailLimit`, `timezone`, `skipDates`, `hourlyLimit`,
+   * `rampUp`), validated as on creation. A new `rampUp` keeps the warm-up's progress.
+   */
   updateMailbox(id: string, patch: Partial<MailboxInput>): Promise<Mailbox>
   /** Stops sending from a mailbox until `until` (default: until `resumeMailbox`). */
   pauseMailbox(id: string, options?: { until?: Date; reason?: string }): Promise<Mailbox>

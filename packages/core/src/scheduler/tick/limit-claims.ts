@@ -1,7 +1,7 @@
 /**
  * The limits checked after a reservation (hourly caps, recipient-domain limits): each reserved send
  * claims its counters (`CounterStore.claimCounters`, atomic, all or nothing) before the transport
- * is called. A send whose claim is refused is given back untouched, with everything the
+ * is called (a whole round in one call while every limit has room). A send whose claim is refused is given back untouched, with everything the
  * reservation took (the campaign's and the mailbox's day counts, the pacing slot): so no email
  * ever leaves past a limit, however many processes tick, and a refused claim costs one round trip.
  */
@@ -10,7 +10,7 @@ import { domainOf } from '../../message/build.js'
 import type { Campaign, Mailbox } from '../../model/types.js'
 import { nextLocalHour } from '../../policy/calendar.js'
 import { domainCounterKey, domainHeldCounterKey, hourlyCounterKey } from '../../policy/limit-keys.js'
-import type { CounterClaim, ReservedSend } from '../../store.js'
+import type { CounterClaim, ReservedSend, Store } from '../../store.js'
 import { supportsCounters } from '../../store-kit/index.js'
 import type { TickEngine } from './engine.js'
 
@@ -36,50 +36,95 @@ export function claimsLimits(campaign: Campaign, mailboxes: ReadonlyMap<string, 
   return false
 }
 
+/** A reserved send of a round, with the mailbox it was reserved on. */
+export interface RoundSend {
+  send: ReservedSend
+  mailbox: Mailbox
+  campaignDayKey: string
+}
+
+/** What a send claims: its hourly counter and, for a first email, its recipient domain's. */
+interface SendClaims {
+  hourly?: CounterClaim
+  domain?: { claim: CounterClaim; name: string }
+}
+
+function claimsOf(campaign: Campaign, { send, mailbox, campaignDayKey }: RoundSend, now: Date): SendClaims {
+  const claims: SendClaims = {}
+  if (mailbox.hourlyLimit !== null) {
+    claims.hourly = {
+      key: hourlyCounterKey(mailbox, now),
+      limit: mailbox.hourlyLimit,
+      expiresAt: new Date(nextLocalHour(now, mailbox.timezone).getTime() + DAY_MS),
+    }
+  }
+  // Only first emails count: a follow-up continues a conversation the domain already has.
+  const limit = campaign.recipientDomainLimit
+  if (limit !== null && send.item.references.length === 0) {
+    const name = domainOf(send.lead.email)
+    const key = domainCounterKey(campaign, name, campaignDayKey)
+    if (key !== null)
+      claims.domain = {
+        claim: { key, limit: limit.perDay, expiresAt: new Date(now.getTime() + 3 * DAY_MS) },
+        name,
+      }
+  }
+  return claims
+}
+
+const listOf = (c: SendClaims): CounterClaim[] => [
+  ...(c.hourly ? [c.hourly] : []),
+  ...(c.domain ? [c.domain.claim] : []),
+]
+
 /**
- * Claims the send's counters; null when it may leave, else why not. `domainClears` is when the
- * campaign's day ends (a domain's first emails wait for the next one).
+ * Claims the counters of a round's reserved sends; per send, null when it may leave, else why not.
+ * The whole round first claims in one call (each counter by the round's count on it): usually
+ * every limit has room and that is the only store call. Otherwise the sends claim one by one, in
+ * order, so each limit fills up exactly to its value. `domainClears` is when the campaign's day
+ * ends (a domain's first emails wait for the next one).
  */
-export async function claimLimits(
+export async function admitRound(
   engine: TickEngine,
   campaign: Campaign,
-  mailbox: Mailbox,
-  send: ReservedSend,
-  campaignDayKey: string,
+  round: readonly RoundSend[],
+  domainClears: () => Date,
+  now: Date,
+): Promise<Array<HeldSend | null>> {
+  const { store } = engine.options
+  const admitted = round.map(() => null)
+  if (!supportsCounters(store) || round.length === 0) return admitted
+  const claims = round.map((r) => claimsOf(campaign, r, now))
+  const merged = new Map<string, CounterClaim>()
+  for (const claim of claims.flatMap(listOf)) {
+    const known = merged.get(claim.key)
+    if (known) known.by = (known.by ?? 1) + (claim.by ?? 1)
+    else merged.set(claim.key, { ...claim })
+  }
+  if (merged.size === 0 || (await store.claimCounters([...merged.values()], now))) return admitted
+  const verdicts: Array<HeldSend | null> = []
+  for (const [i, r] of round.entries())
+    verdicts.push(await admitOne(engine, campaign, r, claims[i]!, domainClears, now))
+  return verdicts
+}
+
+/** One send's claim, and when refused, which limit it was (the hourly one first: it clears sooner). */
+async function admitOne(
+  engine: TickEngine,
+  campaign: Campaign,
+  { send, mailbox, campaignDayKey }: RoundSend,
+  claims: SendClaims,
   domainClears: () => Date,
   now: Date,
 ): Promise<HeldSend | null> {
-  const { store } = engine.options
-  if (!supportsCounters(store)) return null
-  const claims: CounterClaim[] = []
-  let hourly: CounterClaim | undefined
-  let domain: { claim: CounterClaim; name: string } | undefined
-  if (mailbox.hourlyLimit !== null) {
-    const hourEnd = nextLocalHour(now, mailbox.timezone)
-    hourly = {
-      key: hourlyCounterKey(mailbox, now),
-      limit: mailbox.hourlyLimit,
-      expiresAt: new Date(hourEnd.getTime() + DAY_MS),
-    }
-    claims.push(hourly)
-  }
-  // Only first emails count: a follow-up continues a conversation the domain already has.
-  const firstEmail = send.item.references.length === 0
-  const limit = campaign.recipientDomainLimit
-  if (firstEmail && limit !== null) {
-    const name = domainOf(send.lead.email)
-    const key = domainCounterKey(campaign, name, campaignDayKey)
-    if (key !== null) {
-      domain = { claim: { key, limit: limit.perDay, expiresAt: new Date(now.getTime() + 3 * DAY_MS) }, name }
-      claims.push(domain.claim)
-    }
-  }
-  if (claims.length === 0 || (await store.claimCounters(claims, now))) return null
-
-  // Refused: the counts say which limit it was (the hourly one first: it clears sooner).
-  const counts = await store.readCounters(claims.map((c) => c.key))
-  const hourFull = hourly !== undefined && (counts[hourly.key] ?? 0) >= mailbox.hourlyLimit!
+  const store = engine.options.store as Required<Pick<Store, 'claimCounters' | 'readCounters'>>
+  const list = listOf(claims)
+  if (list.length === 0 || (await store.claimCounters(list, now))) return null
+  const counts = await store.readCounters(list.map((c) => c.key))
+  const { hourly, domain } = claims
+  const hourFull = hourly !== undefined && (counts[hourly.key] ?? 0) >= hourly.limit!
   const domainFull = domain !== undefined && (counts[domain.claim.key] ?? 0) >= domain.claim.limit!
+  const firstEmail = send.item.references.length === 0
   if (hourly !== undefined && (hourFull || !domainFull)) {
     const until = nextLocalHour(now, mailbox.timezone)
     // Seen full: this process offers the mailbox no more this hour (another one's send may have
@@ -103,7 +148,7 @@ export async function claimLimits(
     reason: 'domain-limit',
     until,
     retryAt: until,
-    error: `recipient domain limit: ${domain?.name ?? 'the domain'} had its ${limit?.perDay} first emails today`,
+    error: `recipient domain limit: ${domain?.name ?? 'the domain'} had its ${domain?.claim.limit} first emails today`,
   }
 }
 

@@ -4,15 +4,15 @@
  */
 import { randomUUID } from 'node:crypto'
 import { makeMessageId } from '../../message/build.js'
-import type { Campaign } from '../../model/types.js'
+import type { Campaign, Mailbox } from '../../model/types.js'
 import { addMs } from '../../policy/instant.js'
 import { nextSlot } from '../../policy/pacing.js'
-import type { MailboxCandidate, ReserveOutcome, ReserveRequest } from '../../store.js'
+import type { MailboxCandidate, ReservedSend, ReserveOutcome, ReserveRequest } from '../../store.js'
 import type { CandidateSet } from '../candidates.js'
 import { type Delivered, deliver } from '../deliver.js'
 import type { TickEngine, TickRun } from './engine.js'
 import type { Gate } from './gate.js'
-import { claimLimits, claimsLimits, giveBack } from './limit-claims.js'
+import { admitRound, claimsLimits, giveBack, type HeldSend, type RoundSend } from './limit-claims.js'
 
 /** A campaign's progress through one tick, which the rounds move on. */
 export interface CampaignProgress {
@@ -105,8 +105,8 @@ export async function reserveAndDeliver(
   slots.release(granted - outcomes.filter((o) => o.ok).length)
 
   const { campaign } = progress
-  const limited = claimsLimits(campaign, run.mailboxes)
   const deliveries: Array<Promise<Delivered | 'held'>> = []
+  const reserved: Array<RoundSend & { slot: Date }> = []
   let refused: RoundOutcome['refused']
   for (const [i, outcome] of outcomes.entries()) {
     if (!outcome.ok) {
@@ -129,45 +129,52 @@ export async function reserveAndDeliver(
       continue
     }
     engine.holdSlot(send.item.id)
-    const reservedSlot = requests[i]!.nextSlotAt
-    const admitted = async (): Promise<Delivered | 'held'> => {
-      if (limited) {
-        const now = engine.options.clock.now()
-        const held = await claimLimits(
-          engine,
-          campaign,
-          mailbox,
-          send,
-          requests[i]!.campaignDayKey,
-          dayClears,
-          now,
-        )
-        if (held) {
-          await giveBack(engine, send, mailbox, reservedSlot, held)
-          // The slot went back to the store (compare-and-set): so it does here.
-          if (campaign.nextSlotAt === reservedSlot) campaign.nextSlotAt = null
-          // A mailbox at its hourly cap is no candidate for the rest of the hour.
-          if (held.reason === 'hourly-limit') run.candidates.update(mailbox)
-          run.skip(campaign.id, held.reason, held.until)
-          return 'held'
-        }
-      }
-      return deliver({
-        options: engine.options,
-        campaign,
-        mailbox,
-        send,
-        reservedSlot,
-        complete: engine.complete,
-        completeAlone: engine.completeAlone,
-        sendWithin: engine.sendWithin,
-        onTransportDone: () => engine.releaseSlot(send.item.id),
-        onMailboxPaused: (m) => {
-          run.candidates.update(m)
-        },
-      })
+    reserved.push({
+      send,
+      mailbox,
+      campaignDayKey: requests[i]!.campaignDayKey,
+      slot: requests[i]!.nextSlotAt,
+    })
+  }
+  // The hourly and recipient-domain limits, claimed for the whole round (tick/limit-claims.ts).
+  let verdicts: Array<HeldSend | null> = reserved.map(() => null)
+  if (reserved.length > 0 && claimsLimits(campaign, run.mailboxes)) {
+    try {
+      verdicts = await admitRound(engine, campaign, reserved, dayClears, engine.options.clock.now())
+    } catch (error) {
+      // Nothing left: give the items back as they were (or, if the store cannot take even that,
+      // lease recovery will), and fail the campaign's tick.
+      const now = engine.options.clock.now()
+      const unchecked = { retryAt: now, error: 'limits could not be checked: the store failed' }
+      await Promise.allSettled(
+        reserved.map((r) =>
+          giveBack(engine, r.send, r.mailbox, r.slot, { ...unchecked, reason: 'hourly-limit', until: now }),
+        ),
+      )
+      for (const r of reserved) engine.releaseSlot(r.send.item.id)
+      throw error
     }
-    const delivery = admitted().finally(() => {
+  }
+  for (const [j, { send, mailbox, slot: reservedSlot }] of reserved.entries()) {
+    const held = verdicts[j]
+    const delivery = (
+      held
+        ? holdBack(engine, run, progress, send, mailbox, reservedSlot, held)
+        : deliver({
+            options: engine.options,
+            campaign,
+            mailbox,
+            send,
+            reservedSlot,
+            complete: engine.complete,
+            completeAlone: engine.completeAlone,
+            sendWithin: engine.sendWithin,
+            onTransportDone: () => engine.releaseSlot(send.item.id),
+            onMailboxPaused: (m) => {
+              run.candidates.update(m)
+            },
+          })
+    ).finally(() => {
       engine.releaseSlot(send.item.id)
       if (engine.delivering.get(send.item.id) === delivery) engine.delivering.delete(send.item.id)
     })
@@ -192,6 +199,26 @@ export async function reserveAndDeliver(
     ...(held > 0 ? { held } : {}),
     ...(refused ? { refused } : {}),
   }
+}
+
+/** A reserved send a limit holds back: given back untouched, and the tick told why. */
+async function holdBack(
+  engine: TickEngine,
+  run: TickRun,
+  progress: CampaignProgress,
+  send: ReservedSend,
+  mailbox: Mailbox,
+  reservedSlot: Date,
+  held: HeldSend,
+): Promise<'held'> {
+  await giveBack(engine, send, mailbox, reservedSlot, held)
+  const { campaign } = progress
+  // The slot went back to the store (compare-and-set): so it does here.
+  if (campaign.nextSlotAt === reservedSlot) campaign.nextSlotAt = null
+  // A mailbox at its hourly cap is no candidate for the rest of the hour.
+  if (held.reason === 'hourly-limit') run.candidates.update(mailbox)
+  run.skip(campaign.id, held.reason, held.until)
+  return 'held'
 }
 
 const DELIVERED_COUNTER = {

@@ -166,6 +166,28 @@ export function mailboxLimitTests(env: EnvFn): void {
     expect(e.transport.sent).toHaveLength(6)
   })
 
+  it('fills an hourly cap and a domain limit exactly when a tick reserves many sends at once', async () => {
+    const e = await env({ start: new Date('2026-01-05T09:00:00.000Z'), maxSendsPerCampaignPerTick: 100 })
+    needsCounters(e)
+    const capped = await e.scheduler.createMailbox(mailbox({ hourlyLimit: 5 }))
+    const other = await e.scheduler.createMailbox(mailbox({ hourlyLimit: 6 }))
+    const c = await e.scheduler.createCampaign(
+      campaign([capped.id, other.id], { recipientDomainLimit: { perDay: 4 } }),
+    )
+    await e.scheduler.addLeads(c.id, [
+      ...leads(6, 'big').map((l) => ({ email: l.email.replace('example.com', 'big.test') })),
+      ...leads(20, 'x').map((l, i) => ({ email: l.email.replace('example.com', `d${i}.test`) })),
+    ])
+    await e.scheduler.startCampaign(c.id)
+    const result = await e.scheduler.tick()
+    expect(result.sent).toBe(11)
+    expect(result.skipped['hourly-limit']).toBeGreaterThan(0)
+    const from = countBy(e.transport.sent, (s) => s.mailboxId)
+    expect(from.get(capped.id)).toBe(5)
+    expect(from.get(other.id)).toBe(6)
+    expect(e.transport.sent.filter((s) => s.to.endsWith('@big.test')).length).toBeLessThanOrEqual(4)
+  })
+
   it('sends perDay first emails per recipient domain a day; free-mail exempt, follow-ups not counted', async () => {
     const e = await env({ start: new Date('2026-01-05T09:00:00.000Z') })
     needsCounters(e)
