@@ -1,5 +1,5 @@
 /** Shared set-ups: campaigns that may send at any hour, without pacing, on roomy mailboxes. */
-import type { CampaignInput, Scheduler } from '@mailcadence/core'
+import type { CampaignInput, MailboxInput, Scheduler } from '@mailcadence/core'
 
 export function openCampaign(mailboxIds: string[], name: string): CampaignInput {
   return {
@@ -15,10 +15,16 @@ export function openCampaign(mailboxIds: string[], name: string): CampaignInput 
   }
 }
 
-export async function createMailboxes(scheduler: Scheduler, count: number): Promise<string[]> {
+export async function createMailboxes(
+  scheduler: Scheduler,
+  count: number,
+  extra: Partial<MailboxInput> = {},
+): Promise<string[]> {
   const ids: string[] = []
   for (let i = 0; i < count; i++) {
-    ids.push((await scheduler.createMailbox({ email: `rep${i}@acme.test`, dailyEmailLimit: 1_000_000 })).id)
+    ids.push(
+      (await scheduler.createMailbox({ email: `rep${i}@acme.test`, dailyEmailLimit: 1_000_000, ...extra })).id,
+    )
   }
   return ids
 }

@@ -14,7 +14,16 @@ import { graphileWorkerRate, pgBossRate } from './competitors.js'
 
 const CAMPAIGNS = 20
 
-async function prepare(backend: Backend, emails: number) {
+/**
+ * Every limit that protects mailboxes switched on, none of them binding (each far above what the
+ * run sends), so the row measures what checking them costs: warm-up, hourly caps, recipient domains.
+ */
+const EVERY_LIMIT = {
+  mailbox: { hourlyLimit: 1_000_000, rampUp: { start: 1_000_000, step: 1 } },
+  campaign: { recipientDomainLimit: { perDay: 1_000_000 } },
+}
+
+async function prepare(backend: Backend, emails: number, limits = false) {
   const store = await backend.createStore()
   const scheduler = createScheduler({
     store,
@@ -23,9 +32,12 @@ async function prepare(backend: Backend, emails: number) {
     concurrency: 50,
     maxSendsPerCampaignPerTick: 500,
   })
-  const mailboxIds = await createMailboxes(scheduler, 5)
+  const mailboxIds = await createMailboxes(scheduler, 5, limits ? EVERY_LIMIT.mailbox : {})
   for (let c = 0; c < CAMPAIGNS; c++) {
-    const campaign = await scheduler.createCampaign(openCampaign(mailboxIds, `Throughput ${c}`))
+    const campaign = await scheduler.createCampaign({
+      ...openCampaign(mailboxIds, `Throughput ${c}`),
+      ...(limits ? EVERY_LIMIT.campaign : {}),
+    })
     await addLeadsChunked(scheduler, campaign.id, leads(emails / CAMPAIGNS, `c${c}-`))
     await scheduler.startCampaign(campaign.id)
   }
@@ -33,8 +45,8 @@ async function prepare(backend: Backend, emails: number) {
 }
 
 /** One process: the scheduler ticks until every email of 20 campaigns has gone. */
-async function oneProcess(backend: Backend, emails: number): Promise<number> {
-  const { scheduler } = await prepare(backend, emails)
+async function oneProcess(backend: Backend, emails: number, limits = false): Promise<number> {
+  const { scheduler } = await prepare(backend, emails, limits)
   const started = performance.now()
   let sent = 0
   while (sent < emails) {
@@ -94,6 +106,13 @@ export async function throughputSection(ctx: BenchContext, backends: Backend[]):
       name: `mailcadence, ${backend.name}, 1 process, ${count} emails`,
       value: format(one, 'emails/s'),
       ...(backend.name === 'postgres' ? { note: 'target ≥ 3,000 emails/s' } : {}),
+    })
+    const limited = await measure(ctx.runs, () => oneProcess(backend, emails, true), { warmup: !ctx.quick })
+    rows.push({
+      section: 'Throughput',
+      name: `mailcadence, ${backend.name}, 1 process, every limit on, ${count} emails`,
+      value: format(limited, 'emails/s'),
+      note: `${(limited.median / one.median).toPrecision(2)}× the same with them off (target ≥ 0.8×)`,
     })
     if (backend.shared) {
       const four = await measure(ctx.runs, () => manyProcesses(backend, emails, 4))
