@@ -84,9 +84,10 @@ export async function copyIntoSim(live: LiveSnapshot, now: Date): Promise<SimCop
   const simMailboxId = new Map<string, string>()
   const liveMailboxId = new Map<string, string>()
   for (const m of live.mailboxes) {
-    const { id, createdAt: _c, updatedAt: _u, pausedUntil, pauseReason, ...input } = m
+    const { id, createdAt: _c, updatedAt: _u, pausedUntil, pauseReason, rampLevel, rampDayKey, ...input } = m
     const created = await store.createMailbox(input, now)
-    if (pausedUntil) await store.updateMailbox(created.id, { pausedUntil, pauseReason }, now)
+    // The warm-up's progress too: the simulated days ramp on from where the mailbox stands.
+    await store.updateMailbox(created.id, { pausedUntil, pauseReason, rampLevel, rampDayKey }, now)
     simMailboxId.set(id, created.id)
     liveMailboxId.set(created.id, id)
   }
