@@ -5,6 +5,7 @@ import { openDatabase, type SqliteDatabase, type SqliteDriverName, type SqliteHa
 import { applyPragmas, migrate } from './migrate.js'
 import * as campaigns from './sql/campaigns.js'
 import { completeOne, hasExpiredLeases, recoverExpiredLeases } from './sql/complete.js'
+import * as counters from './sql/counters.js'
 import * as due from './sql/due.js'
 import * as importing from './sql/import.js'
 import * as inbox from './sql/inbox.js'
@@ -46,7 +47,7 @@ export interface SqliteStoreOptions {
   synchronous?: 'full' | 'normal'
 }
 
-/** The SQLite store: a `Store` with every optional capability (migration, inbox, inspection, deferrals). */
+/** The SQLite store: a `Store` with every optional capability (migration, inbox, counters, inspection, deferrals). */
 export type SqliteStore = Required<Store>
 
 /**
@@ -93,6 +94,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   // Each method is synchronous inside; the promise only carries its result or error.
   const write = <T>(fn: () => T): Promise<T> => new Promise((resolve) => resolve(db.write(fn)))
   const read = <T>(fn: () => T): Promise<T> => new Promise((resolve) => resolve(db.read(fn)))
+  let claimsSinceSweep = 0
 
   return {
     createMailbox: (input, now) => write(() => mailboxes.createMailbox(db, input, now)),
@@ -158,6 +160,23 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     getInboxCursor: (mailboxId, folder) => read(() => inbox.getInboxCursor(db, mailboxId, folder)),
     saveInboxCursor: (mailboxId, folder, cursor, now) =>
       write(() => inbox.saveInboxCursor(db, mailboxId, folder, cursor, now)),
+
+    claimCounters: (claims, now) =>
+      claims.length === 0
+        ? Promise.resolve(true)
+        : write(() => {
+            const claimed = counters.claimCounters(db, claims)
+            // Now and then, expired counters go in the same transaction: it holds the lock already.
+            if (++claimsSinceSweep >= counters.SWEEP_EVERY) {
+              claimsSinceSweep = 0
+              counters.sweepExpiredCounters(db, now)
+            }
+            return claimed
+          }),
+    releaseCounters: (keys) =>
+      keys.length === 0 ? Promise.resolve() : write(() => counters.releaseCounters(db, keys)),
+    readCounters: (keys) =>
+      keys.length === 0 ? Promise.resolve({}) : read(() => counters.readCounters(db, keys)),
 
     async close() {
       // A database the host passed in stays open: it is the host's to close.

@@ -1,15 +1,17 @@
 /**
  * Eight OS processes tick against one SQLite file at once: 12 campaigns with no delay share 6
  * mailboxes with small daily limits, 1,200 leads, two steps each. Then every invariant is checked
- * in SQL on the file and against what reached each worker's transport.
+ * in SQL on the file and against what reached each worker's transport. And eight processes claim
+ * one counter at once: exactly its limit of claims succeed.
  */
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createScheduler, dayKey, type Mailbox, type Scheduler } from '@mailcadence/core'
 import { createRecordingTransport } from '@mailcadence/core/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from '../src/index.js'
 import { openRaw, tempFiles } from './support/files.js'
-import { readRecords, startWorker, type TransportRecord } from './support/workers.js'
+import { readRecords, startClaimWorker, startWorker, type TransportRecord } from './support/workers.js'
 
 const WORKERS = 8
 const CAMPAIGNS = 12
@@ -176,6 +178,67 @@ describe('8 processes ticking one SQLite file', () => {
       }
     } finally {
       db.close()
+    }
+  })
+})
+
+describe('8 processes claiming one counter', () => {
+  const files = tempFiles('claims')
+  const CLAIMS_PER_WORKER = 150
+  const LIMIT = 100
+
+  it('lets exactly its limit of claims through, each all or nothing', { timeout: 120_000 }, async () => {
+    const filename = files.next('claims')
+    // Created (and migrated) here first, so the workers race on the claims, not on the migrations.
+    const store = createSqliteStore({ filename })
+    try {
+      const go = join(files.dir, 'go')
+      const workers = Array.from({ length: WORKERS }, (_, w) =>
+        startClaimWorker({
+          name: `claimer-${w}`,
+          filename,
+          go,
+          key: 'hot',
+          limit: LIMIT,
+          ownKey: `own-${w}`,
+          claims: CLAIMS_PER_WORKER,
+          pauseMs: 1,
+        }),
+      )
+      // Every worker has its store open before any claims: they all start together.
+      await Promise.all(workers.map((w) => w.ready))
+      writeFileSync(go, '')
+      const summaries = (await Promise.all(workers.map((w) => w.done))) as Array<{
+        name: string
+        won: number
+        lost: number
+        errors: number
+        firstAt: number
+        lastAt: number
+      }>
+      console.info(
+        `[adapter-sqlite] counter claims: ${WORKERS} processes × ${CLAIMS_PER_WORKER}, limit ${LIMIT}:`,
+        summaries.map((s) => `${s.name}: ${s.won} won in ${s.lastAt - s.firstAt} ms`).join(', '),
+      )
+      // A lost race is an ordinary false, never an error (busy, conflict).
+      expect(summaries.map((s) => s.errors)).toEqual(summaries.map(() => 0))
+      expect(summaries.every((s) => s.won + s.lost === CLAIMS_PER_WORKER)).toBe(true)
+      // The processes claimed at the same time: some worker started before another had finished.
+      const byStart = [...summaries].sort((a, b) => a.firstAt - b.firstAt)
+      expect(byStart.some((s, i) => i > 0 && s.firstAt < byStart[i - 1]!.lastAt)).toBe(true)
+
+      // The wins went to several processes: the limit was contended across them, not taken by one.
+      expect(summaries.filter((s) => s.won > 0).length).toBeGreaterThanOrEqual(2)
+
+      // Exactly the limit passed, and each win (only a win) took the worker's own counter too.
+      expect(summaries.reduce((sum, s) => sum + s.won, 0)).toBe(LIMIT)
+      const counts = await store.readCounters(['hot', ...summaries.map((_, w) => `own-${w}`)])
+      expect(counts.hot).toBe(LIMIT)
+      summaries.forEach((s, w) => {
+        expect(counts[`own-${w}`]).toBe(s.won)
+      })
+    } finally {
+      await store.close()
     }
   })
 })

@@ -1,11 +1,13 @@
 /**
  * What is particular to the SQLite store: opening (options, drivers, a host's own handle), state
- * that survives closing and reopening the file, and the next-due bound an idle tick reads.
+ * that survives closing and reopening the file, the next-due bound an idle tick reads, and how
+ * counters keep their expiry and are swept.
  */
 import { createScheduler, isMailcadenceError, type NewCampaign } from '@mailcadence/core'
 import { createFakeClock, createRecordingTransport } from '@mailcadence/core/testing'
 import { describe, expect, it } from 'vitest'
 import { createSqliteStore, type SqliteHandle } from '../src/index.js'
+import { SWEEP_BATCH, SWEEP_EVERY } from '../src/sql/counters.js'
 import { MIGRATIONS } from '../src/sql/migrations/index.js'
 import { openRaw, tempFiles } from './support/files.js'
 
@@ -132,6 +134,53 @@ describe('opening a store', () => {
     await store.close()
   })
 
+  it('brings a file of migration 003 up to date: its mailboxes and campaigns read with no limits', async () => {
+    const filename = files.next()
+    const old = openRaw(filename)
+    old.exec('CREATE TABLE mailcadence_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)')
+    for (const m of MIGRATIONS.filter((m) => m.version <= 3)) {
+      old.exec(m.sql)
+      old.prepare('INSERT INTO mailcadence_migrations VALUES (?, ?)').run(m.version, m.name)
+    }
+    old
+      .prepare(
+        `INSERT INTO mailcadence_mailboxes (email, daily_email_limit, timezone, created_at, updated_at)
+         VALUES ('old@sender.test', 20, 'UTC', 0, 0)`,
+      )
+      .run()
+    old
+      .prepare(
+        `INSERT INTO mailcadence_campaigns (name, status, mailbox_ids, steps, variables, timezone, start_hour,
+           start_minute, end_hour, end_minute, allowed_days, window_timezone, delay_between_emails, jitter,
+           max_emails_per_day, created_at, updated_at)
+         VALUES ('old', 'DRAFT', '["1"]', '[{"subject":"s","text":"t"}]', '[]', 'UTC', 9, 0, 17, 0, 'MON',
+           'campaign', 60, 0, 10, 0, 0)`,
+      )
+      .run()
+    old.close()
+    const store = createSqliteStore({ filename })
+    try {
+      expect(await store.getMailboxes(['1'])).toMatchObject([
+        {
+          email: 'old@sender.test',
+          hourlyLimit: null,
+          rampUp: null,
+          rampLevel: 0,
+          rampDayKey: null,
+          provider: null,
+        },
+      ])
+      expect(await store.getCampaign('1')).toMatchObject({
+        name: 'old',
+        recipientDomainLimit: null,
+        providerMatching: 'off',
+      })
+      expect(await store.readCounters(['any'])).toEqual({ any: 0 })
+    } finally {
+      await store.close()
+    }
+  })
+
   it('works on a handle the host opened, next to its own tables, and leaves it open', async () => {
     const db = openRaw(files.next())
     db.exec('CREATE TABLE app_users (id INTEGER PRIMARY KEY, email TEXT)')
@@ -214,5 +263,64 @@ describe('the next-due bound an idle tick reads', () => {
     const later = await store.listDueCampaigns(clock.now(), { dueBefore: clock.now() })
     expect(later.campaigns.map((r) => r.campaign.id)).toEqual([ids[1]])
     await scheduler.close()
+  })
+})
+
+describe('counters on the file', () => {
+  const day = 86_400_000
+  const at = (ms: number) => new Date(t0.getTime() + ms)
+
+  it('keeps the latest expiry a counter was claimed with', async () => {
+    const filename = files.next()
+    const store = createSqliteStore({ filename })
+    const raw = openRaw(filename)
+    try {
+      await store.claimCounters([{ key: 'k', limit: null, expiresAt: at(2 * day) }], t0)
+      await store.claimCounters([{ key: 'k', limit: null, expiresAt: at(day) }], t0)
+      expect(raw.prepare('SELECT count, expires_at FROM mailcadence_counters').all()).toEqual([
+        { count: 2, expires_at: at(2 * day).getTime() },
+      ])
+    } finally {
+      raw.close()
+      await store.close()
+    }
+  })
+
+  it('sweeps expired counters in bounded batches during claims, never a live one', async () => {
+    const filename = files.next()
+    const store = createSqliteStore({ filename })
+    const raw = openRaw(filename)
+    const left = () =>
+      raw.prepare('SELECT count(*) AS n FROM mailcadence_counters WHERE key LIKE ?').get('old-%') as {
+        n: number
+      }
+    try {
+      const expired = SWEEP_BATCH + 20
+      const old = Array.from({ length: expired }, (_, i) => ({
+        key: `old-${i}`,
+        limit: null,
+        expiresAt: at(1000),
+      }))
+      expect(await store.claimCounters(old, t0)).toBe(true)
+      await store.claimCounters([{ key: 'live', limit: null, expiresAt: at(day) }], t0)
+      // Up to the next sweep (every SWEEP_EVERY claims, counting the two above), nothing goes.
+      for (let i = 2; i < SWEEP_EVERY - 1; i++)
+        await store.claimCounters([{ key: `new-${i}`, limit: null, expiresAt: at(day) }], at(60_000))
+      expect(left().n).toBe(expired)
+      // The sweep compares with the claim's `now`: at the expiry instant, the expired go, a batch at most.
+      await store.claimCounters([{ key: 'tick', limit: null, expiresAt: at(day) }], at(1000))
+      expect(left().n).toBe(expired - SWEEP_BATCH)
+      for (let i = 0; i < SWEEP_EVERY; i++)
+        await store.claimCounters([{ key: 'tick', limit: null, expiresAt: at(day) }], at(60_000))
+      expect(left().n).toBe(0)
+      expect(await store.readCounters(['old-0', 'live', 'tick'])).toEqual({
+        'old-0': 0,
+        live: 1,
+        tick: SWEEP_EVERY + 1,
+      })
+    } finally {
+      raw.close()
+      await store.close()
+    }
   })
 })

@@ -8,7 +8,7 @@ import type {
 } from '@mailcadence/core'
 import { type Db, type Row, rowId } from '../db.js'
 import type { SqlValue } from '../driver.js'
-import { T, toCampaign } from './rows.js'
+import { jsonColumn, T, toCampaign } from './rows.js'
 
 export function getCampaign(db: Db, id: string): Campaign | null {
   const rid = rowId(id)
@@ -32,8 +32,9 @@ export function createCampaign(db: Db, input: NewCampaign, now: Date): Campaign 
   const { lastId } = db.run(
     `INSERT INTO ${T.campaigns} (name, status, external_id, mailbox_ids, steps, variables, timezone,
        start_hour, start_minute, end_hour, end_minute, allowed_days, window_timezone, skip_dates,
-       delay_between_emails, jitter, max_emails_per_day, stop_on_reply, created_at, updated_at)
-     VALUES (?, 'DRAFT', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       delay_between_emails, jitter, max_emails_per_day, stop_on_reply, recipient_domain_limit,
+       provider_matching, created_at, updated_at)
+     VALUES (?, 'DRAFT', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     input.name,
     externalId,
     JSON.stringify(input.mailboxIds),
@@ -51,6 +52,8 @@ export function createCampaign(db: Db, input: NewCampaign, now: Date): Campaign 
     input.jitter,
     input.maxEmailsPerDay,
     input.stopOnReply ?? 'lead',
+    jsonColumn(input.recipientDomainLimit),
+    input.providerMatching ?? 'off',
     now.getTime(),
     now.getTime(),
   )
@@ -75,6 +78,8 @@ const CAMPAIGN_PATCH: ReadonlyArray<[keyof CampaignPatch, string, boolean]> = [
   ['jitter', 'jitter', false],
   ['maxEmailsPerDay', 'max_emails_per_day', false],
   ['stopOnReply', 'stop_on_reply', false],
+  ['recipientDomainLimit', 'recipient_domain_limit', true],
+  ['providerMatching', 'provider_matching', false],
 ]
 
 /**
@@ -90,7 +95,7 @@ export function updateCampaign(db: Db, id: string, patch: CampaignPatch, now: Da
     const value = patch[key]
     if (value === undefined) continue
     sets.push(`${column} = ?`)
-    values.push(isJson ? JSON.stringify(value) : (value as string | number | null))
+    values.push(isJson ? jsonColumn(value as object | null) : (value as string | number | null))
   }
   const { changes } = db.run(`UPDATE ${T.campaigns} SET ${sets.join(', ')} WHERE id = ?`, ...values, rid)
   return changes === 0 ? null : getCampaign(db, id)

@@ -1,15 +1,19 @@
 /** Mailboxes: created, patched and read by id. */
-import type { Mailbox, MailboxPatch, NewMailbox } from '@mailcadence/core'
+import type { Mailbox, MailboxPatch, NewMailbox, RampUp } from '@mailcadence/core'
 import { type Db, idList, ms, type Row, rowId } from '../db.js'
-import { T, toMailbox } from './rows.js'
+import { jsonColumn, T, toMailbox } from './rows.js'
 
 export function createMailbox(db: Db, input: NewMailbox, now: Date): Mailbox {
   const { lastId } = db.run(
-    `INSERT INTO ${T.mailboxes} (email, name, daily_email_limit, timezone, skip_dates, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO ${T.mailboxes} (email, name, daily_email_limit, hourly_limit, ramp_up, provider, timezone,
+       skip_dates, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     input.email,
     input.name,
     input.dailyEmailLimit,
+    input.hourlyLimit ?? null,
+    jsonColumn(input.rampUp),
+    input.provider ?? null,
     input.timezone,
     JSON.stringify(input.skipDates),
     now.getTime(),
@@ -23,6 +27,11 @@ const MAILBOX_PATCH: ReadonlyArray<[keyof MailboxPatch, string, (v: never) => st
   ['email', 'email', (v: string) => v],
   ['name', 'name', (v: string | null) => v],
   ['dailyEmailLimit', 'daily_email_limit', (v: number) => v],
+  ['hourlyLimit', 'hourly_limit', (v: number | null) => v],
+  ['rampUp', 'ramp_up', (v: RampUp | null) => jsonColumn(v)],
+  ['rampLevel', 'ramp_level', (v: number) => v],
+  ['rampDayKey', 'ramp_day_key', (v: string | null) => v],
+  ['provider', 'provider', (v: string | null) => v],
   ['timezone', 'timezone', (v: string) => v],
   ['skipDates', 'skip_dates', (v: string[]) => JSON.stringify(v)],
   ['pausedUntil', 'paused_until', (v: Date | null) => ms(v)],

@@ -5,11 +5,15 @@
 import type {
   Campaign,
   CampaignStatus,
+  EmailProvider,
   Lead,
   LeadStatus,
   Mailbox,
+  ProviderMatching,
   QueueItem,
   QueueStatus,
+  RampUp,
+  RecipientDomainLimit,
   SendLogEntry,
   Step,
   StopOnReply,
@@ -29,6 +33,7 @@ export const T = {
   external: 'mailcadence_external_sends',
   inbound: 'mailcadence_inbound_messages',
   cursors: 'mailcadence_inbox_cursors',
+  counters: 'mailcadence_counters',
 } as const
 
 export function date(value: unknown): Date {
@@ -55,12 +60,26 @@ function json<T>(value: unknown): T {
   return JSON.parse(String(value)) as T
 }
 
+function jsonOrNull<T>(value: unknown): T | null {
+  return value === null || value === undefined ? null : json<T>(value)
+}
+
+/** An optional object setting as stored: its JSON text, or NULL for none (never the text `null`). */
+export function jsonColumn(value: object | null | undefined): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value)
+}
+
 export function toMailbox(r: Row): Mailbox {
   return {
     id: str(r.id),
     email: str(r.email),
     name: strOrNull(r.name),
     dailyEmailLimit: Number(r.daily_email_limit),
+    hourlyLimit: r.hourly_limit === null || r.hourly_limit === undefined ? null : Number(r.hourly_limit),
+    rampUp: jsonOrNull<RampUp>(r.ramp_up),
+    rampLevel: Number(r.ramp_level ?? 0),
+    rampDayKey: strOrNull(r.ramp_day_key),
+    provider: strOrNull(r.provider) as EmailProvider | null,
     timezone: str(r.timezone),
     skipDates: json<string[]>(r.skip_dates),
     pausedUntil: dateOrNull(r.paused_until),
@@ -96,6 +115,8 @@ export function toCampaign(r: Row): Campaign {
     lastMailboxId: idOrNull(r.last_mailbox_id),
     externalId: strOrNull(r.external_id),
     stopOnReply: (r.stop_on_reply ?? 'lead') as StopOnReply,
+    recipientDomainLimit: jsonOrNull<RecipientDomainLimit>(r.recipient_domain_limit),
+    providerMatching: (r.provider_matching ?? 'off') as ProviderMatching,
   }
 }
 

@@ -6,6 +6,7 @@
 import init from './001_init.sql'
 import inbox from './002_inbox.sql'
 import variants from './003_variants.sql'
+import limits from './004_limits.sql'
 
 export interface Migration {
   version: number
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: '001_init', sql: init },
   { version: 2, name: '002_inbox', sql: inbox },
   { version: 3, name: '003_variants', sql: variants },
+  { version: 4, name: '004_limits', sql: limits },
 ]
