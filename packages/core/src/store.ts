@@ -426,7 +426,7 @@ export interface CounterStore {
    * then, in this method).
    */
   claimCounters(claims: readonly CounterClaim[], now: Date): Promise<boolean>
-  /** Takes one off each counter (never below 0): the claim's send did not happen after all. */
+  /** Takes one off each counter (never below 0; each key once): the claim's send did not happen after all. */
   releaseCounters(keys: readonly string[], now: Date): Promise<void>
   /** The counts of these keys (0 for a key never claimed), keyed by key. At most 1,000 keys. */
   readCounters(keys: readonly string[]): Promise<Record<string, number>>
