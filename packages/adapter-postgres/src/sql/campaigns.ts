@@ -71,9 +71,7 @@ export async function createCampaign(
   now: Date,
 ): Promise<Campaign> {
   const fields = Object.keys(SETTINGS) as Setting[]
-  const values: unknown[] = fields.map((f) =>
-    settingValue(f, input[f] ?? ABSENT_MEANS[f]),
-  )
+  const values: unknown[] = fields.map((f) => settingValue(f, input[f] ?? ABSENT_MEANS[f]))
   const externalId = input.externalId ?? null
   values.push(now, externalId)
   const [nowParam, externalParam] = [`$${values.length - 1}`, `$${values.length}::text`]
