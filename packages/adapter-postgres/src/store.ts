@@ -2,6 +2,7 @@ import { isMailcadenceError, type ReserveOutcome, type ReserveRequest, type Stor
 import { createDatabase, type Queryable } from './db.js'
 import * as campaigns from './sql/campaigns.js'
 import { completeSends } from './sql/complete.js'
+import * as counters from './sql/counters.js'
 import * as importing from './sql/import.js'
 import * as inbox from './sql/inbox.js'
 import * as leads from './sql/leads.js'
@@ -40,6 +41,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   }
   const db = createDatabase(options.pool)
   const run = db.session.bind(db)
+  let claimsSinceSweep = 0
 
   return {
     createMailbox: (input, now) => run((s) => mailboxes.createMailbox(s, t, input, now)),
@@ -122,6 +124,19 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     getInboxCursor: (mailboxId, folder) => run((s) => inbox.getInboxCursor(s, t, mailboxId, folder)),
     saveInboxCursor: (mailboxId, folder, cursor, now) =>
       run((s) => inbox.saveInboxCursor(s, t, mailboxId, folder, cursor, now)),
+
+    // Now and then a claim first deletes a bounded batch of counters expired by its `now` (a
+    // statement of its own that never waits): a failure then fails the claim before it counts.
+    claimCounters: (claims, now) =>
+      run(async (s) => {
+        if (++claimsSinceSweep >= counters.SWEEP_EVERY) {
+          claimsSinceSweep = 0
+          await counters.sweepExpiredCounters(s, t, now)
+        }
+        return counters.claimCounters(s, t, claims)
+      }),
+    releaseCounters: (keys, _now) => run((s) => counters.releaseCounters(s, t, keys)),
+    readCounters: (keys) => run((s) => counters.readCounters(s, t, keys)),
 
     async close() {
       // The pool belongs to the host: it closes it (pool.end()) when it is done with it.

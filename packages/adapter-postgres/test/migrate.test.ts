@@ -47,6 +47,7 @@ suite('migrate', () => {
       { version: 5, name: '005_window_keys' },
       { version: 6, name: '006_inbox' },
       { version: 7, name: '007_variants' },
+      { version: 8, name: '008_limits' },
     ])
   })
 
@@ -70,6 +71,11 @@ suite('migrate', () => {
          VALUES ('old', 'DRAFT', '{}', '[]', '{}', 'UTC', 9, 0, 17, 0, 'MON', 60, 0.2, 10, $1, $1),
                 ('running', 'IN_PROGRESS', '{}', '[{"subject":"s","text":"t"}]', '{}', 'UTC', 0, 0, 24, 0,
                  'MON,TUE,WED,THU,FRI,SAT,SUN', 0, 0, 10, $1, $1)`,
+        [new Date('2025-01-06T09:00:00Z')],
+      )
+      await client.query(
+        `INSERT INTO mailboxes (email, daily_email_limit, timezone, created_at, updated_at)
+         VALUES ('old@sender.test', 40, 'UTC', $1, $1)`,
         [new Date('2025-01-06T09:00:00Z')],
       )
       // The running campaign has one item pending, due at 10:00.
@@ -98,7 +104,23 @@ suite('migrate', () => {
       skipDates: [],
       // 006's default: a reply stops the replier only.
       stopOnReply: 'lead',
+      // 008's defaults: no recipient-domain limit, no provider matching.
+      recipientDomainLimit: null,
+      providerMatching: 'off',
     })
+    // 008's defaults for a mailbox: no hourly limit, no ramp, provider unknown, no warm-up progress.
+    expect(await store.listMailboxes!()).toMatchObject([
+      {
+        email: 'old@sender.test',
+        dailyEmailLimit: 40,
+        skipDates: [],
+        hourlyLimit: null,
+        rampUp: null,
+        rampLevel: 0,
+        rampDayKey: null,
+        provider: null,
+      },
+    ])
     const [running] = (
       await pool.query(`SELECT id::text AS id FROM "${schema}".campaigns WHERE name = 'running'`)
     ).rows
@@ -138,7 +160,7 @@ suite('migrate', () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
     const statement = /^CREATE INDEX CONCURRENTLY IF NOT EXISTS .*;$/m.exec(readme)![0]
     await pool.query(statement.replaceAll('<schema>', `"${schema}"`))
-    expect(await migrate(pool, { schema })).toEqual({ schema, applied: [6, 7], version: latest })
+    expect(await migrate(pool, { schema })).toEqual({ schema, applied: [6, 7, 8], version: latest })
     const indexes = await pool.query(
       `SELECT indexname FROM pg_indexes WHERE schemaname = $1 AND tablename = 'send_log' AND indexdef LIKE '%(message_id)'`,
       [schema],

@@ -32,6 +32,8 @@ const SETTINGS = {
   maxEmailsPerDay: ['max_emails_per_day', 'integer'],
   windowTimezone: ['window_timezone', 'text'],
   stopOnReply: ['stop_on_reply', 'text'],
+  recipientDomainLimit: ['recipient_domain_limit', 'jsonb'],
+  providerMatching: ['provider_matching', 'text'],
   skipDates: ['skip_dates', 'text[]'],
   mailboxIds: ['mailbox_ids', 'text[]'],
   steps: ['steps', 'jsonb'],
@@ -44,9 +46,22 @@ type Setting = Exclude<keyof NewCampaign, 'externalId'>
 /** Attempts to read back the campaign that won a concurrent create with the same `externalId`. */
 const EXTERNAL_ID_ATTEMPTS = 3
 
+/**
+ * Defaults of the settings a caller written before they existed may leave out (the columns'
+ * defaults): absent means "as before".
+ */
+const ABSENT_MEANS: Partial<Record<Setting, unknown>> = {
+  stopOnReply: 'lead',
+  recipientDomainLimit: null,
+  providerMatching: 'off',
+}
+
 function settingValue(field: Setting, value: unknown): unknown {
-  // jsonb travels as text: pg would otherwise send a JS array as a PostgreSQL array literal.
-  return field === 'steps' ? JSON.stringify(value) : value
+  // jsonb travels as text: pg would otherwise send a JS array as a PostgreSQL array literal. A null
+  // limit stays SQL NULL (JSON.stringify would make it the JSON value `null`).
+  if (field === 'steps') return JSON.stringify(value)
+  if (field === 'recipientDomainLimit') return value === null ? null : JSON.stringify(value)
+  return value
 }
 
 export async function createCampaign(
@@ -56,10 +71,7 @@ export async function createCampaign(
   now: Date,
 ): Promise<Campaign> {
   const fields = Object.keys(SETTINGS) as Setting[]
-  // `stopOnReply` may be absent (a caller written before it existed): the column's default, 'lead'.
-  const values: unknown[] = fields.map((f) =>
-    settingValue(f, f === 'stopOnReply' ? (input[f] ?? 'lead') : input[f]),
-  )
+  const values: unknown[] = fields.map((f) => settingValue(f, input[f] ?? ABSENT_MEANS[f]))
   const externalId = input.externalId ?? null
   values.push(now, externalId)
   const [nowParam, externalParam] = [`$${values.length - 1}`, `$${values.length}::text`]

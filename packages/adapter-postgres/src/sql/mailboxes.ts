@@ -14,14 +14,36 @@ const PATCHABLE = {
   pausedUntil: 'paused_until',
   pauseReason: 'pause_reason',
   skipDates: 'skip_dates',
+  hourlyLimit: 'hourly_limit',
+  rampUp: 'ramp_up',
+  rampLevel: 'ramp_level',
+  rampDayKey: 'ramp_day_key',
+  provider: 'provider',
 } as const satisfies Partial<Record<keyof MailboxPatch, string>>
+
+/** A ramp as a jsonb parameter: text, so pg sends it as JSON; null stays SQL NULL (not JSON `null`). */
+function rampParam(rampUp: Mailbox['rampUp'] | undefined): string | null {
+  return rampUp ? JSON.stringify(rampUp) : null
+}
 
 export async function createMailbox(s: Session, t: Tables, input: NewMailbox, now: Date): Promise<Mailbox> {
   const [row] = await s.query<Row>(
-    `INSERT INTO ${t.mailboxes} AS m (email, name, daily_email_limit, timezone, skip_dates, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $6::text[], $5, $5)
+    `INSERT INTO ${t.mailboxes} AS m (email, name, daily_email_limit, timezone, skip_dates, created_at, updated_at,
+       hourly_limit, ramp_up, provider)
+     VALUES ($1, $2, $3, $4, $6::text[], $5, $5, $7::integer, $8::jsonb, $9::text)
      RETURNING ${mailboxColumns('m')}`,
-    [input.email, input.name, input.dailyEmailLimit, input.timezone, now, input.skipDates ?? []],
+    [
+      input.email,
+      input.name,
+      input.dailyEmailLimit,
+      input.timezone,
+      now,
+      input.skipDates ?? [],
+      // Absent (a caller written before these existed) means none, as the contract says.
+      input.hourlyLimit ?? null,
+      rampParam(input.rampUp),
+      input.provider ?? null,
+    ],
   )
   return toMailbox(row!)
 }
@@ -39,8 +61,8 @@ export async function updateMailbox(
   for (const [field, column] of Object.entries(PATCHABLE)) {
     const value = patch[field as keyof typeof PATCHABLE]
     if (value === undefined) continue
-    values.push(value)
-    sets.push(`${column} = $${values.length}`)
+    values.push(field === 'rampUp' ? rampParam(value as Mailbox['rampUp']) : value)
+    sets.push(`${column} = $${values.length}${field === 'rampUp' ? '::jsonb' : ''}`)
   }
   const [row] = await s.query<Row>(
     `UPDATE ${t.mailboxes} AS m SET ${sets.join(', ')} WHERE m.id = $1

@@ -7,11 +7,15 @@
 import type {
   Campaign,
   CampaignStatus,
+  EmailProvider,
   Lead,
   LeadStatus,
   Mailbox,
+  ProviderMatching,
   QueueItem,
   QueueStatus,
+  RampUp,
+  RecipientDomainLimit,
   SendLogEntry,
   Step,
   StopOnReply,
@@ -44,6 +48,11 @@ const MAILBOX = [
   'email',
   'name',
   'daily_email_limit',
+  'hourly_limit',
+  'ramp_up',
+  'ramp_level',
+  'ramp_day_key',
+  'provider',
   'timezone',
   'paused_until',
   'pause_reason',
@@ -70,6 +79,8 @@ const CAMPAIGN = [
   'max_emails_per_day',
   'window_timezone',
   'stop_on_reply',
+  'recipient_domain_limit',
+  'provider_matching',
   'skip_dates',
   'next_slot_at',
   'last_mailbox_id::text AS last_mailbox_id',
@@ -157,12 +168,25 @@ function json<T>(value: unknown): T {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T
 }
 
+function jsonOrNull<T>(value: unknown): T | null {
+  return value === null || value === undefined ? null : json<T>(value)
+}
+
+function numberOrNull(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value)
+}
+
 export function toMailbox(r: Row): Mailbox {
   return {
     id: text(r.id),
     email: text(r.email),
     name: textOrNull(r.name),
     dailyEmailLimit: Number(r.daily_email_limit),
+    hourlyLimit: numberOrNull(r.hourly_limit),
+    rampUp: jsonOrNull<RampUp>(r.ramp_up),
+    rampLevel: Number(r.ramp_level),
+    rampDayKey: textOrNull(r.ramp_day_key),
+    provider: textOrNull(r.provider) as EmailProvider | null,
     timezone: text(r.timezone),
     pausedUntil: dateOrNull(r.paused_until),
     pauseReason: textOrNull(r.pause_reason),
@@ -192,6 +216,8 @@ export function toCampaign(r: Row): Campaign {
     windowTimezone: text(r.window_timezone) as WindowTimezone,
     skipDates: texts(r.skip_dates),
     stopOnReply: text(r.stop_on_reply) as StopOnReply,
+    recipientDomainLimit: jsonOrNull<RecipientDomainLimit>(r.recipient_domain_limit),
+    providerMatching: text(r.provider_matching) as ProviderMatching,
     nextSlotAt: dateOrNull(r.next_slot_at),
     lastMailboxId: textOrNull(r.last_mailbox_id),
     externalId: textOrNull(r.external_id),

@@ -35,6 +35,7 @@ export interface Tables {
   externalSends: string
   inbound: string
   inboxCursors: string
+  counters: string
 }
 
 export function tablesOf(schema: string): Tables {
@@ -51,6 +52,7 @@ export function tablesOf(schema: string): Tables {
     externalSends: `${s}.external_sends`,
     inbound: `${s}.inbound_messages`,
     inboxCursors: `${s}.inbox_cursors`,
+    counters: `${s}.counters`,
   }
 }
 

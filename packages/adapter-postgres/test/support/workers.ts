@@ -1,7 +1,8 @@
-/** Spawns tick-worker.ts processes (tsx, core from sources, .sql through a Node hook). */
+/** Spawns worker processes (tsx, core from sources, .sql through a Node hook). */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { ClaimWorkerConfig } from '../workers/claim-worker.js'
 import type { WorkerConfig } from '../workers/tick-worker.js'
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url))
@@ -13,10 +14,21 @@ export interface Worker {
   done: Promise<Record<string, number | string>>
 }
 
+/** A tick-worker.ts process: a scheduler ticking in a loop. */
 export function startWorker(config: WorkerConfig): Worker {
+  return spawnWorker('tick-worker.ts', config)
+}
+
+/** A claim-worker.ts process: the same counter claims over and over. */
+export function startClaimWorker(config: ClaimWorkerConfig): Worker {
+  return spawnWorker('claim-worker.ts', config)
+}
+
+/** Runs `test/workers/<script>` with `config` as WORKER_CONFIG; it prints `{"summary": …}` when done. */
+function spawnWorker(script: string, config: { name: string }): Worker {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--import', here('../workers/register-sql.mjs'), here('../workers/tick-worker.ts')],
+    ['--import', 'tsx', '--import', here('../workers/register-sql.mjs'), here(`../workers/${script}`)],
     {
       cwd: packageRoot,
       env: {

@@ -10,6 +10,7 @@ import settingsVersion from './004_settings_version.sql'
 import windowKeys from './005_window_keys.sql'
 import inbox from './006_inbox.sql'
 import variants from './007_variants.sql'
+import limits from './008_limits.sql'
 
 export interface Migration {
   version: number
@@ -25,4 +26,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: '005_window_keys', sql: windowKeys },
   { version: 6, name: '006_inbox', sql: inbox },
   { version: 7, name: '007_variants', sql: variants },
+  { version: 8, name: '008_limits', sql: limits },
 ]
