@@ -15,6 +15,11 @@ export type TickSkipReason =
   | 'skip-date'
   /** The reservation's lease ran out before the transport was called, so it was given back. */
   | 'lease-expired'
+  /**
+   * Provider matching `'strict'`: the due first emails wait for a mailbox of their recipients'
+   * provider (every one is full, paused or absent), until the first may have room.
+   */
+  | 'provider-wait'
 
 interface SendEventBase {
   at: Date

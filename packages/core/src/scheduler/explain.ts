@@ -19,6 +19,7 @@ import {
   mailboxSkipDate,
   whereDueItemsLeave,
 } from './due.js'
+import { providerHeld } from './explain-providers.js'
 
 export type ExplainCode =
   | 'not-running'
@@ -34,6 +35,11 @@ export type ExplainCode =
   | 'lead-window'
   /** A skip date (a campaign's, a mailbox's, or a lead country's holiday) blocks the due items today. */
   | 'skip-date'
+  /**
+   * Provider matching `'strict'`: the due first emails wait for a mailbox of their recipients'
+   * provider with room (`until` the first may have one; absent when the campaign has none).
+   */
+  | 'provider-wait'
 
 export interface ExplainReason {
   code: ExplainCode
@@ -175,6 +181,15 @@ export function explainCampaign(input: {
       dueHere = false
     }
     due = split.open
+  }
+  if (dueHere && campaignWindowOpen) {
+    // Strict provider matching: first emails whose provider has no mailbox with room wait.
+    const matched = providerHeld({ campaign, mailboxes, counts, due, now })
+    due = matched.due
+    if (matched.wait) {
+      reasons.push({ code: 'provider-wait', ...matched.wait })
+      dueHere = false
+    }
   }
   reasons.push(...mailboxReasons({ ...input, due, itemsDue: dueHere }))
 

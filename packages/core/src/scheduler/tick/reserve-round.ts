@@ -12,6 +12,7 @@ import type { CandidateSet } from '../candidates.js'
 import { type Delivered, deliver } from '../deliver.js'
 import type { TickEngine, TickRun } from './engine.js'
 import type { Gate } from './gate.js'
+import { giveBack, type ProviderRouting } from './provider-routing.js'
 
 /** A campaign's progress through one tick, which the rounds move on. */
 export interface CampaignProgress {
@@ -20,6 +21,8 @@ export interface CampaignProgress {
   /** Earliest `scheduledAt` of its pending items as last seen; null when none. */
   nextItemAt: Date | null
   sends: number
+  /** Provider matching (tick/provider-routing.ts); absent when the campaign's is `'off'`. */
+  routing?: ProviderRouting | null
 }
 
 export interface RoundOutcome {
@@ -68,7 +71,7 @@ export function buildRequests(
       maxEmailsPerDay: gate.maxEmailsPerDay,
       nextSlotAt: nextSlot(now, campaign.delayBetweenEmails, campaign.jitter, options.random),
       mailboxes: offered,
-      rotation: campaign.mailboxIds,
+      rotation: gate.rotation ?? campaign.mailboxIds,
     }
     if (gate.windowKeys) request.windowKeys = gate.windowKeys
     requests.push(request)
@@ -101,15 +104,21 @@ export async function reserveAndDeliver(
 
   const { campaign } = progress
   const deliveries: Array<Promise<Delivered>> = []
+  const givenBack: Array<Promise<void>> = []
   let refused: RoundOutcome['refused']
   for (const [i, outcome] of outcomes.entries()) {
     if (!outcome.ok) {
       refused ??= outcome
       continue
     }
+    const send = outcome.send
+    if (progress.routing?.misplaced(send)) {
+      // Strict provider matching: a first email on a mailbox of another provider goes back.
+      givenBack.push(giveBack(engine, send, requests[i]!.nextSlotAt).finally(() => slots.release(1)))
+      continue
+    }
     progress.sends++
     campaign.nextSlotAt = requests[i]!.nextSlotAt
-    const send = outcome.send
     if (send.item.step === 0 && send.item.mailboxId) campaign.lastMailboxId = send.item.mailboxId
     progress.nextItemAt = send.nextPendingAt
     const mailbox = run.mailboxes.get(send.item.mailboxId ?? '')
@@ -144,6 +153,7 @@ export async function reserveAndDeliver(
     deliveries.push(delivery)
   }
   const delivered = await Promise.allSettled(deliveries)
+  for (const g of await Promise.allSettled(givenBack)) if (g.status === 'rejected') throw g.reason
   for (const d of delivered) {
     if (d.status === 'rejected') throw d.reason
     run.result[DELIVERED_COUNTER[d.value.outcome]]++

@@ -31,6 +31,7 @@ export const EXPLAINED_BY: Record<TickSkipReason, readonly ExplainCode[]> = {
   'lead-window': ['lead-window'],
   'skip-date': ['skip-date'],
   'lease-expired': [],
+  'provider-wait': ['provider-wait'],
 }
 
 interface Case {
