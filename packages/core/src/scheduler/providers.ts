@@ -93,7 +93,7 @@ export function createProviderResolver(input: {
     const wellKnown = wellKnownProvider(domain)
     if (wellKnown) return { provider: wellKnown, known: true }
     const cached = cache.get(domain)
-    if (cached && cached.expiresAt > now()) return cached
+    if (cached && cached.expiresAt > now()) return { provider: cached.provider, known: cached.known }
     const pending = inFlight.get(domain)
     if (pending) return pending
     const asked = ask(domain).then((answer) => {
