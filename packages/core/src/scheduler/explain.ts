@@ -56,6 +56,8 @@ export interface MailboxState {
   dailyEmailLimit: number
   pausedUntil: Date | null
   pauseReason: string | null
+  /** The mailbox's provider (provider matching); null until looked up. */
+  provider: Mailbox['provider']
 }
 
 export interface Explanation {
@@ -200,6 +202,7 @@ export function explainCampaign(input: {
     dailyEmailLimit: m.dailyEmailLimit,
     pausedUntil: m.pausedUntil,
     pauseReason: m.pauseReason,
+    provider: m.provider,
   }))
   return {
     sending: reasons.length === 0,
