@@ -129,7 +129,7 @@ export function createProviderResolver(input: {
 export async function keyLeadsByProvider(
   resolver: ProviderResolver,
   campaign: Campaign,
-  leads: NewLead[],
+  leads: readonly NewLead[],
 ): Promise<void> {
   if (campaign.providerMatching === 'off' || leads.length === 0) return
   const providers = await resolver.lookupAll(leads.map((l) => domainOf(l.emailKey)))

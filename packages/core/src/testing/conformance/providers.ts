@@ -200,4 +200,20 @@ export function providerTests(env: EnvFn): void {
     expect(from.get('g@m365.test')).toBe(microsoft.id)
     expect(from.has('c@broken.test')).toBe(true)
   })
+
+  it('leads brought in by importCampaign are keyed by provider too', async () => {
+    const e = await matchingEnv()
+    const { google, microsoft } = await googleAndMicrosoft(e, { google: 100, microsoft: 100 })
+    const imported = await e.scheduler.importCampaign({
+      externalId: 'legacy-providers',
+      campaign: campaign([microsoft.id, google.id], { providerMatching: 'strict' }),
+      leads: to(['a@workspace.test', 'b@gmail.com', 'c@m365.test']),
+      start: true,
+    })
+    expect(await drain(e.scheduler)).toBe(3)
+    const from = fromOf(e.transport.sent.filter((s) => s.campaignId === imported.campaignId))
+    expect(from.get('a@workspace.test')).toBe(google.id)
+    expect(from.get('b@gmail.com')).toBe(google.id)
+    expect(from.get('c@m365.test')).toBe(microsoft.id)
+  })
 }
