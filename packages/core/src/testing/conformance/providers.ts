@@ -201,6 +201,32 @@ export function providerTests(env: EnvFn): void {
     expect(from.has('c@broken.test')).toBe(true)
   })
 
+  it('prefer: a provider’s first emails go round its mailboxes, whatever was sent in between', async () => {
+    const e = await matchingEnv()
+    const { google, microsoft } = await googleAndMicrosoft(e, { google: 100, microsoft: 100 })
+    const second = await e.scheduler.createMailbox(
+      mailbox({ email: 'second@sender-google.test', dailyEmailLimit: 100 }),
+    )
+    const c = await e.scheduler.createCampaign(
+      campaign([google.id, microsoft.id, second.id], { providerMatching: 'prefer' }),
+    )
+    // Google and Microsoft recipients due in turn: each Google send follows a Microsoft one.
+    const googleLeads = Array.from({ length: 6 }, (_, i) => `g${i}@workspace.test`)
+    for (const [i, lead] of googleLeads.entries()) {
+      await e.scheduler.addLeads(c.id, to([lead]))
+      e.clock.advance(MINUTE)
+      await e.scheduler.addLeads(c.id, to([`m${i}@m365.test`]))
+      e.clock.advance(MINUTE)
+    }
+    await e.scheduler.startCampaign(c.id)
+    expect(await drain(e.scheduler)).toBe(12)
+    const sent = e.transport.sent
+    expect(sent.map((s) => s.to[0]).join('')).toBe('gmgmgmgmgmgm')
+    const googleFrom = sent.filter((s) => s.to.startsWith('g')).map((s) => s.mailboxId)
+    expect(googleFrom).toEqual([google.id, second.id, google.id, second.id, google.id, second.id])
+    expect(sent.filter((s) => s.to.startsWith('m')).every((s) => s.mailboxId === microsoft.id)).toBe(true)
+  })
+
   it('leads brought in by importCampaign are keyed by provider too', async () => {
     const e = await matchingEnv()
     const { google, microsoft } = await googleAndMicrosoft(e, { google: 100, microsoft: 100 })
