@@ -2,13 +2,14 @@
  * Lead time zones, skip dates and holidays: which of a campaign's pending emails may leave now.
  *
  * Every lead has a **window key** (`windowKeyOf`): its time zone and country, the two things that
- * decide when its emails may leave. Items carry their lead's key, and a reservation lists the keys
+ * decide when its emails may leave (and, under provider matching, its provider: which mailboxes
+ * it may leave from). Items carry their lead's key, and a reservation lists the keys
  * that may leave now (`ReserveRequest.windowKeys`): the store filters on membership, and every rule
  * of *which* keys may leave lives here, pure, as functions of the campaign, the key and `now`.
  */
 import { invalidInput, isMailcadenceError } from '../errors.js'
 import { describeValue } from '../model/describe.js'
-import type { Campaign } from '../model/types.js'
+import type { Campaign, EmailProvider } from '../model/types.js'
 import type { WindowKeyStat } from '../store.js'
 import {
   dayKey,
@@ -19,6 +20,7 @@ import {
   type WindowSpec,
   windowDayKey,
 } from './calendar.js'
+import { isMatchedProvider } from './provider.js'
 
 /**
  * A host's holiday calendar: the public holidays of `country` (ISO 3166-1 alpha-2) in `year`, as
@@ -26,17 +28,35 @@ import {
  */
 export type HolidayCalendar = (country: string, year: number) => readonly string[]
 
-/** The window key of a lead: `''` when it has neither zone nor country, else `zone|country`. */
-export function windowKeyOf(lead: { timezone: string | null; country: string | null }): string {
+/**
+ * The window key of a lead: `''` when it has neither zone nor country, else `zone|country`; with
+ * a matched `provider` (google, microsoft, yahoo: provider matching, policy/provider.ts) a third
+ * part, `zone|country|provider`. A lead of provider `other` or unknown keeps the two-part key, so
+ * keys made before provider matching existed read the same. At most 80 characters (the store's
+ * bound): an IANA zone, a 2-letter country and a provider name are far shorter.
+ */
+export function windowKeyOf(
+  lead: { timezone: string | null; country: string | null },
+  provider?: EmailProvider | null,
+): string {
+  if (isMatchedProvider(provider)) return `${lead.timezone ?? ''}|${lead.country ?? ''}|${provider}`
   if (lead.timezone === null && lead.country === null) return ''
   return `${lead.timezone ?? ''}|${lead.country ?? ''}`
 }
 
-/** The zone and country a window key was made of ({@link windowKeyOf} in reverse). */
-export function parseWindowKey(key: string): { timezone: string | null; country: string | null } {
-  const bar = key.indexOf('|')
-  if (bar < 0) return { timezone: null, country: null }
-  return { timezone: key.slice(0, bar) || null, country: key.slice(bar + 1) || null }
+/** The zone, country and provider a window key was made of ({@link windowKeyOf} in reverse). */
+export function parseWindowKey(key: string): {
+  timezone: string | null
+  country: string | null
+  provider: EmailProvider
+} {
+  if (!key.includes('|')) return { timezone: null, country: null, provider: 'other' }
+  const [timezone = '', country = '', provider] = key.split('|')
+  return {
+    timezone: timezone || null,
+    country: country || null,
+    provider: isMatchedProvider(provider) ? provider : 'other',
+  }
 }
 
 /** Where a key stands at an instant, for `explain()`. */
@@ -51,7 +71,10 @@ export interface KeyState {
 }
 
 export interface KeyCalendars {
-  /** Whether the campaign's keys matter: it sends in its leads' hours, or holidays are on. */
+  /**
+   * Whether the campaign's keys matter: it sends in its leads' hours, holidays are on, or it
+   * matches providers (the keys carry the recipients' providers).
+   */
   isKeyed(campaign: Campaign): boolean
   /**
    * The window a key's items leave in, around instant `at`: the campaign's hours and days, read in
@@ -133,7 +156,8 @@ export function createKeyCalendars(holidays?: HolidayCalendar): KeyCalendars {
   }
 
   const calendars: KeyCalendars = {
-    isKeyed: (campaign) => campaign.windowTimezone === 'lead' || holidays !== undefined,
+    isKeyed: (campaign) =>
+      campaign.windowTimezone === 'lead' || holidays !== undefined || campaign.providerMatching !== 'off',
     specFor,
 
     openKeys(campaign, keys, now) {

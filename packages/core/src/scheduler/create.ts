@@ -1,6 +1,7 @@
 import { invalidInput, MailcadenceError } from '../errors.js'
 import { createInbound } from '../inbound/apply.js'
 import type { ApplyInboundOptions, InboundMessage, InboundResult } from '../inbound/types.js'
+import { domainOf } from '../message/build.js'
 import type { CampaignProgress, ImportInput, ImportReport, ImportResult } from '../migration/types.js'
 import { checkArray, checkDate, checkId, checkObject, checkText } from '../model/checks.js'
 import { quote } from '../model/describe.js'
@@ -46,6 +47,7 @@ import {
 import { createMigration, type ExternalSendInput } from './migration.js'
 import { resolveOptions, type SchedulerOptions } from './options.js'
 import { type PreviewLead, type PreviewMessage, type PreviewOptions, previewLead } from './preview.js'
+import { keyLeadsByProvider, lookUpCampaignMailboxes } from './providers.js'
 import { createTick } from './tick.js'
 import { createVariantStats, type StepVariantStats, variantStates } from './variants.js'
 
@@ -261,6 +263,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const change = { from: ['CANCELLED'], to: 'CANCELLED', cancelPending: 'campaign stopped' } as const
     await store.setCampaignStatus(campaignId, change, clock.now())
   }
+  // Provider matching: the campaign's mailboxes not looked up yet (scheduler/providers.ts).
+  const providerDeps = { store, resolver: resolved.providers, now: () => clock.now(), logger }
   const migration = createMigration(resolved, { campaignOrThrow, checkMailboxesExist, cancelIfStopped })
   const transition = async (
     id: string,
@@ -326,7 +330,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       checkObject('patch', patch)
       const current = await mailboxOrThrow(id)
       const next = validateMailbox({ ...current, ...patch })
-      return (await store.updateMailbox(id, next, clock.now())) ?? mailboxOrThrow(id)
+      // Another domain may have another provider: looked up again by the next matching campaign.
+      const provider = domainOf(next.email) === domainOf(current.email) ? {} : { provider: null }
+      return (await store.updateMailbox(id, { ...next, ...provider }, clock.now())) ?? mailboxOrThrow(id)
     },
     async pauseMailbox(id, opts = {}) {
       ensureOpen()
@@ -369,7 +375,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       ensureOpen()
       const campaign = validateCampaign(input)
       await checkMailboxesExist(campaign.mailboxIds)
-      return store.createCampaign(campaign, clock.now())
+      const created = await store.createCampaign(campaign, clock.now())
+      await lookUpCampaignMailboxes(providerDeps, created)
+      return created
     },
     async updateCampaign(id, patch) {
       ensureOpen()
@@ -377,7 +385,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const current = await campaignOrThrow(id)
       const next = validateCampaign({ ...current, ...patch, ...keptWinners(current, patch) })
       await checkMailboxesExist(next.mailboxIds)
-      return (await store.updateCampaign(id, next, clock.now())) ?? campaignOrThrow(id)
+      const updated = (await store.updateCampaign(id, next, clock.now())) ?? (await campaignOrThrow(id))
+      await lookUpCampaignMailboxes(providerDeps, updated)
+      return updated
     },
     getCampaign: (id) => campaignOrThrow(id),
     async addLeads(campaignId, leads) {
@@ -394,6 +404,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         if ('reason' in lead) invalid.push({ email: leadEmailOf(input), reason: lead.reason })
         else valid.push(lead)
       }
+      await keyLeadsByProvider(resolved.providers, campaign, valid)
       const outcome = await store.addLeads(campaignId, valid, clock.now())
       if (outcome.added.length > 0) await cancelIfStopped(campaignId)
       for (const key of outcome.suppressed) {

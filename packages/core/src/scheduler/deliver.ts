@@ -57,6 +57,11 @@ export interface Recording {
   leaseLost: () => Delivered
 }
 
+/** What a reservation took from the day counts, to give back when no mail left (`Completion.refund`). */
+export function reservationRefund(send: ReservedSend, mailboxId: string): NonNullable<Completion['refund']> {
+  return { campaignDayKey: send.campaignDayKey, mailboxId, mailboxDayKey: send.mailboxDayKey }
+}
+
 export async function deliver(input: DeliverInput): Promise<Delivered> {
   const { options, campaign, mailbox, send, complete } = input
   const { clock, emit, logger } = options
@@ -75,11 +80,7 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     leaseToken: item.leaseToken ?? '',
     ...(variantId === null ? {} : { variantId }),
   }
-  const refund = {
-    campaignDayKey: send.campaignDayKey,
-    mailboxId: mailbox.id,
-    mailboxDayKey: send.mailboxDayKey,
-  }
+  const refund = reservationRefund(send, mailbox.id)
   const messageId = item.messageId ?? ''
   const eventBase = {
     campaignId: campaign.id,

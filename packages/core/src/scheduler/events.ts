@@ -19,6 +19,11 @@ export type TickSkipReason =
   | 'hourly-limit'
   /** The recipient's domain had its `recipientDomainLimit.perDay` first emails today: given back, tomorrow. */
   | 'domain-limit'
+  /**
+   * Provider matching `'strict'`: the due first emails wait for a mailbox of their recipients'
+   * provider (every one is full, paused or absent), until the first may have room.
+   */
+  | 'provider-wait'
 
 interface SendEventBase {
   at: Date

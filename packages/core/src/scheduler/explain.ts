@@ -21,6 +21,7 @@ import {
   whereDueItemsLeave,
 } from './due.js'
 import { domainLimitReason, hourlyLimitReason, isHourFull, type LimitFigures } from './explain-limits.js'
+import { providerHeld } from './explain-providers.js'
 
 export type ExplainCode =
   | 'not-running'
@@ -42,6 +43,11 @@ export type ExplainCode =
   | 'domain-limit'
   /** Mailboxes are full at their warm-up limit of the day, below `dailyEmailLimit` (`rampUp`). */
   | 'ramp-limit'
+  /**
+   * Provider matching `'strict'`: the due first emails wait for a mailbox of their recipients'
+   * provider with room (`until` the first may have one; absent when the campaign has none).
+   */
+  | 'provider-wait'
 
 export interface ExplainReason {
   code: ExplainCode
@@ -63,6 +69,8 @@ export interface MailboxState {
   hourlyLimit: number | null
   pausedUntil: Date | null
   pauseReason: string | null
+  /** The mailbox's provider (provider matching); null until looked up. */
+  provider: Mailbox['provider']
 }
 
 export interface Explanation {
@@ -193,6 +201,15 @@ export function explainCampaign(input: {
     }
     due = split.open
   }
+  if (dueHere && campaignWindowOpen) {
+    // Strict provider matching: first emails whose provider has no mailbox with room wait.
+    const matched = providerHeld({ campaign, mailboxes, counts, due, now })
+    due = matched.due
+    if (matched.wait) {
+      reasons.push({ code: 'provider-wait', ...matched.wait })
+      dueHere = false
+    }
+  }
   reasons.push(...mailboxReasons({ ...input, due, itemsDue: dueHere }))
 
   const states: MailboxState[] = mailboxes.map((m) => ({
@@ -205,6 +222,7 @@ export function explainCampaign(input: {
     hourlyLimit: m.hourlyLimit,
     pausedUntil: m.pausedUntil,
     pauseReason: m.pauseReason,
+    provider: m.provider,
   }))
   return {
     sending: reasons.length === 0,

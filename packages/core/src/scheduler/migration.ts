@@ -17,6 +17,7 @@ import { nextSlot } from '../policy/pacing.js'
 import type { ExternalSend, NewCampaign } from '../store.js'
 import { supportsMigration } from '../store-kit/index.js'
 import type { ResolvedOptions } from './options.js'
+import { keyLeadsByProvider } from './providers.js'
 
 /** Leads per `importLeads` call: one call per lead would be slow, one for 100,000 too big a batch. */
 const IMPORT_CHUNK = 500
@@ -103,6 +104,8 @@ export function createMigration(
         advanced: [...plan.report.advanced],
         issues: [...plan.report.issues],
       }
+      // Provider matching: the leads' window keys take their providers (scheduler/providers.ts).
+      await keyLeadsByProvider(options.providers, campaign, plan.leads)
       // What the store found already there (a concurrent import) moves from imported to existing.
       for (let i = 0; i < plan.leads.length; i += IMPORT_CHUNK) {
         const chunk = plan.leads.slice(i, i + IMPORT_CHUNK)

@@ -9,6 +9,13 @@ import type { HolidayCalendar } from '../policy/zones.js'
 import type { Store } from '../store.js'
 import type { Transport } from '../transport.js'
 import type { SchedulerEvent } from './events.js'
+import {
+  createProviderResolver,
+  DEFAULT_RESOLVE_MX_TIMEOUT,
+  type ProviderResolver,
+  type ResolveMx,
+  resolveMxWithDns,
+} from './providers.js'
 
 /** Where the scheduler reads time. `sleep` lets a fake clock make simulated waits instant. */
 export interface Clock {
@@ -159,6 +166,20 @@ export interface SchedulerOptions {
    * year. Default 7 days (604 800 000).
    */
   outOfOfficeDelay?: number
+  /**
+   * Provider matching (`Campaign.providerMatching`): a domain's MX exchanges, most preferred first,
+   * from which its provider is read (google, microsoft, yahoo or other). Asked only for campaigns
+   * that match providers: once per distinct recipient domain when leads are added to one, and once
+   * per mailbox (the answer is kept with the mailbox) when one is created, updated or ticked.
+   * Answers are cached per scheduler (a day; failures five minutes). A rejection, a timeout or an
+   * answer that is not an array of host names never blocks or fails anything: the domain counts as
+   * `other` (its emails leave from any mailbox). The large consumer domains (gmail.com,
+   * outlook.com, yahoo.com, …) need no lookup. `false`: no lookups (only those domains are
+   * matched). Default: `node:dns/promises` `resolveMx`, sorted by priority.
+   */
+  resolveMx?: ((domain: string) => Promise<string[]>) | false
+  /** Longest wait (ms) for one `resolveMx` answer; later, the domain counts as `other`. Default 3 000. */
+  resolveMxTimeout?: number
   /** Receives a typed event for every send, failure, retry, skip, recovery and completion. */
   onEvent?: (event: SchedulerEvent) => void
   /** Default: silent. */
@@ -184,6 +205,8 @@ export interface ResolvedOptions {
   unsubscribeUrl: UnsubscribeUrl | undefined
   holidays: HolidayCalendar | undefined
   outOfOfficeDelay: number
+  /** Provider matching's lookups and their cache, one per scheduler (scheduler/providers.ts). */
+  providers: ProviderResolver
   emit: (event: SchedulerEvent) => void
   logger: Logger
 }
@@ -260,6 +283,12 @@ function checkCampaignFilter(value: unknown): SchedulerOptions['campaignFilter']
   return Array.from(value, (id, i) => checkId(`campaignFilter[${i}]`, id))
 }
 
+function checkResolveMx(value: unknown): ResolveMx | false {
+  if (value === undefined) return resolveMxWithDns
+  if (value === false || typeof value === 'function') return value as ResolveMx | false
+  throw invalidInput('resolveMx', `must be a function or false, got ${describeValue(value)}`)
+}
+
 export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   checkObject('options', options)
   if (options.store === undefined)
@@ -297,6 +326,13 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
   )
   if (options.sendTimeout !== undefined && sendTimeout >= lease)
     throw invalidInput('sendTimeout', `must be less than lease (${lease} ms), got ${sendTimeout}`)
+  const resolveMx = checkResolveMx(options.resolveMx)
+  const providers = createProviderResolver({
+    resolveMx,
+    timeoutMs: intOption('resolveMxTimeout', options.resolveMxTimeout, DEFAULT_RESOLVE_MX_TIMEOUT, 1, 60_000),
+    now: () => clock.now().getTime(),
+    logger,
+  })
   return {
     store,
     // Shadow mode swaps the transport for one that sends nothing: the rest of the engine is the same.
@@ -329,6 +365,7 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       0,
       365 * 86_400_000,
     ),
+    providers,
     emit: onEvent
       ? (event) => {
           try {

@@ -13,6 +13,7 @@ import type { RunnableCampaign } from '../store.js'
 import { createCandidates } from './candidates.js'
 import type { TickResult, TickSkipReason } from './events.js'
 import type { ResolvedOptions } from './options.js'
+import { resolveMailboxProviders } from './providers.js'
 import { advanceRamps } from './ramp.js'
 import { createTickEngine, type TickRun } from './tick/engine.js'
 import { runCampaign } from './tick/run-campaign.js'
@@ -70,6 +71,13 @@ export function createTick(
     const mailboxes = new Map(
       mailboxIds.size === 0 ? [] : (await store.getMailboxes([...mailboxIds])).map((m) => [m.id, m]),
     )
+    // Provider matching: the mailboxes of matching campaigns not looked up yet (once each).
+    if (runnable.some((r) => r.campaign.providerMatching !== 'off')) {
+      const deps = { store, resolver: options.providers, now: () => clock.now(), logger }
+      const campaigns = runnable.map((r) => r.campaign)
+      for (const m of await resolveMailboxProviders(deps, campaigns, mailboxes.values()))
+        mailboxes.set(m.id, m)
+    }
 
     const first = runnable[0]
     if (first) {

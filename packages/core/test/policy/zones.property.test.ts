@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import type { Campaign } from '../../src/model/types.js'
+import type { Campaign, EmailProvider } from '../../src/model/types.js'
 import { CAMPAIGN_DEFAULTS } from '../../src/model/validate.js'
 import {
   dayKey,
@@ -297,17 +297,32 @@ describe('per-key calendars', () => {
     )
   })
 
-  it('a window key names its zone and country, and reads back', () => {
+  it('a window key names its zone, country and matched provider, and reads back', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(null, ...ZONES, 'UTC', 'America/Argentina/Buenos_Aires'),
         fc.constantFrom(null, ...COUNTRIES),
-        (timezone, country) => {
-          const key = windowKeyOf({ timezone, country })
-          expect(key === '').toBe(timezone === null && country === null)
-          expect(parseWindowKey(key)).toEqual({ timezone, country })
+        fc.constantFrom(undefined, null, 'google', 'microsoft', 'yahoo', 'other') as fc.Arbitrary<
+          EmailProvider | null | undefined
+        >,
+        (timezone, country, provider) => {
+          const key = windowKeyOf({ timezone, country }, provider)
+          const matched = provider === 'google' || provider === 'microsoft' || provider === 'yahoo'
+          expect(key === '').toBe(timezone === null && country === null && !matched)
+          expect(key.length).toBeLessThanOrEqual(80)
+          expect(parseWindowKey(key)).toEqual({ timezone, country, provider: matched ? provider : 'other' })
+          // A lead of provider other or unknown keeps the key it had before provider matching.
+          if (!matched) expect(key).toBe(windowKeyOf({ timezone, country }))
+          // The calendars read the zone and country alone: a provider never moves a window.
+          const calendars = createKeyCalendars(testHolidays)
+          const campaign = { ...makeCampaign(), windowTimezone: 'lead' as const }
+          const at = new Date('2026-03-08T12:00:00Z')
+          expect(calendars.specFor(campaign, key, at)).toEqual(
+            calendars.specFor(campaign, windowKeyOf({ timezone, country }), at),
+          )
         },
       ),
+      { numRuns: NUM_RUNS },
     )
   })
 })

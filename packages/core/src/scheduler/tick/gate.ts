@@ -33,6 +33,11 @@ export interface Gate {
    * zone rather than to the older emails of zones open since earlier (see `spreadDailyCap`).
    */
   newestKeys?: string[]
+  /**
+   * Provider matching: the request's `rotation` for the keys asked for (tick/provider-routing.ts).
+   * Absent: the campaign's `mailboxIds`.
+   */
+  rotation?: readonly string[]
 }
 
 export interface CampaignGate {
@@ -41,6 +46,8 @@ export interface CampaignGate {
    * that a campaign whose keys do not matter costs no extra await per round.
    */
   refresh?(): Promise<void>
+  /** Keyed campaigns: the window keys last read, with the earliest item of each. */
+  keyStats?(): readonly WindowKeyStat[]
   /** Whether a keyed campaign's keys read empty: it has nothing pending. */
   readonly drained: boolean
   /** The queue may have changed (a round sent, a reservation was refused): read the keys again. */
@@ -103,6 +110,7 @@ function keyedGate(calendars: KeyCalendars, store: Store, campaign: Campaign): C
       keys = await store.listWindowKeys(campaign.id)
       fresh = true
     },
+    keyStats: read,
     get drained() {
       return fresh && keys.length === 0
     },

@@ -151,32 +151,3 @@ async function admitOne(
     error: `recipient domain limit: ${domain?.name ?? 'the domain'} had its ${domain?.claim.limit} first emails today`,
   }
 }
-
-/**
- * Gives a held send back untouched: the item is pending again (a first email free to leave from
- * another mailbox) and the reservation's day counts and pacing slot are refunded, as no mail left.
- */
-export async function giveBack(
-  engine: TickEngine,
-  send: ReservedSend,
-  mailbox: Mailbox,
-  reservedSlot: Date,
-  held: HeldSend,
-): Promise<void> {
-  const { item } = send
-  await engine.complete({
-    itemId: item.id,
-    leaseToken: item.leaseToken ?? '',
-    kind: 'retry',
-    retryAt: held.retryAt,
-    attempts: item.attempts,
-    error: held.error,
-    unassignMailbox: item.references.length === 0,
-    refund: {
-      campaignDayKey: send.campaignDayKey,
-      mailboxId: mailbox.id,
-      mailboxDayKey: send.mailboxDayKey,
-      nextSlotAt: reservedSlot,
-    },
-  })
-}

@@ -12,7 +12,9 @@ import type { CandidateSet } from '../candidates.js'
 import { type Delivered, deliver } from '../deliver.js'
 import type { TickEngine, TickRun } from './engine.js'
 import type { Gate } from './gate.js'
-import { admitRound, claimsLimits, giveBack, type HeldSend, type RoundSend } from './limit-claims.js'
+import { giveBack } from './give-back.js'
+import { admitRound, claimsLimits, type HeldSend, type RoundSend } from './limit-claims.js'
+import { PROVIDER_WAIT_ERROR, type ProviderRouting } from './provider-routing.js'
 
 /** A campaign's progress through one tick, which the rounds move on. */
 export interface CampaignProgress {
@@ -21,6 +23,8 @@ export interface CampaignProgress {
   /** Earliest `scheduledAt` of its pending items as last seen; null when none. */
   nextItemAt: Date | null
   sends: number
+  /** Provider matching (tick/provider-routing.ts); absent when the campaign's is `'off'`. */
+  routing?: ProviderRouting | null
 }
 
 export interface RoundOutcome {
@@ -71,7 +75,7 @@ export function buildRequests(
       maxEmailsPerDay: gate.maxEmailsPerDay,
       nextSlotAt: nextSlot(now, campaign.delayBetweenEmails, campaign.jitter, options.random),
       mailboxes: offered,
-      rotation: campaign.mailboxIds,
+      rotation: gate.rotation ?? campaign.mailboxIds,
     }
     if (gate.windowKeys) request.windowKeys = gate.windowKeys
     requests.push(request)
@@ -107,15 +111,22 @@ export async function reserveAndDeliver(
   const { campaign } = progress
   const deliveries: Array<Promise<Delivered | 'held'>> = []
   const reserved: Array<RoundSend & { slot: Date }> = []
+  const givenBack: Array<Promise<void>> = []
   let refused: RoundOutcome['refused']
   for (const [i, outcome] of outcomes.entries()) {
     if (!outcome.ok) {
       refused ??= outcome
       continue
     }
+    const send = outcome.send
+    if (progress.routing?.misplaced(send)) {
+      // Strict provider matching: a first email on a mailbox of another provider goes back.
+      const back = { retryAt: engine.options.clock.now(), error: PROVIDER_WAIT_ERROR }
+      givenBack.push(giveBack(engine, send, requests[i]!.nextSlotAt, back).finally(() => slots.release(1)))
+      continue
+    }
     progress.sends++
     campaign.nextSlotAt = requests[i]!.nextSlotAt
-    const send = outcome.send
     if (send.item.step === 0 && send.item.mailboxId) campaign.lastMailboxId = send.item.mailboxId
     progress.nextItemAt = send.nextPendingAt
     const mailbox = run.mailboxes.get(send.item.mailboxId ?? '')
@@ -146,11 +157,7 @@ export async function reserveAndDeliver(
       // lease recovery will), and fail the campaign's tick.
       const now = engine.options.clock.now()
       const unchecked = { retryAt: now, error: 'limits could not be checked: the store failed' }
-      await Promise.allSettled(
-        reserved.map((r) =>
-          giveBack(engine, r.send, r.mailbox, r.slot, { ...unchecked, reason: 'hourly-limit', until: now }),
-        ),
-      )
+      await Promise.allSettled(reserved.map((r) => giveBack(engine, r.send, r.slot, unchecked)))
       for (const r of reserved) engine.releaseSlot(r.send.item.id)
       throw error
     }
@@ -182,6 +189,7 @@ export async function reserveAndDeliver(
     deliveries.push(delivery)
   }
   const delivered = await Promise.allSettled(deliveries)
+  for (const g of await Promise.allSettled(givenBack)) if (g.status === 'rejected') throw g.reason
   let held = 0
   for (const d of delivered) {
     if (d.status === 'rejected') throw d.reason
@@ -211,7 +219,7 @@ async function holdBack(
   reservedSlot: Date,
   held: HeldSend,
 ): Promise<'held'> {
-  await giveBack(engine, send, mailbox, reservedSlot, held)
+  await giveBack(engine, send, reservedSlot, held)
   const { campaign } = progress
   // The slot went back to the store (compare-and-set): so it does here.
   if (campaign.nextSlotAt === reservedSlot) campaign.nextSlotAt = null

@@ -7,6 +7,7 @@ import { type CandidateSet, noUsableMailbox } from '../candidates.js'
 import { mailboxLimitClears } from '../due.js'
 import type { TickEngine, TickRun } from './engine.js'
 import { type CampaignGate, createGate, type Gate, isWindowHold } from './gate.js'
+import { createProviderRouting, type ProviderRouting } from './provider-routing.js'
 import {
   buildRequests,
   type CampaignProgress,
@@ -40,6 +41,9 @@ export async function runCampaign(
   const { clock } = options
   const progress: CampaignProgress = { campaign: { ...stored }, nextItemAt, sends: 0 }
   const { campaign } = progress
+  // Provider matching: each round serves one provider group of the open keys.
+  const routing = createProviderRouting(engine, campaign, run.mailboxes, () => clock.now())
+  progress.routing = routing
   const gate = createGate(engine.calendars, options.store, campaign)
   let softRounds = 0
   // Rounds start with one request and double while every request of a round succeeds, up to
@@ -98,7 +102,22 @@ export async function runCampaign(
       look = moved
     }
     const newest = newestFirst ? look.newestKeys : undefined
-    const open = { ...look, ...(newest ? { windowKeys: newest } : {}) } as Gate & { campaignDayKey: string }
+    let open = { ...look, ...(newest ? { windowKeys: newest } : {}) } as Gate & { campaignDayKey: string }
+    const group = routing && open.windowKeys ? routing.pick(open.windowKeys, gate.keyStats?.() ?? []) : null
+    if (routing && open.windowKeys && group === null) {
+      // Every provider group of these keys is out for this tick.
+      engine.slots.release(granted)
+      if (newest) {
+        newestFirst = false
+        routing.reopen()
+        continue
+      }
+      const next = await afterGroups(run, gate, progress, routing, candidateSet, now, softRounds)
+      if (next === 'stop') return
+      softRounds++
+      continue
+    }
+    if (group) open = { ...open, windowKeys: group.keys, rotation: group.rotation }
     const requests = buildRequests(engine, campaign, open, candidateSet.entries, now, granted)
     const round = await reserveAndDeliver(engine, run, progress, requests, granted, () =>
       gate.limitClears(clock.now()),
@@ -107,6 +126,11 @@ export async function runCampaign(
     if (round.reserved > 0) gate.stale()
     if (round.refused === undefined) {
       if (requests.length === granted) roundSize = Math.min(roundSize * 2, MAX_REQUESTS_PER_ROUND)
+      continue
+    }
+    if (group && NOTHING_LEFT_IN_KEYS.has(round.refused.reason)) {
+      // This group has nothing that can leave now; the next round serves another.
+      routing!.exhausted(group.provider, round)
       continue
     }
     if (newest && NOTHING_LEFT_IN_KEYS.has(round.refused.reason)) {
@@ -143,6 +167,32 @@ function hold(
   const until = gate.deferUntil(now)
   if (until && until.getTime() > run.horizon)
     run.deferrals.push({ campaignId: campaign.id, until, settingsVersion })
+}
+
+/**
+ * Provider matching, once every provider group of the open keys is out for this tick: under
+ * `strict`, groups waiting for a mailbox of their provider report `provider-wait` until one may
+ * have room (or, after sends, only push that instant as the next due time); else the last refusal
+ * of a group is handled as any refusal.
+ */
+async function afterGroups(
+  run: TickRun,
+  gate: CampaignGate,
+  progress: CampaignProgress,
+  routing: ProviderRouting,
+  candidateSet: CandidateSet,
+  now: Date,
+  softRounds: number,
+): Promise<'again' | 'stop'> {
+  const { wait, refused } = routing.end()
+  if (wait) {
+    if (progress.sends === 0) run.skip(progress.campaign.id, 'provider-wait', wait.until)
+    else if (wait.until) run.dueTimes.push(wait.until)
+    return 'stop'
+  }
+  routing.reopen()
+  if (!refused) return 'stop'
+  return afterRefusal(run, gate, progress, refused, candidateSet, now, softRounds)
 }
 
 /**

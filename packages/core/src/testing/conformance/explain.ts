@@ -33,6 +33,7 @@ export const EXPLAINED_BY: Record<TickSkipReason, readonly ExplainCode[]> = {
   'lead-window': ['lead-window'],
   'skip-date': ['skip-date'],
   'lease-expired': [],
+  'provider-wait': ['provider-wait'],
 }
 
 interface Case {
@@ -291,7 +292,72 @@ const CASES: Case[] = [
     until: { 'mailbox-limit': TUESDAY },
     tick: ['mailbox-limit'],
   },
+  // Provider matching: consumer domains, whose provider needs no MX lookup.
+  {
+    name: 'strict provider matching, no mailbox of the recipients’ provider',
+    build: async (e) => (await strictGmail(e, [['outlook.com', 100]])).id,
+    explain: ['provider-wait'],
+    messages: { 'provider-wait': ['google (2 emails)', 'none among the campaign'] },
+    tick: ['provider-wait'],
+  },
+  {
+    name: 'strict provider matching, the mailbox of the recipients’ provider full',
+    build: async (e) => {
+      const c = await strictGmail(e, [
+        ['gmail.com', 1],
+        ['outlook.com', 100],
+      ])
+      await sendFirst(e, 1)
+      return c.id
+    },
+    explain: ['provider-wait'],
+    until: { 'provider-wait': TUESDAY },
+    messages: { 'provider-wait': ['google (1 email)', '1/1'] },
+    tick: ['provider-wait'],
+  },
+  {
+    name: 'prefer provider matching, the mailbox of the recipients’ provider full: sends',
+    build: async (e) => {
+      const c = await strictGmail(
+        e,
+        [
+          ['gmail.com', 1],
+          ['outlook.com', 100],
+        ],
+        'prefer',
+      )
+      await sendFirst(e, 1)
+      return c.id
+    },
+    explain: [],
+    tick: [],
+  },
 ]
+
+/** A matching campaign over mailboxes of the given domains and limits, with two gmail.com leads. */
+async function strictGmail(
+  e: Env,
+  domains: ReadonlyArray<readonly [string, number]>,
+  providerMatching: 'strict' | 'prefer' = 'strict',
+): Promise<{ id: string }> {
+  const boxes: Mailbox[] = []
+  for (const [domain, limit] of domains)
+    boxes.push(
+      await e.scheduler.createMailbox(mailbox({ email: `sender@${domain}`, dailyEmailLimit: limit })),
+    )
+  const created = await e.scheduler.createCampaign(
+    campaign(
+      boxes.map((b) => b.id),
+      { providerMatching },
+    ),
+  )
+  await e.scheduler.addLeads(
+    created.id,
+    leads(2).map((l, i) => ({ ...l, email: `lead${i}@gmail.com` })),
+  )
+  await e.scheduler.startCampaign(created.id)
+  return { id: created.id }
+}
 
 /**
  * explain() and tick() agree on every case below, on every store: when a tick sends nothing and

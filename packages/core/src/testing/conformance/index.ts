@@ -11,6 +11,7 @@ import { invariantTests } from './invariants.js'
 import { leadZoneTests } from './lead-zones.js'
 import { lifecycleTests } from './lifecycle.js'
 import { mailboxLimitTests } from './mailbox-limits.js'
+import { providerTests } from './providers.js'
 import { rotationTests } from './rotation.js'
 import { timingTests } from './timing.js'
 import { weekTests } from './week.js'
@@ -52,6 +53,7 @@ export function runStoreConformance(
     describe('a working week', () => weekTests(harness.env))
     describe('explain() agrees with tick()', () => explainTests(harness.env))
     describe('lead time zones, skip dates and holidays', () => leadZoneTests(harness.env))
+    describe('provider matching', () => providerTests(harness.env))
     describe('accepted values at their maximums', () => extremeTests(harness.env))
     describe('what comes back from the inbox', () => inboxTests(harness.env))
     describe('limits that protect mailboxes', () => mailboxLimitTests(harness.env))
