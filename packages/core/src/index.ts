@@ -33,6 +33,7 @@ export type { RetryPolicy } from './policy/backoff.js'
 // Pure policy, exported for hosts that plan or display schedules (and for adapters' own checks).
 export {
   dayKey,
+  hourKey,
   isInWindow,
   nextWindowOpen,
   type WindowSpec,

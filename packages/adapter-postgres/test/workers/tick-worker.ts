@@ -30,6 +30,8 @@ export interface WorkerConfig {
   maxRunMs?: number
   /** Public holidays by country (`YYYY-MM-DD`, any year): the scheduler's `holidays` option. */
   holidays?: Record<string, string[]>
+  /** MX exchanges by domain: the scheduler's `resolveMx` (a domain not listed has none). */
+  mx?: Record<string, string[]>
 }
 
 const config = JSON.parse(process.env.WORKER_CONFIG ?? '{}') as WorkerConfig
@@ -74,6 +76,7 @@ const scheduler = createScheduler({
           (config.holidays?.[country] ?? []).filter((date) => date.startsWith(`${year}-`)),
       }
     : {}),
+  ...(config.mx ? { resolveMx: async (domain: string) => config.mx?.[domain] ?? [] } : {}),
   onEvent: (event: SchedulerEvent) => {
     if (event.type === 'lease-lost') counts.leaseLost++
   },
