@@ -40,12 +40,19 @@ export {
 } from './policy/calendar.js'
 export { classifySendError, type SendFailure } from './policy/classify.js'
 export { FREE_MAIL_DOMAINS, isFreeMailDomain } from './policy/free-mail.js'
+export {
+  DEFAULT_GUARDS,
+  type GuardFigures,
+  type GuardName,
+  type GuardSettings,
+} from './policy/guards.js'
 export { REQUEUE_ENDED_STATUSES, requeueStopReason } from './policy/requeue.js'
 export { type Arm, pickWinner, probabilityBest } from './policy/winner.js'
 export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
+export type { ComplaintResult, ComplaintTarget, GuardTrip } from './scheduler/guards.js'
 export type {
   Forecast,
   ForecastBottleneck,

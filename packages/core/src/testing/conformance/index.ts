@@ -5,6 +5,7 @@ import { explainTests } from './explain.js'
 import { extremeTests } from './extremes.js'
 import { failureTests } from './failures.js'
 import { fuzzTests } from './fuzz.js'
+import { guardTests } from './guards.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { inboxTests } from './inbox.js'
 import { invariantTests } from './invariants.js'
@@ -53,6 +54,7 @@ export function runStoreConformance(
     describe('lead time zones, skip dates and holidays', () => leadZoneTests(harness.env))
     describe('accepted values at their maximums', () => extremeTests(harness.env))
     describe('what comes back from the inbox', () => inboxTests(harness.env))
+    describe('guards: automatic pauses on bounces, complaints and failures', () => guardTests(harness.env))
     describe('fuzzing the public API', () => fuzzTests(makeStore, options))
   })
 }

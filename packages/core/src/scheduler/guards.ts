@@ -1,0 +1,485 @@
+/**
+ * Guards, the effectful part: counts each send's outcome and each hard bounce or complaint reported
+ * later in the store's counters (`CounterStore`), reads them back when a breach is possible, and
+ * pauses the mailbox (until resumed) or the campaign (`PAUSED`) that breaches a limit. The rules
+ * are policy/guards.ts's.
+ *
+ * Cost on the hot path: the sends of one batch of completions are counted in one `claimCounters`
+ * call (createBatcher), summed per key. Figures are read back (`readCounters`) only after a hard
+ * bounce or complaint, when this process's cached figures plus what it counted since say a breach is
+ * possible, when its cache of an entity is older than {@link CACHE_TTL_MS} or from another UTC day,
+ * and on the first send of an entity in this process: so figures other processes counted are seen
+ * within that time at most.
+ *
+ * Consecutive failures are counted per mailbox in this process's memory (a scheduler instance):
+ * several processes sending from one mailbox each count their own run; `resumeMailbox` resets the
+ * run of the instance it is called on, and any success resets a run.
+ */
+import { createHash } from 'node:crypto'
+import { invalidInput, MailcadenceError } from '../errors.js'
+import { checkObject, checkText } from '../model/checks.js'
+import { describeValue } from '../model/describe.js'
+import { INPUT_LIMITS, LATEST_PAUSE_MS } from '../model/limits.js'
+import type { Mailbox } from '../model/types.js'
+import { emailKey, emailProblem } from '../model/validate.js'
+import type { SendFailure } from '../policy/classify.js'
+import {
+  checkGuards,
+  dayExpiry,
+  describeTrip,
+  FIGURE_KINDS,
+  type FigureKind,
+  type Figures,
+  figuresSince,
+  GUARD_REASON_PREFIX,
+  type GuardFigures,
+  type GuardName,
+  type GuardScope,
+  type GuardSettings,
+  guardKeys,
+  hasRateGuards,
+  type ResumeMark,
+  rateBreach,
+  reportKey,
+  sendVerdict,
+  TRIP_PARTS,
+  type TripPart,
+  tripCounts,
+  tripOfCounts,
+  utcDay,
+  windowDays,
+} from '../policy/guards.js'
+import type { CounterClaim, CounterStore, SendLogEntry, Store } from '../store.js'
+import { supportsCounters, supportsInbox } from '../store-kit/index.js'
+import { createBatcher } from './batcher.js'
+import type { SchedulerEvent } from './events.js'
+import type { Clock, Logger } from './options.js'
+
+/** How long cached figures of an entity are trusted for the "breach possible" estimate. */
+export const CACHE_TTL_MS = 15 * 60_000
+/** `readCounters` takes at most this many keys. */
+const READ_CHUNK = 1_000
+/** Counters core keeps as long as the entity lives (resume numbers). */
+const FOREVER = new Date(LATEST_PAUSE_MS)
+
+/** What `recordComplaint` is told: an address, or the Message-ID of the email complained about. */
+export type ComplaintTarget = string | { email: string } | { messageId: string }
+
+export interface ComplaintResult {
+  /** The address suppressed, or null when a Message-ID matched no email we sent. */
+  email: string | null
+  /** Whether a send was found by its Message-ID (then the complaint counts for its guards). */
+  matched: boolean
+  /** Pending emails cancelled by the suppression. */
+  cancelled: number
+}
+
+/** A trip of a campaign's guard, as explain() shows it. */
+export interface GuardTrip {
+  guard: GuardName
+  figures: GuardFigures
+  /** `hard bounces 3 of 50 (6.0%) over 7 days, limit 5%`. */
+  description: string
+}
+
+export interface Guards {
+  /** The settings in force; null when every guard is off (or in shadow mode). */
+  readonly settings: GuardSettings | null
+  /**
+   * Counts one send's outcome (`failure` null: delivered) and pauses what it makes breach; a
+   * mailbox it pauses is handed to `onMailboxPaused`. Never throws: a guard that cannot count
+   * logs a warning, the send stays recorded.
+   */
+  afterSend(input: {
+    mailbox: Mailbox
+    campaignId: string
+    failure: SendFailure | null
+    onMailboxPaused: (mailbox: Mailbox) => void
+  }): Promise<void>
+  /** A hard bounce or a complaint reported later for this send (the inbox); once per send. Never throws. */
+  countReported(kind: 'bounces' | 'complaints', send: SendLogEntry): Promise<void>
+  recordComplaint(target: ComplaintTarget): Promise<ComplaintResult>
+  /** Before a resume is written: from now on the entity's guards look only at what comes after. */
+  resumed(scope: GuardScope, id: string): Promise<void>
+  /** The trip that paused this campaign since its last resume, or null. */
+  campaignTrip(campaignId: string): Promise<GuardTrip | null>
+}
+
+interface Deps {
+  store: Store
+  clock: Required<Clock>
+  logger: Logger
+  emit: (event: SchedulerEvent) => void
+  mode: 'live' | 'shadow'
+}
+
+/** One mailbox or campaign, as this process last read its figures. */
+interface Entity {
+  scope: GuardScope
+  id: string
+  keys: ReturnType<typeof guardKeys>
+  /** Its resume number as last read. */
+  epoch: number
+  resume: ResumeMark | null
+  /** Figures of the last read (null: never read), and what this process counted since. */
+  figures: Figures | null
+  since: Figures
+  readAt: number
+  readDay: number
+}
+
+interface SendCount {
+  mailboxId: string
+  campaignId: string
+  bounced: boolean
+}
+
+const hash = (text: string) => createHash('sha256').update(text).digest('base64url')
+const zero = (): Figures => ({ handed: 0, bounces: 0, complaints: 0 })
+
+/**
+ * The guards of a scheduler. `value` is the `guards` option as given: validated here
+ * (`invalid-input` naming `guards.…`); explicit rate guards on a store without counters are refused,
+ * default ones are turned off with one warning (the consecutive-failure guard needs no store).
+ */
+export function createGuards(deps: Deps, value: unknown): Guards {
+  const { store, clock, logger } = deps
+  const checked = checkGuards(value)
+  const counters: (Store & CounterStore) | null = supportsCounters(store) ? store : null
+  let settings = checked
+  if (settings !== null && hasRateGuards(settings) && counters === null) {
+    if (value !== undefined)
+      throw invalidInput(
+        'guards',
+        'the store has no counters (CounterStore), which the bounce- and complaint-rate guards need: pass guards: false, or maxBounceRate: null and maxComplaintRate: null',
+      )
+    if (deps.mode === 'live')
+      logger.warn(
+        {},
+        'guards: the store has no counters (CounterStore): bounce- and complaint-rate guards are off',
+      )
+    settings = { ...settings, maxBounceRate: null, maxComplaintRate: null }
+  }
+  const on = deps.mode === 'live' ? settings : null
+  const rates = on !== null && hasRateGuards(on) && counters !== null ? on : null
+  const runs = new Map<string, number>()
+  const entities = new Map<string, Entity>()
+
+  const entity = (scope: GuardScope, id: string): Entity => {
+    const key = `${scope}:${id}`
+    let e = entities.get(key)
+    if (!e) {
+      e = {
+        scope,
+        id,
+        keys: guardKeys(scope, id, hash),
+        epoch: 0,
+        resume: null,
+        figures: null,
+        since: zero(),
+        readAt: 0,
+        readDay: 0,
+      }
+      entities.set(key, e)
+    }
+    return e
+  }
+
+  // -- reading figures ------------------------------------------------------------------------
+
+  async function read(keys: string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    for (let i = 0; i < keys.length; i += READ_CHUNK)
+      Object.assign(out, await counters!.readCounters(keys.slice(i, i + READ_CHUNK)))
+    return out
+  }
+
+  const resumeKeys = (e: Entity, n: number) =>
+    n === 0 ? [] : [e.keys.resumedAt(n), ...FIGURE_KINDS.map((k) => e.keys.baseline(k, n))]
+
+  /** Reads the entities' figures over the window (and their resume marks) into their cache. */
+  async function refresh(list: readonly Entity[], nowMs: number, cfg: GuardSettings): Promise<void> {
+    if (list.length === 0) return
+    const days = windowDays(nowMs, cfg.windowDays)
+    const dayKeys = (e: Entity) => days.flatMap((d) => FIGURE_KINDS.map((k) => e.keys.day(k, d)))
+    // The cached resume number is a guess: when it is stale, its marks are read again.
+    let values = await read(list.flatMap((e) => [e.keys.epoch, ...resumeKeys(e, e.epoch), ...dayKeys(e)]))
+    const moved = list.filter((e) => (values[e.keys.epoch] ?? 0) !== e.epoch)
+    for (const e of moved) e.epoch = values[e.keys.epoch] ?? 0
+    if (moved.length > 0) values = { ...values, ...(await read(moved.flatMap((e) => resumeKeys(e, e.epoch)))) }
+    for (const e of list) {
+      const minutes = e.epoch === 0 ? 0 : (values[e.keys.resumedAt(e.epoch)] ?? 0)
+      e.resume =
+        minutes === 0
+          ? null
+          : {
+              atMs: minutes * 60_000,
+              baseline: Object.fromEntries(
+                FIGURE_KINDS.map((k) => [k, Math.max(0, (values[e.keys.baseline(k, e.epoch)] ?? 0) - 1)]),
+              ) as Record<FigureKind, number>,
+            }
+      const perDay = new Map(
+        days.map((d) => [
+          d,
+          Object.fromEntries(FIGURE_KINDS.map((k) => [k, values[e.keys.day(k, d)] ?? 0])) as Figures,
+        ]),
+      )
+      e.figures = figuresSince(perDay, days, e.resume)
+      e.since = zero()
+      e.readAt = nowMs
+      e.readDay = utcDay(nowMs)
+    }
+  }
+
+  /** Whether this process must read the entity's figures now (see the file's comment). */
+  function needsRead(e: Entity, nowMs: number, cfg: GuardSettings): boolean {
+    if (e.figures === null || nowMs - e.readAt > CACHE_TTL_MS || utcDay(nowMs) !== e.readDay) return true
+    const estimate = zero()
+    for (const k of FIGURE_KINDS) estimate[k] = e.figures[k] + e.since[k]
+    return rateBreach(estimate, cfg) !== null
+  }
+
+  /** Reads the entities' figures and pauses each that breaches; returns the mailboxes paused. */
+  async function evaluate(list: readonly Entity[], cfg: GuardSettings): Promise<Mailbox[]> {
+    const now = clock.now()
+    await refresh(list, now.getTime(), cfg)
+    const paused: Mailbox[] = []
+    for (const e of list) {
+      const breach = e.figures ? rateBreach(e.figures, cfg) : null
+      if (!breach) continue
+      if (e.scope === 'mailbox') {
+        const mailbox = await pauseMailbox(e.id, breach.guard, breach.figures)
+        if (mailbox) paused.push(mailbox)
+      } else await pauseCampaign(e, breach.guard, breach.figures)
+    }
+    return paused
+  }
+
+  // -- counting sends -------------------------------------------------------------------------
+
+  /** One batch of counted sends: one claim, summed per key, then the reads a breach needs. */
+  async function flush(batch: SendCount[]): Promise<Mailbox[][]> {
+    const cfg = rates!
+    const now = clock.now()
+    const nowMs = now.getTime()
+    const today = utcDay(nowMs)
+    const expiresAt = dayExpiry(today, cfg.windowDays)
+    const sums = new Map<string, number>()
+    const touched = new Map<Entity, { handed: number; bounces: number }>()
+    for (const send of batch) {
+      for (const e of [entity('mailbox', send.mailboxId), entity('campaign', send.campaignId)]) {
+        const t = touched.get(e) ?? { handed: 0, bounces: 0 }
+        t.handed++
+        if (send.bounced) t.bounces++
+        touched.set(e, t)
+      }
+    }
+    for (const [e, t] of touched) {
+      const handedKey = e.keys.day('handed', today)
+      sums.set(handedKey, (sums.get(handedKey) ?? 0) + t.handed)
+      if (t.bounces > 0) sums.set(e.keys.day('bounces', today), t.bounces)
+    }
+    const claims: CounterClaim[] = [...sums].map(([key, by]) => ({ key, limit: null, by, expiresAt }))
+    await counters!.claimCounters(claims, now)
+    for (const [e, t] of touched) {
+      e.since.handed += t.handed
+      e.since.bounces += t.bounces
+    }
+    const due = [...touched].filter(([e, t]) => t.bounces > 0 || needsRead(e, nowMs, cfg)).map(([e]) => e)
+    const paused = await evaluate(due, cfg)
+    return batch.map(() => paused)
+  }
+  const count = createBatcher<SendCount, Mailbox[]>(flush, { maxBatch: 1_000, maxInFlight: 1 })
+
+  /** The mailbox's run of consecutive failures after this send; at the limit, pauses it. */
+  async function afterRun(mailbox: Mailbox, failure: SendFailure | null): Promise<Mailbox | null> {
+    const limit = on?.maxConsecutiveFailures ?? null
+    const { run } = sendVerdict(failure)
+    if (limit === null || run === 'neutral') return null
+    if (run === 'success' || failure === null) {
+      runs.delete(mailbox.id)
+      return null
+    }
+    const failures = (runs.get(mailbox.id) ?? 0) + 1
+    if (failures < limit) {
+      runs.set(mailbox.id, failures)
+      return null
+    }
+    runs.delete(mailbox.id)
+    return pauseMailbox(mailbox.id, 'consecutive-failures', { count: failures, limit }, failure.detail)
+  }
+
+  // -- pausing --------------------------------------------------------------------------------
+
+  function announce(target: { mailboxId: string } | { campaignId: string }, guard: GuardName, figures: GuardFigures, reason: string) {
+    const at = clock.now()
+    deps.emit({ type: 'guard-tripped', at, guard, ...target, figures, reason })
+    logger.warn({ ...target, guard, figures }, `guard tripped, paused until resumed: ${reason}`)
+  }
+
+  /** Pauses a mailbox until resumed, unless it already is; returns it when this call paused it. */
+  async function pauseMailbox(
+    id: string,
+    guard: GuardName,
+    figures: GuardFigures,
+    lastError?: string,
+  ): Promise<Mailbox | null> {
+    const [current] = await store.getMailboxes([id])
+    if (!current || (current.pausedUntil && current.pausedUntil.getTime() >= LATEST_PAUSE_MS)) return null
+    const last = lastError ? `; last: ${lastError}` : ''
+    const reason = `${GUARD_REASON_PREFIX} ${describeTrip(guard, figures)}${last}`.slice(
+      0,
+      INPUT_LIMITS.reasonLength,
+    )
+    const now = clock.now()
+    const until = new Date(LATEST_PAUSE_MS)
+    const paused = await store.updateMailbox(id, { pausedUntil: until, pauseReason: reason }, now)
+    if (!paused) return null
+    deps.emit({ type: 'mailbox-paused', at: now, mailboxId: id, until, reason })
+    announce({ mailboxId: id }, guard, figures, reason)
+    return paused
+  }
+
+  /** `IN_PROGRESS → PAUSED` (compare-and-set: one process wins), with the trip kept for explain(). */
+  async function pauseCampaign(e: Entity, guard: GuardName, figures: GuardFigures): Promise<void> {
+    const now = clock.now()
+    const result = await store.setCampaignStatus(e.id, { from: ['IN_PROGRESS'], to: 'PAUSED' }, now)
+    if (!result?.changed) return
+    const counts = tripCounts(guard, figures)
+    const claims = TRIP_PARTS.map(
+      (part): CounterClaim => ({
+        key: e.keys.trip(part, e.epoch),
+        limit: counts[part],
+        by: counts[part],
+        expiresAt: FOREVER,
+      }),
+    )
+    await counters?.claimCounters(claims, now)
+    announce({ campaignId: e.id }, guard, figures, `${GUARD_REASON_PREFIX} ${describeTrip(guard, figures)}`)
+  }
+
+  // -- reported later: bounces and complaints ---------------------------------------------------
+
+  async function countReported(kind: 'bounces' | 'complaints', send: SendLogEntry): Promise<void> {
+    const cfg = rates
+    if (cfg === null) return
+    try {
+      const now = clock.now()
+      const day = utcDay(send.sentAt.getTime())
+      // A send whose day left the window can change no figure.
+      if (day < utcDay(now.getTime()) - cfg.windowDays + 1) return
+      const list = [entity('mailbox', send.mailboxId), entity('campaign', send.campaignId)]
+      await refresh(list, now.getTime(), cfg)
+      // A send made before the entity's last resume is an old figure: not counted.
+      const counted = list.filter((e) => !e.resume || send.sentAt.getTime() >= e.resume.atMs)
+      if (counted.length === 0) return
+      const expiresAt = dayExpiry(day, cfg.windowDays)
+      const claims: CounterClaim[] = [
+        { key: reportKey(kind, hash(send.messageId)), limit: 1, expiresAt },
+        ...counted.map((e) => ({ key: e.keys.day(kind, day), limit: null, expiresAt })),
+      ]
+      // Claimed with the report's key, all or nothing: a send's bounce or complaint counts once.
+      if (!(await counters!.claimCounters(claims, now))) return
+      await evaluate(counted, cfg)
+    } catch (err) {
+      logger.warn({ err, campaignId: send.campaignId, mailboxId: send.mailboxId, kind }, 'guards: could not count a report')
+    }
+  }
+
+  async function recordComplaint(target: ComplaintTarget): Promise<ComplaintResult> {
+    const parsed = complaintTarget(target)
+    const now = clock.now()
+    if ('email' in parsed) {
+      const { cancelled } = await store.suppress(emailKey(parsed.email), 'complaint', now)
+      return { email: parsed.email, matched: false, cancelled }
+    }
+    if (!supportsInbox(store))
+      throw new MailcadenceError(
+        'invalid-state',
+        'the store has no inbox methods (InboxStore): it cannot find a send by its Message-ID; pass the address instead',
+      )
+    const found = await store.findSentByMessageIds([parsed.messageId])
+    const match = found.find((f) => f.send.messageId === parsed.messageId)
+    if (!match) return { email: null, matched: false, cancelled: 0 }
+    const { cancelled } = await store.suppress(emailKey(match.lead.email), 'complaint', now)
+    await countReported('complaints', match.send)
+    return { email: match.lead.email, matched: true, cancelled }
+  }
+
+  return {
+    settings: on,
+    async afterSend({ mailbox, campaignId, failure, onMailboxPaused }) {
+      if (on === null) return
+      try {
+        const paused: Mailbox[] = []
+        const stopped = await afterRun(mailbox, failure)
+        if (stopped) paused.push(stopped)
+        if (rates !== null && sendVerdict(failure).handed) {
+          const bounced = failure?.action === 'bounce'
+          paused.push(...(await count({ mailboxId: mailbox.id, campaignId, bounced })))
+        }
+        for (const m of paused) onMailboxPaused(m)
+      } catch (err) {
+        logger.warn({ err, mailboxId: mailbox.id, campaignId }, 'guards: could not count a send (it is recorded)')
+      }
+    },
+    countReported,
+    recordComplaint,
+    async resumed(scope, id) {
+      if (scope === 'mailbox') runs.delete(id)
+      const cfg = rates
+      if (cfg === null) return
+      const e = entity(scope, id)
+      e.figures = null
+      const now = clock.now()
+      const today = utcDay(now.getTime())
+      await counters!.claimCounters([{ key: e.keys.epoch, limit: null, expiresAt: FOREVER }], now)
+      const values = await read([e.keys.epoch, ...FIGURE_KINDS.map((k) => e.keys.day(k, today))])
+      const n = values[e.keys.epoch] ?? 0
+      const minutes = Math.max(1, Math.floor(now.getTime() / 60_000))
+      const expiresAt = dayExpiry(today, cfg.windowDays)
+      const mark = (key: string, by: number): CounterClaim => ({ key, limit: by, by, expiresAt })
+      // Written once per resume number (first writer wins): when it happened, and today's figures then.
+      await counters!.claimCounters(
+        [
+          mark(e.keys.resumedAt(n), minutes),
+          ...FIGURE_KINDS.map((k) => mark(e.keys.baseline(k, n), (values[e.keys.day(k, today)] ?? 0) + 1)),
+        ],
+        now,
+      )
+    },
+    async campaignTrip(campaignId) {
+      if (counters === null) return null
+      const e = entity('campaign', campaignId)
+      const epochKey = e.keys.epoch
+      const tripKeys = (n: number) => TRIP_PARTS.map((part) => e.keys.trip(part, n))
+      let values = await read([epochKey, ...tripKeys(e.epoch)])
+      const n = values[epochKey] ?? 0
+      if (n !== e.epoch) {
+        e.epoch = n
+        values = await read(tripKeys(n))
+      }
+      const counts = Object.fromEntries(TRIP_PARTS.map((part) => [part, values[e.keys.trip(part, n)] ?? 0]))
+      const trip = tripOfCounts(counts as Record<TripPart, number>)
+      return trip ? { ...trip, description: describeTrip(trip.guard, trip.figures) } : null
+    },
+  }
+}
+
+/** `recordComplaint`'s argument: a string with `<…>` is a Message-ID, any other an address. */
+function complaintTarget(target: unknown): { email: string } | { messageId: string } {
+  const messageIdOf = (field: string, value: unknown) => ({
+    messageId: checkText(field, value, INPUT_LIMITS.messageIdLength, { nonEmpty: true, singleLine: true }).trim(),
+  })
+  const emailOf = (field: string, value: unknown) => {
+    const problem = typeof value === 'string' ? emailProblem(value) : `must be a string, got ${describeValue(value)}`
+    if (problem) throw invalidInput(field, problem)
+    return { email: value as string }
+  }
+  if (typeof target === 'string')
+    return target.trim().startsWith('<') ? messageIdOf('target', target) : emailOf('target', target)
+  const input = checkObject('target', target)
+  if (input.messageId !== undefined) return messageIdOf('target.messageId', input.messageId)
+  if (input.email !== undefined) return emailOf('target.email', input.email)
+  throw invalidInput('target', 'must be an address, a Message-ID (<…>), { email } or { messageId }')
+}
