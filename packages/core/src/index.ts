@@ -52,13 +52,13 @@ export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
 export { createScheduler, type MailboxCheck, type Scheduler } from './scheduler/create.js'
 export type { SchedulerEvent, TickResult, TickSkipReason } from './scheduler/events.js'
 export type { ExplainCode, ExplainReason, Explanation, MailboxState } from './scheduler/explain.js'
-export type { ComplaintResult, ComplaintTarget, GuardTrip } from './scheduler/guards.js'
 export type {
   Forecast,
   ForecastBottleneck,
   ForecastDay,
   ForecastOptions,
 } from './scheduler/forecast/index.js'
+export type { ComplaintResult, ComplaintTarget, GuardTrip } from './scheduler/guards.js'
 export type { CampaignPage, CampaignPageQuery, DaySends } from './scheduler/inspect.js'
 export type { ExternalSendInput } from './scheduler/migration.js'
 export type {

@@ -44,7 +44,9 @@ describe('the guards option', () => {
       maxComplaintRate: 0.001,
       maxConsecutiveFailures: 5,
     })
-    expect(resolveOptions({ store: createMemoryStore(), transport, guards: false }).guards.settings).toBeNull()
+    expect(
+      resolveOptions({ store: createMemoryStore(), transport, guards: false }).guards.settings,
+    ).toBeNull()
   })
 
   it('is checked at createScheduler, naming the member', () => {
@@ -62,7 +64,11 @@ describe('the guards option', () => {
     expect(refusedField(() => resolveOptions({ store, transport, guards: true }))).toBe('guards')
     const logger = recordingLogger()
     const resolved = resolveOptions({ store, transport, logger })
-    expect(resolved.guards.settings).toEqual({ ...DEFAULT_GUARDS, maxBounceRate: null, maxComplaintRate: null })
+    expect(resolved.guards.settings).toEqual({
+      ...DEFAULT_GUARDS,
+      maxBounceRate: null,
+      maxComplaintRate: null,
+    })
     expect(logger.warnings).toHaveLength(1)
     expect(logger.warnings[0]).toContain('no counters')
     // Without the rate guards, nothing needs counters.

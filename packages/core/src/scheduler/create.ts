@@ -32,6 +32,7 @@ import type { FailedSend, InboxCursor, NewLead, SendLogEntry } from '../store.js
 import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys, otherDueMailboxIds } from './explain.js'
 import { type Forecast, type ForecastOptions, runForecast } from './forecast/index.js'
+import type { ComplaintResult, ComplaintTarget } from './guards.js'
 import {
   type CampaignPage,
   type CampaignPageQuery,
@@ -42,7 +43,6 @@ import {
   listRecentSends,
   sendsPerLocalDay,
 } from './inspect.js'
-import type { ComplaintResult, ComplaintTarget } from './guards.js'
 import { createMigration, type ExternalSendInput } from './migration.js'
 import { resolveOptions, type SchedulerOptions } from './options.js'
 import { type PreviewLead, type PreviewMessage, type PreviewOptions, previewLead } from './preview.js'

@@ -206,7 +206,8 @@ export function createGuards(deps: Deps, value: unknown): Guards {
     let values = await read(list.flatMap((e) => [e.keys.epoch, ...resumeKeys(e, e.epoch), ...dayKeys(e)]))
     const moved = list.filter((e) => (values[e.keys.epoch] ?? 0) !== e.epoch)
     for (const e of moved) e.epoch = values[e.keys.epoch] ?? 0
-    if (moved.length > 0) values = { ...values, ...(await read(moved.flatMap((e) => resumeKeys(e, e.epoch)))) }
+    if (moved.length > 0)
+      values = { ...values, ...(await read(moved.flatMap((e) => resumeKeys(e, e.epoch)))) }
     for (const e of list) {
       const minutes = e.epoch === 0 ? 0 : (values[e.keys.resumedAt(e.epoch)] ?? 0)
       e.resume =
@@ -311,7 +312,12 @@ export function createGuards(deps: Deps, value: unknown): Guards {
 
   // -- pausing --------------------------------------------------------------------------------
 
-  function announce(target: { mailboxId: string } | { campaignId: string }, guard: GuardName, figures: GuardFigures, reason: string) {
+  function announce(
+    target: { mailboxId: string } | { campaignId: string },
+    guard: GuardName,
+    figures: GuardFigures,
+    reason: string,
+  ) {
     const at = clock.now()
     deps.emit({ type: 'guard-tripped', at, guard, ...target, figures, reason })
     logger.warn({ ...target, guard, figures }, `guard tripped, paused until resumed: ${reason}`)
@@ -382,7 +388,10 @@ export function createGuards(deps: Deps, value: unknown): Guards {
       if (!(await counters!.claimCounters(claims, now))) return
       await evaluate(counted, cfg)
     } catch (err) {
-      logger.warn({ err, campaignId: send.campaignId, mailboxId: send.mailboxId, kind }, 'guards: could not count a report')
+      logger.warn(
+        { err, campaignId: send.campaignId, mailboxId: send.mailboxId, kind },
+        'guards: could not count a report',
+      )
     }
   }
 
@@ -420,7 +429,10 @@ export function createGuards(deps: Deps, value: unknown): Guards {
         }
         for (const m of paused) onMailboxPaused(m)
       } catch (err) {
-        logger.warn({ err, mailboxId: mailbox.id, campaignId }, 'guards: could not count a send (it is recorded)')
+        logger.warn(
+          { err, mailboxId: mailbox.id, campaignId },
+          'guards: could not count a send (it is recorded)',
+        )
       }
     },
     countReported,
@@ -469,10 +481,14 @@ export function createGuards(deps: Deps, value: unknown): Guards {
 /** `recordComplaint`'s argument: a string with `<…>` is a Message-ID, any other an address. */
 function complaintTarget(target: unknown): { email: string } | { messageId: string } {
   const messageIdOf = (field: string, value: unknown) => ({
-    messageId: checkText(field, value, INPUT_LIMITS.messageIdLength, { nonEmpty: true, singleLine: true }).trim(),
+    messageId: checkText(field, value, INPUT_LIMITS.messageIdLength, {
+      nonEmpty: true,
+      singleLine: true,
+    }).trim(),
   })
   const emailOf = (field: string, value: unknown) => {
-    const problem = typeof value === 'string' ? emailProblem(value) : `must be a string, got ${describeValue(value)}`
+    const problem =
+      typeof value === 'string' ? emailProblem(value) : `must be a string, got ${describeValue(value)}`
     if (problem) throw invalidInput(field, problem)
     return { email: value as string }
   }

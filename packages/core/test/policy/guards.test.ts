@@ -37,7 +37,11 @@ describe('checkGuards', () => {
     expect(checkGuards(undefined)).toEqual(DEFAULT_GUARDS)
     expect(checkGuards(true)).toEqual(DEFAULT_GUARDS)
     expect(checkGuards(false)).toBeNull()
-    expect(checkGuards({ windowDays: 28, minSends: 20 })).toEqual({ ...DEFAULT_GUARDS, windowDays: 28, minSends: 20 })
+    expect(checkGuards({ windowDays: 28, minSends: 20 })).toEqual({
+      ...DEFAULT_GUARDS,
+      windowDays: 28,
+      minSends: 20,
+    })
     expect(checkGuards({ maxBounceRate: null, maxConsecutiveFailures: null })).toMatchObject({
       maxBounceRate: null,
       maxComplaintRate: 0.001,
@@ -64,8 +68,16 @@ describe('sendVerdict', () => {
 
   it('counts delivered, hard bounced and refused sends as handed; only permanent or unreachable ones break a run', () => {
     expect(sendVerdict(null)).toEqual({ handed: true, bounced: false, run: 'success' })
-    expect(sendVerdict(smtp(550, '550 5.1.1 user unknown'))).toEqual({ handed: true, bounced: true, run: 'fail' })
-    expect(sendVerdict(smtp(554, '554 5.6.0 content rejected'))).toEqual({ handed: true, bounced: false, run: 'fail' })
+    expect(sendVerdict(smtp(550, '550 5.1.1 user unknown'))).toEqual({
+      handed: true,
+      bounced: true,
+      run: 'fail',
+    })
+    expect(sendVerdict(smtp(554, '554 5.6.0 content rejected'))).toEqual({
+      handed: true,
+      bounced: false,
+      run: 'fail',
+    })
     const unreachable = [
       smtp(535, '535 5.7.8 bad credentials', 'EAUTH'),
       classifySendError({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 10.0.0.1:587' }),
@@ -73,7 +85,8 @@ describe('sendVerdict', () => {
       classifySendError({ code: 'ETIMEDOUT', message: 'Connection timeout' }),
       smtp(550, '550 5.7.26 unauthenticated sender'),
     ]
-    for (const failure of unreachable) expect(sendVerdict(failure)).toEqual({ handed: false, bounced: false, run: 'fail' })
+    for (const failure of unreachable)
+      expect(sendVerdict(failure)).toEqual({ handed: false, bounced: false, run: 'fail' })
     const temporary = [
       smtp(451, '451 4.7.1 Greylisted, try again later'),
       smtp(450, '450 4.2.0 mailbox busy'),
@@ -126,7 +139,11 @@ describe('keys', () => {
 
 describe('rateBreach', () => {
   const settings = { ...DEFAULT_GUARDS }
-  const figures = (handed: number, bounces: number, complaints = 0): Figures => ({ handed, bounces, complaints })
+  const figures = (handed: number, bounces: number, complaints = 0): Figures => ({
+    handed,
+    bounces,
+    complaints,
+  })
 
   it('needs minSends and a rate strictly above the limit', () => {
     expect(rateBreach(figures(49, 20), settings)).toBeNull()
@@ -137,7 +154,9 @@ describe('rateBreach', () => {
     expect(rateBreach(figures(60, 3), settings)).toBeNull()
     expect(rateBreach(figures(1000, 0, 1), settings)).toBeNull()
     expect(rateBreach(figures(999, 0, 1), settings)?.guard).toBe('complaint-rate')
-    expect(rateBreach(figures(500, 100, 100), { ...settings, maxBounceRate: null, maxComplaintRate: null })).toBeNull()
+    expect(
+      rateBreach(figures(500, 100, 100), { ...settings, maxBounceRate: null, maxComplaintRate: null }),
+    ).toBeNull()
   })
 
   it('trips exactly when count > limit × handed with handed ≥ minSends (property)', () => {
@@ -214,6 +233,8 @@ describe('trips', () => {
     expect(
       describeTrip('complaint-rate', { count: 1, handed: 80, rate: 1 / 80, limit: 0.001, windowDays: 1 }),
     ).toBe('complaints 1 of 80 (1.3%) over 1 day, limit 0.1%')
-    expect(describeTrip('consecutive-failures', { count: 5, limit: 5 })).toBe('5 consecutive failed sends, limit 5')
+    expect(describeTrip('consecutive-failures', { count: 5, limit: 5 })).toBe(
+      '5 consecutive failed sends, limit 5',
+    )
   })
 })

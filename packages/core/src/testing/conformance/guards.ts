@@ -8,7 +8,11 @@ import { campaign, drain, type Env, type EnvFn, type EnvOptions, HOUR, MINUTE, m
 
 /** A hard bounce at send (the recipient does not exist). */
 const HARD_BOUNCE = { responseCode: 550, response: '550 5.1.1 <x@example.com>: user unknown' }
-const BAD_LOGIN = { code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Authentication credentials invalid' }
+const BAD_LOGIN = {
+  code: 'EAUTH',
+  responseCode: 535,
+  response: '535 5.7.8 Authentication credentials invalid',
+}
 
 type GuardEvent = Extract<SchedulerEvent, { type: 'guard-tripped' }>
 
@@ -83,7 +87,9 @@ export function guardTests(env: EnvFn): void {
     expect((await e.scheduler.getCampaign(c.id)).status).toBe('PAUSED')
     const figures = { count: 3, handed: 50, rate: 0.06, limit: 0.05, windowDays: 7 }
     expect(trips).toHaveLength(2)
-    expect(trips).toContainEqual(expect.objectContaining({ guard: 'bounce-rate', mailboxId: box.id, figures }))
+    expect(trips).toContainEqual(
+      expect.objectContaining({ guard: 'bounce-rate', mailboxId: box.id, figures }),
+    )
     expect(trips).toContainEqual(expect.objectContaining({ guard: 'bounce-rate', campaignId: c.id, figures }))
 
     const paused = await e.scheduler.explain(c.id)
@@ -118,7 +124,10 @@ export function guardTests(env: EnvFn): void {
     if (!supportsInbox(e.store)) skip('the store has no inbox methods')
     // A follow-up a day later keeps the campaign running after the first emails.
     const { boxes, campaign: c } = await running(e.scheduler, leadsBouncingAt(e, 50, []), {
-      steps: [{ subject: 'Hi', text: 'Hello' }, { delayDays: 1, text: 'Following up' }],
+      steps: [
+        { subject: 'Hi', text: 'Hello' },
+        { delayDays: 1, text: 'Following up' },
+      ],
     })
     await drain(e.scheduler)
     const [first, second] = e.transport.sent
@@ -195,19 +204,27 @@ export function guardTests(env: EnvFn): void {
     expect(paused.pausedUntil?.getTime()).toBe(LATEST_PAUSE_MS)
     expect(paused.pauseReason).toMatch(/^guard: 5 consecutive failed sends, limit 5; last: .*535/)
     expect(trips).toEqual([
-      expect.objectContaining({ guard: 'consecutive-failures', mailboxId: bad!.id, figures: { count: 5, limit: 5 } }),
+      expect.objectContaining({
+        guard: 'consecutive-failures',
+        mailboxId: bad!.id,
+        figures: { count: 5, limit: 5 },
+      }),
     ])
     expect((await mailboxOf(e, good!.id)).pausedUntil).toBeNull()
     expect((await s.getCampaign(c.id)).status).not.toBe('PAUSED')
     const trippedAt = trips[0]!.at.getTime()
-    expect(inner.sent.filter((m) => m.at.getTime() > trippedAt && m.mailboxId === good!.id).length).toBeGreaterThan(0)
+    expect(
+      inner.sent.filter((m) => m.at.getTime() > trippedAt && m.mailboxId === good!.id).length,
+    ).toBeGreaterThan(0)
     expect(inner.sent.every((m) => m.mailboxId === good!.id)).toBe(true)
   })
 
   it('temporary answers (greylisting, throttling) are retried, not counted as consecutive failures', async ({
     skip,
   }) => {
-    const { e, trips } = await guarded(env, skip, { retry: { maxAttempts: 20, baseDelayMs: MINUTE, maxDelayMs: MINUTE } })
+    const { e, trips } = await guarded(env, skip, {
+      retry: { maxAttempts: 20, baseDelayMs: MINUTE, maxDelayMs: MINUTE },
+    })
     await running(e.scheduler, leadsBouncingAt(e, 1, []))
     e.transport.failNext(8, { responseCode: 451, response: '451 4.7.1 Greylisted, try again later' })
     for (let i = 0; i < 30; i++) {
@@ -266,7 +283,8 @@ export function guardTests(env: EnvFn): void {
     expect(explained.reasons).toEqual([
       {
         code: 'guard',
-        message: 'campaign paused by a guard: hard bounces 3 of 50 (6.0%) over 7 days, limit 5% (call resumeCampaign)',
+        message:
+          'campaign paused by a guard: hard bounces 3 of 50 (6.0%) over 7 days, limit 5% (call resumeCampaign)',
       },
     ])
     // Another campaign on the same mailboxes is not held back.
