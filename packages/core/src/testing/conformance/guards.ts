@@ -4,7 +4,17 @@ import type { Scheduler } from '../../scheduler/create.js'
 import type { SchedulerEvent } from '../../scheduler/events.js'
 import { supportsCounters, supportsInbox } from '../../store-kit/index.js'
 import type { Transport } from '../../transport.js'
-import { campaign, drain, type Env, type EnvFn, type EnvOptions, HOUR, MINUTE, mailbox } from './harness.js'
+import {
+  campaign,
+  DAY,
+  drain,
+  type Env,
+  type EnvFn,
+  type EnvOptions,
+  HOUR,
+  MINUTE,
+  mailbox,
+} from './harness.js'
 
 /** A hard bounce at send (the recipient does not exist). */
 const HARD_BOUNCE = { responseCode: 550, response: '550 5.1.1 <x@example.com>: user unknown' }
@@ -233,6 +243,38 @@ export function guardTests(env: EnvFn): void {
     }
     expect(e.transport.sent).toHaveLength(1)
     expect(trips).toEqual([])
+  })
+
+  it('a hard bounce reported later through the inbox counts on its send day, once per email', async ({
+    skip,
+  }) => {
+    const { e, trips } = await guarded(env, skip)
+    if (!supportsInbox(e.store)) skip('the store has no inbox methods')
+    const { boxes } = await running(e.scheduler, leadsBouncingAt(e, 50, [10]), {
+      steps: [
+        { subject: 'Hi', text: 'Hello' },
+        { delayDays: 3, text: 'Following up' },
+      ],
+    })
+    await drain(e.scheduler)
+    // The next day, delivery reports of emails sent on Monday (two of them for one email).
+    e.clock.advance(DAY)
+    let reports = 0
+    const dsn = (sent: number) => ({
+      messageId: `<dsn-${++reports}@conformance.test>`,
+      kind: 'bounce' as const,
+      severity: 'hard' as const,
+      linkedMessageIds: [e.transport.sent[sent]!.messageId],
+    })
+    await e.scheduler.applyInbound(dsn(5))
+    await e.scheduler.applyInbound(dsn(5))
+    // 2 of 50 (4%): the second report of one email did not count.
+    expect(trips).toEqual([])
+    await e.scheduler.applyInbound(dsn(6))
+    expect((await mailboxOf(e, boxes[0]!.id)).pauseReason).toBe(
+      'guard: hard bounces 3 of 50 (6.0%) over 7 days, limit 5%',
+    )
+    expect(trips.filter((t) => t.mailboxId === boxes[0]!.id)).toHaveLength(1)
   })
 
   it('a resumed mailbox and campaign are not paused again by old figures', async ({ skip }) => {
