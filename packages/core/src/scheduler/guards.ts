@@ -28,7 +28,6 @@ import {
   dayExpiry,
   describeTrip,
   FIGURE_KINDS,
-  type FigureKind,
   type Figures,
   figuresSince,
   GUARD_REASON_PREFIX,
@@ -144,153 +143,15 @@ const zero = (): Figures => ({ handed: 0, bounces: 0, complaints: 0 })
  */
 export function createGuards(deps: Deps, value: unknown): Guards {
   const { store, clock, logger } = deps
-  const checked = checkGuards(value)
   const counters: (Store & CounterStore) | null = supportsCounters(store) ? store : null
-  let settings = checked
-  if (settings !== null && hasRateGuards(settings) && counters === null) {
-    if (value !== undefined)
-      throw invalidInput(
-        'guards',
-        'the store has no counters (CounterStore), which the bounce- and complaint-rate guards need: pass guards: false, or maxBounceRate: null and maxComplaintRate: null',
-      )
-    if (deps.mode === 'live')
-      logger.warn(
-        {},
-        'guards: the store has no counters (CounterStore): bounce- and complaint-rate guards are off',
-      )
-    settings = { ...settings, maxBounceRate: null, maxComplaintRate: null }
-  }
-  const on = deps.mode === 'live' ? settings : null
-  const rates = on !== null && hasRateGuards(on) && counters !== null ? on : null
+  const on = settingsInForce(deps, checkGuards(value), value, counters !== null)
+  const pauser = createPauser(deps, counters)
+  const rates =
+    on !== null && hasRateGuards(on) && counters !== null
+      ? createRateGuards(deps, on, counters, pauser)
+      : null
+  // Consecutive failures per mailbox, in this process (see the file's comment).
   const runs = new Map<string, number>()
-  const entities = new Map<string, Entity>()
-
-  const entity = (scope: GuardScope, id: string): Entity => {
-    const key = `${scope}:${id}`
-    let e = entities.get(key)
-    if (!e) {
-      e = {
-        scope,
-        id,
-        keys: guardKeys(scope, id, hash),
-        epoch: 0,
-        resume: null,
-        figures: null,
-        since: zero(),
-        readAt: 0,
-        readDay: 0,
-      }
-      entities.set(key, e)
-    }
-    return e
-  }
-
-  // -- reading figures ------------------------------------------------------------------------
-
-  async function read(keys: string[]): Promise<Record<string, number>> {
-    const out: Record<string, number> = {}
-    for (let i = 0; i < keys.length; i += READ_CHUNK)
-      Object.assign(out, await counters!.readCounters(keys.slice(i, i + READ_CHUNK)))
-    return out
-  }
-
-  const resumeKeys = (e: Entity, n: number) =>
-    n === 0 ? [] : [e.keys.resumedAt(n), ...FIGURE_KINDS.map((k) => e.keys.baseline(k, n))]
-
-  /** Reads the entities' figures over the window (and their resume marks) into their cache. */
-  async function refresh(list: readonly Entity[], nowMs: number, cfg: GuardSettings): Promise<void> {
-    if (list.length === 0) return
-    const days = windowDays(nowMs, cfg.windowDays)
-    const dayKeys = (e: Entity) => days.flatMap((d) => FIGURE_KINDS.map((k) => e.keys.day(k, d)))
-    // The cached resume number is a guess: when it is stale, its marks are read again.
-    let values = await read(list.flatMap((e) => [e.keys.epoch, ...resumeKeys(e, e.epoch), ...dayKeys(e)]))
-    const moved = list.filter((e) => (values[e.keys.epoch] ?? 0) !== e.epoch)
-    for (const e of moved) e.epoch = values[e.keys.epoch] ?? 0
-    if (moved.length > 0)
-      values = { ...values, ...(await read(moved.flatMap((e) => resumeKeys(e, e.epoch)))) }
-    for (const e of list) {
-      const minutes = e.epoch === 0 ? 0 : (values[e.keys.resumedAt(e.epoch)] ?? 0)
-      e.resume =
-        minutes === 0
-          ? null
-          : {
-              atMs: minutes * 60_000,
-              baseline: Object.fromEntries(
-                FIGURE_KINDS.map((k) => [k, Math.max(0, (values[e.keys.baseline(k, e.epoch)] ?? 0) - 1)]),
-              ) as Record<FigureKind, number>,
-            }
-      const perDay = new Map(
-        days.map((d) => [
-          d,
-          Object.fromEntries(FIGURE_KINDS.map((k) => [k, values[e.keys.day(k, d)] ?? 0])) as Figures,
-        ]),
-      )
-      e.figures = figuresSince(perDay, days, e.resume)
-      e.since = zero()
-      e.readAt = nowMs
-      e.readDay = utcDay(nowMs)
-    }
-  }
-
-  /** Whether this process must read the entity's figures now (see the file's comment). */
-  function needsRead(e: Entity, nowMs: number, cfg: GuardSettings): boolean {
-    if (e.figures === null || nowMs - e.readAt > CACHE_TTL_MS || utcDay(nowMs) !== e.readDay) return true
-    const estimate = zero()
-    for (const k of FIGURE_KINDS) estimate[k] = e.figures[k] + e.since[k]
-    return rateBreach(estimate, cfg) !== null
-  }
-
-  /** Reads the entities' figures and pauses each that breaches; returns the mailboxes paused. */
-  async function evaluate(list: readonly Entity[], cfg: GuardSettings): Promise<Mailbox[]> {
-    const now = clock.now()
-    await refresh(list, now.getTime(), cfg)
-    const paused: Mailbox[] = []
-    for (const e of list) {
-      const breach = e.figures ? rateBreach(e.figures, cfg) : null
-      if (!breach) continue
-      if (e.scope === 'mailbox') {
-        const mailbox = await pauseMailbox(e.id, breach.guard, breach.figures)
-        if (mailbox) paused.push(mailbox)
-      } else await pauseCampaign(e, breach.guard, breach.figures)
-    }
-    return paused
-  }
-
-  // -- counting sends -------------------------------------------------------------------------
-
-  /** One batch of counted sends: one claim, summed per key, then the reads a breach needs. */
-  async function flush(batch: SendCount[]): Promise<Mailbox[][]> {
-    const cfg = rates!
-    const now = clock.now()
-    const nowMs = now.getTime()
-    const today = utcDay(nowMs)
-    const expiresAt = dayExpiry(today, cfg.windowDays)
-    const sums = new Map<string, number>()
-    const touched = new Map<Entity, { handed: number; bounces: number }>()
-    for (const send of batch) {
-      for (const e of [entity('mailbox', send.mailboxId), entity('campaign', send.campaignId)]) {
-        const t = touched.get(e) ?? { handed: 0, bounces: 0 }
-        t.handed++
-        if (send.bounced) t.bounces++
-        touched.set(e, t)
-      }
-    }
-    for (const [e, t] of touched) {
-      const handedKey = e.keys.day('handed', today)
-      sums.set(handedKey, (sums.get(handedKey) ?? 0) + t.handed)
-      if (t.bounces > 0) sums.set(e.keys.day('bounces', today), t.bounces)
-    }
-    const claims: CounterClaim[] = [...sums].map(([key, by]) => ({ key, limit: null, by, expiresAt }))
-    await counters!.claimCounters(claims, now)
-    for (const [e, t] of touched) {
-      e.since.handed += t.handed
-      e.since.bounces += t.bounces
-    }
-    const due = [...touched].filter(([e, t]) => t.bounces > 0 || needsRead(e, nowMs, cfg)).map(([e]) => e)
-    const paused = await evaluate(due, cfg)
-    return batch.map(() => paused)
-  }
-  const count = createBatcher<SendCount, Mailbox[]>(flush, { maxBatch: 1_000, maxInFlight: 1 })
 
   /** The mailbox's run of consecutive failures after this send; at the limit, pauses it. */
   async function afterRun(mailbox: Mailbox, failure: SendFailure | null): Promise<Mailbox | null> {
@@ -307,112 +168,17 @@ export function createGuards(deps: Deps, value: unknown): Guards {
       return null
     }
     runs.delete(mailbox.id)
-    return pauseMailbox(mailbox.id, 'consecutive-failures', { count: failures, limit }, failure.detail)
+    const figures = { count: failures, limit }
+    return pauser.pauseMailbox(mailbox.id, 'consecutive-failures', figures, failure.detail)
   }
-
-  // -- pausing --------------------------------------------------------------------------------
-
-  function announce(
-    target: { mailboxId: string } | { campaignId: string },
-    guard: GuardName,
-    figures: GuardFigures,
-    reason: string,
-  ) {
-    const at = clock.now()
-    deps.emit({ type: 'guard-tripped', at, guard, ...target, figures, reason })
-    logger.warn({ ...target, guard, figures }, `guard tripped, paused until resumed: ${reason}`)
-  }
-
-  /** Pauses a mailbox until resumed, unless it already is; returns it when this call paused it. */
-  async function pauseMailbox(
-    id: string,
-    guard: GuardName,
-    figures: GuardFigures,
-    lastError?: string,
-  ): Promise<Mailbox | null> {
-    const [current] = await store.getMailboxes([id])
-    if (!current || (current.pausedUntil && current.pausedUntil.getTime() >= LATEST_PAUSE_MS)) return null
-    const last = lastError ? `; last: ${lastError}` : ''
-    const reason = `${GUARD_REASON_PREFIX} ${describeTrip(guard, figures)}${last}`.slice(
-      0,
-      INPUT_LIMITS.reasonLength,
-    )
-    const now = clock.now()
-    const until = new Date(LATEST_PAUSE_MS)
-    const paused = await store.updateMailbox(id, { pausedUntil: until, pauseReason: reason }, now)
-    if (!paused) return null
-    deps.emit({ type: 'mailbox-paused', at: now, mailboxId: id, until, reason })
-    announce({ mailboxId: id }, guard, figures, reason)
-    return paused
-  }
-
-  /** `IN_PROGRESS → PAUSED` (compare-and-set: one process wins), with the trip kept for explain(). */
-  async function pauseCampaign(e: Entity, guard: GuardName, figures: GuardFigures): Promise<void> {
-    const now = clock.now()
-    const result = await store.setCampaignStatus(e.id, { from: ['IN_PROGRESS'], to: 'PAUSED' }, now)
-    if (!result?.changed) return
-    const counts = tripCounts(guard, figures)
-    const claims = TRIP_PARTS.map(
-      (part): CounterClaim => ({
-        key: e.keys.trip(part, e.epoch),
-        limit: counts[part],
-        by: counts[part],
-        expiresAt: FOREVER,
-      }),
-    )
-    await counters?.claimCounters(claims, now)
-    announce({ campaignId: e.id }, guard, figures, `${GUARD_REASON_PREFIX} ${describeTrip(guard, figures)}`)
-  }
-
-  // -- reported later: bounces and complaints ---------------------------------------------------
 
   async function countReported(kind: 'bounces' | 'complaints', send: SendLogEntry): Promise<void> {
-    const cfg = rates
-    if (cfg === null) return
     try {
-      const now = clock.now()
-      const day = utcDay(send.sentAt.getTime())
-      // A send whose day left the window can change no figure.
-      if (day < utcDay(now.getTime()) - cfg.windowDays + 1) return
-      const list = [entity('mailbox', send.mailboxId), entity('campaign', send.campaignId)]
-      await refresh(list, now.getTime(), cfg)
-      // A send made before the entity's last resume is an old figure: not counted.
-      const counted = list.filter((e) => !e.resume || send.sentAt.getTime() >= e.resume.atMs)
-      if (counted.length === 0) return
-      const expiresAt = dayExpiry(day, cfg.windowDays)
-      const claims: CounterClaim[] = [
-        { key: reportKey(kind, hash(send.messageId)), limit: 1, expiresAt },
-        ...counted.map((e) => ({ key: e.keys.day(kind, day), limit: null, expiresAt })),
-      ]
-      // Claimed with the report's key, all or nothing: a send's bounce or complaint counts once.
-      if (!(await counters!.claimCounters(claims, now))) return
-      await evaluate(counted, cfg)
+      await rates?.countReported(kind, send)
     } catch (err) {
-      logger.warn(
-        { err, campaignId: send.campaignId, mailboxId: send.mailboxId, kind },
-        'guards: could not count a report',
-      )
+      const where = { campaignId: send.campaignId, mailboxId: send.mailboxId }
+      logger.warn({ err, ...where, kind }, 'guards: could not count a report')
     }
-  }
-
-  async function recordComplaint(target: ComplaintTarget): Promise<ComplaintResult> {
-    const parsed = complaintTarget(target)
-    const now = clock.now()
-    if ('email' in parsed) {
-      const { cancelled } = await store.suppress(emailKey(parsed.email), 'complaint', now)
-      return { email: parsed.email, matched: false, cancelled }
-    }
-    if (!supportsInbox(store))
-      throw new MailcadenceError(
-        'invalid-state',
-        'the store has no inbox methods (InboxStore): it cannot find a send by its Message-ID; pass the address instead',
-      )
-    const found = await store.findSentByMessageIds([parsed.messageId])
-    const match = found.find((f) => f.send.messageId === parsed.messageId)
-    if (!match) return { email: null, matched: false, cancelled: 0 }
-    const { cancelled } = await store.suppress(emailKey(match.lead.email), 'complaint', now)
-    await countReported('complaints', match.send)
-    return { email: match.lead.email, matched: true, cancelled }
   }
 
   return {
@@ -425,7 +191,7 @@ export function createGuards(deps: Deps, value: unknown): Guards {
         if (stopped) paused.push(stopped)
         if (rates !== null && sendVerdict(failure).handed) {
           const bounced = failure?.action === 'bounce'
-          paused.push(...(await count({ mailboxId: mailbox.id, campaignId, bounced })))
+          paused.push(...(await rates.count({ mailboxId: mailbox.id, campaignId, bounced })))
         }
         for (const m of paused) onMailboxPaused(m)
       } catch (err) {
@@ -436,23 +202,234 @@ export function createGuards(deps: Deps, value: unknown): Guards {
       }
     },
     countReported,
-    recordComplaint,
+    async recordComplaint(target) {
+      const parsed = complaintTarget(target)
+      const now = clock.now()
+      if ('email' in parsed) {
+        const { cancelled } = await store.suppress(emailKey(parsed.email), 'complaint', now)
+        return { email: parsed.email, matched: false, cancelled }
+      }
+      if (!supportsInbox(store))
+        throw new MailcadenceError(
+          'invalid-state',
+          'the store has no inbox methods (InboxStore): it cannot find a send by its Message-ID; pass the address instead',
+        )
+      const found = await store.findSentByMessageIds([parsed.messageId])
+      const match = found.find((f) => f.send.messageId === parsed.messageId)
+      if (!match) return { email: null, matched: false, cancelled: 0 }
+      const { cancelled } = await store.suppress(emailKey(match.lead.email), 'complaint', now)
+      await countReported('complaints', match.send)
+      return { email: match.lead.email, matched: true, cancelled }
+    },
     async resumed(scope, id) {
       if (scope === 'mailbox') runs.delete(id)
-      const cfg = rates
-      if (cfg === null) return
-      const e = entity(scope, id)
+      await rates?.resumed(scope, id)
+    },
+    async campaignTrip(campaignId) {
+      return counters === null ? null : readTrip(counters, guardKeys('campaign', campaignId, hash))
+    },
+  }
+}
+
+/** The settings in force: without counters, default rate guards are off (explicit ones refused). */
+function settingsInForce(
+  deps: Deps,
+  checked: GuardSettings | null,
+  value: unknown,
+  hasCounters: boolean,
+): GuardSettings | null {
+  if (checked === null || deps.mode === 'shadow') return null
+  if (!hasRateGuards(checked) || hasCounters) return checked
+  if (value !== undefined)
+    throw invalidInput(
+      'guards',
+      'the store has no counters (CounterStore), which the bounce- and complaint-rate guards need: pass guards: false, or maxBounceRate: null and maxComplaintRate: null',
+    )
+  deps.logger.warn(
+    {},
+    'guards: the store has no counters (CounterStore): bounce- and complaint-rate guards are off',
+  )
+  return { ...checked, maxBounceRate: null, maxComplaintRate: null }
+}
+
+/** The trip kept for a campaign since its last resume (`pauseCampaign`), or null. */
+async function readTrip(
+  counters: CounterStore,
+  keys: ReturnType<typeof guardKeys>,
+): Promise<GuardTrip | null> {
+  const epoch = (await counters.readCounters([keys.epoch]))[keys.epoch] ?? 0
+  const values = await counters.readCounters(TRIP_PARTS.map((part) => keys.trip(part, epoch)))
+  const counts = Object.fromEntries(TRIP_PARTS.map((part) => [part, values[keys.trip(part, epoch)] ?? 0]))
+  const trip = tripOfCounts(counts as Record<TripPart, number>)
+  return trip ? { ...trip, description: describeTrip(trip.guard, trip.figures) } : null
+}
+
+// -- pausing ----------------------------------------------------------------------------------
+
+function createPauser(deps: Deps, counters: CounterStore | null) {
+  const { store, clock, logger } = deps
+
+  function announce(
+    target: { mailboxId: string } | { campaignId: string },
+    guard: GuardName,
+    figures: GuardFigures,
+    reason: string,
+  ) {
+    deps.emit({ type: 'guard-tripped', at: clock.now(), guard, ...target, figures, reason })
+    logger.warn({ ...target, guard, figures }, `guard tripped, paused until resumed: ${reason}`)
+  }
+
+  return {
+    /** Pauses a mailbox until resumed, unless it already is; returns it when this call paused it. */
+    async pauseMailbox(
+      id: string,
+      guard: GuardName,
+      figures: GuardFigures,
+      lastError?: string,
+    ): Promise<Mailbox | null> {
+      const [current] = await store.getMailboxes([id])
+      if (!current || (current.pausedUntil && current.pausedUntil.getTime() >= LATEST_PAUSE_MS)) return null
+      const last = lastError ? `; last: ${lastError}` : ''
+      const reason = `${GUARD_REASON_PREFIX} ${describeTrip(guard, figures)}${last}`.slice(
+        0,
+        INPUT_LIMITS.reasonLength,
+      )
+      const now = clock.now()
+      const until = new Date(LATEST_PAUSE_MS)
+      const paused = await store.updateMailbox(id, { pausedUntil: until, pauseReason: reason }, now)
+      if (!paused) return null
+      deps.emit({ type: 'mailbox-paused', at: now, mailboxId: id, until, reason })
+      announce({ mailboxId: id }, guard, figures, reason)
+      return paused
+    },
+
+    /**
+     * `IN_PROGRESS → PAUSED` (compare-and-set: one process wins), with the trip kept for explain()
+     * under the campaign's resume number `epoch`.
+     */
+    async pauseCampaign(
+      e: { id: string; keys: ReturnType<typeof guardKeys>; epoch: number },
+      guard: GuardName,
+      figures: GuardFigures,
+    ): Promise<void> {
+      const now = clock.now()
+      const result = await store.setCampaignStatus(e.id, { from: ['IN_PROGRESS'], to: 'PAUSED' }, now)
+      if (!result?.changed) return
+      const counts = tripCounts(guard, figures)
+      const claims = TRIP_PARTS.map(
+        (part): CounterClaim => ({
+          key: e.keys.trip(part, e.epoch),
+          limit: counts[part],
+          by: counts[part],
+          expiresAt: FOREVER,
+        }),
+      )
+      await counters?.claimCounters(claims, now)
+      const reason = `${GUARD_REASON_PREFIX} ${describeTrip(guard, figures)}`
+      announce({ campaignId: e.id }, guard, figures, reason)
+    },
+  }
+}
+
+// -- the rate guards: counting and reading figures ----------------------------------------------
+
+function createRateGuards(
+  deps: Deps,
+  cfg: GuardSettings,
+  counters: CounterStore,
+  pauser: ReturnType<typeof createPauser>,
+) {
+  const { clock } = deps
+  const book = createFigureBook(counters, cfg)
+
+  /** Reads the entities' figures and pauses each that breaches; returns the mailboxes paused. */
+  async function evaluate(list: readonly Entity[]): Promise<Mailbox[]> {
+    await book.refresh(list, clock.now().getTime())
+    const paused: Mailbox[] = []
+    for (const e of list) {
+      const breach = e.figures ? rateBreach(e.figures, cfg) : null
+      if (!breach) continue
+      if (e.scope === 'campaign') await pauser.pauseCampaign(e, breach.guard, breach.figures)
+      else {
+        const mailbox = await pauser.pauseMailbox(e.id, breach.guard, breach.figures)
+        if (mailbox) paused.push(mailbox)
+      }
+    }
+    return paused
+  }
+
+  /** One batch of counted sends: one claim, summed per key, then the reads a breach needs. */
+  async function flush(batch: SendCount[]): Promise<Mailbox[][]> {
+    const now = clock.now()
+    const nowMs = now.getTime()
+    const today = utcDay(nowMs)
+    const expiresAt = dayExpiry(today, cfg.windowDays)
+    const touched = new Map<Entity, { handed: number; bounces: number }>()
+    for (const send of batch) {
+      for (const e of [book.entity('mailbox', send.mailboxId), book.entity('campaign', send.campaignId)]) {
+        const t = touched.get(e) ?? { handed: 0, bounces: 0 }
+        t.handed++
+        if (send.bounced) t.bounces++
+        touched.set(e, t)
+      }
+    }
+    // Each entity's keys are its own: one claim per key, with the batch's sum.
+    const claims: CounterClaim[] = []
+    for (const [e, t] of touched) {
+      claims.push({ key: e.keys.day('handed', today), limit: null, by: t.handed, expiresAt })
+      if (t.bounces > 0)
+        claims.push({ key: e.keys.day('bounces', today), limit: null, by: t.bounces, expiresAt })
+    }
+    await counters.claimCounters(claims, now)
+    for (const [e, t] of touched) {
+      e.since.handed += t.handed
+      e.since.bounces += t.bounces
+    }
+    const due = [...touched].filter(([e, t]) => t.bounces > 0 || book.needsRead(e, nowMs)).map(([e]) => e)
+    const paused = await evaluate(due)
+    return batch.map(() => paused)
+  }
+
+  return {
+    count: createBatcher<SendCount, Mailbox[]>(flush, { maxBatch: 1_000, maxInFlight: 1 }),
+
+    /** A hard bounce or complaint reported later for a send, counted on its send's day, once. */
+    async countReported(kind: 'bounces' | 'complaints', send: SendLogEntry): Promise<void> {
+      const now = clock.now()
+      const day = utcDay(send.sentAt.getTime())
+      // A send whose day left the window can change no figure.
+      if (day < utcDay(now.getTime()) - cfg.windowDays + 1) return
+      const list = [book.entity('mailbox', send.mailboxId), book.entity('campaign', send.campaignId)]
+      await book.refresh(list, now.getTime())
+      // A send made before the entity's last resume is an old figure: not counted.
+      const counted = list.filter((e) => !e.resume || send.sentAt.getTime() >= e.resume.atMs)
+      if (counted.length === 0) return
+      const expiresAt = dayExpiry(day, cfg.windowDays)
+      const claims: CounterClaim[] = [
+        { key: reportKey(kind, hash(send.messageId)), limit: 1, expiresAt },
+        ...counted.map((e) => ({ key: e.keys.day(kind, day), limit: null, expiresAt })),
+      ]
+      // Claimed with the report's key, all or nothing: a send's bounce or complaint counts once.
+      if (await counters.claimCounters(claims, now)) await evaluate(counted)
+    },
+
+    /** A new resume number for the entity, with its instant and today's figures then. */
+    async resumed(scope: GuardScope, id: string): Promise<void> {
+      const e = book.entity(scope, id)
       e.figures = null
       const now = clock.now()
       const today = utcDay(now.getTime())
-      await counters!.claimCounters([{ key: e.keys.epoch, limit: null, expiresAt: FOREVER }], now)
-      const values = await read([e.keys.epoch, ...FIGURE_KINDS.map((k) => e.keys.day(k, today))])
+      await counters.claimCounters([{ key: e.keys.epoch, limit: null, expiresAt: FOREVER }], now)
+      const values = await counters.readCounters([
+        e.keys.epoch,
+        ...FIGURE_KINDS.map((k) => e.keys.day(k, today)),
+      ])
       const n = values[e.keys.epoch] ?? 0
       const minutes = Math.max(1, Math.floor(now.getTime() / 60_000))
       const expiresAt = dayExpiry(today, cfg.windowDays)
       const mark = (key: string, by: number): CounterClaim => ({ key, limit: by, by, expiresAt })
-      // Written once per resume number (first writer wins): when it happened, and today's figures then.
-      await counters!.claimCounters(
+      // Written once per resume number (the first writer wins).
+      await counters.claimCounters(
         [
           mark(e.keys.resumedAt(n), minutes),
           ...FIGURE_KINDS.map((k) => mark(e.keys.baseline(k, n), (values[e.keys.day(k, today)] ?? 0) + 1)),
@@ -460,20 +437,76 @@ export function createGuards(deps: Deps, value: unknown): Guards {
         now,
       )
     },
-    async campaignTrip(campaignId) {
-      if (counters === null) return null
-      const e = entity('campaign', campaignId)
-      const epochKey = e.keys.epoch
-      const tripKeys = (n: number) => TRIP_PARTS.map((part) => e.keys.trip(part, n))
-      let values = await read([epochKey, ...tripKeys(e.epoch)])
-      const n = values[epochKey] ?? 0
-      if (n !== e.epoch) {
-        e.epoch = n
-        values = await read(tripKeys(n))
+  }
+}
+
+/** The mailboxes' and campaigns' figures as this process last read them, and the reading. */
+function createFigureBook(counters: CounterStore, cfg: GuardSettings) {
+  const entities = new Map<string, Entity>()
+
+  async function read(keys: string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {}
+    for (let i = 0; i < keys.length; i += READ_CHUNK)
+      Object.assign(out, await counters.readCounters(keys.slice(i, i + READ_CHUNK)))
+    return out
+  }
+
+  const resumeKeys = (e: Entity, n: number) =>
+    n === 0 ? [] : [e.keys.resumedAt(n), ...FIGURE_KINDS.map((k) => e.keys.baseline(k, n))]
+
+  /** The resume mark of the entity's current resume number, from what was read. */
+  function resumeOf(e: Entity, values: Record<string, number>): ResumeMark | null {
+    const minutes = e.epoch === 0 ? 0 : (values[e.keys.resumedAt(e.epoch)] ?? 0)
+    if (minutes === 0) return null
+    const baseline = zero()
+    for (const k of FIGURE_KINDS) baseline[k] = Math.max(0, (values[e.keys.baseline(k, e.epoch)] ?? 0) - 1)
+    return { atMs: minutes * 60_000, baseline }
+  }
+
+  return {
+    entity(scope: GuardScope, id: string): Entity {
+      const key = `${scope}:${id}`
+      let e = entities.get(key)
+      if (!e) {
+        const keys = guardKeys(scope, id, hash)
+        e = { scope, id, keys, epoch: 0, resume: null, figures: null, since: zero(), readAt: 0, readDay: 0 }
+        entities.set(key, e)
       }
-      const counts = Object.fromEntries(TRIP_PARTS.map((part) => [part, values[e.keys.trip(part, n)] ?? 0]))
-      const trip = tripOfCounts(counts as Record<TripPart, number>)
-      return trip ? { ...trip, description: describeTrip(trip.guard, trip.figures) } : null
+      return e
+    },
+
+    /** Reads the entities' figures over the window (and their resume marks) into the book. */
+    async refresh(list: readonly Entity[], nowMs: number): Promise<void> {
+      if (list.length === 0) return
+      const days = windowDays(nowMs, cfg.windowDays)
+      const dayKeys = (e: Entity) => days.flatMap((d) => FIGURE_KINDS.map((k) => e.keys.day(k, d)))
+      // The known resume number is a guess: when it moved, the new one's marks are read too.
+      let values = await read(list.flatMap((e) => [e.keys.epoch, ...resumeKeys(e, e.epoch), ...dayKeys(e)]))
+      const moved = list.filter((e) => (values[e.keys.epoch] ?? 0) !== e.epoch)
+      for (const e of moved) e.epoch = values[e.keys.epoch] ?? 0
+      if (moved.length > 0)
+        values = { ...values, ...(await read(moved.flatMap((e) => resumeKeys(e, e.epoch)))) }
+      for (const e of list) {
+        e.resume = resumeOf(e, values)
+        const perDay = new Map<number, Figures>()
+        for (const d of days) {
+          const figures = zero()
+          for (const k of FIGURE_KINDS) figures[k] = values[e.keys.day(k, d)] ?? 0
+          perDay.set(d, figures)
+        }
+        e.figures = figuresSince(perDay, days, e.resume)
+        e.since = zero()
+        e.readAt = nowMs
+        e.readDay = utcDay(nowMs)
+      }
+    },
+
+    /** Whether the entity's figures must be read now (see the file's comment). */
+    needsRead(e: Entity, nowMs: number): boolean {
+      if (e.figures === null || nowMs - e.readAt > CACHE_TTL_MS || utcDay(nowMs) !== e.readDay) return true
+      const estimate = zero()
+      for (const k of FIGURE_KINDS) estimate[k] = e.figures[k] + e.since[k]
+      return rateBreach(estimate, cfg) !== null
     },
   }
 }
