@@ -41,6 +41,12 @@ export {
 } from './policy/calendar.js'
 export { classifySendError, type SendFailure } from './policy/classify.js'
 export { FREE_MAIL_DOMAINS, isFreeMailDomain } from './policy/free-mail.js'
+export {
+  DEFAULT_GUARDS,
+  type GuardFigures,
+  type GuardName,
+  type GuardSettings,
+} from './policy/guards.js'
 export { REQUEUE_ENDED_STATUSES, requeueStopReason } from './policy/requeue.js'
 export { type Arm, pickWinner, probabilityBest } from './policy/winner.js'
 export { type HolidayCalendar, windowKeyOf } from './policy/zones.js'
@@ -53,6 +59,7 @@ export type {
   ForecastDay,
   ForecastOptions,
 } from './scheduler/forecast/index.js'
+export type { ComplaintResult, ComplaintTarget, GuardTrip } from './scheduler/guards.js'
 export type { CampaignPage, CampaignPageQuery, DaySends } from './scheduler/inspect.js'
 export type { ExternalSendInput } from './scheduler/migration.js'
 export type {

@@ -172,10 +172,17 @@ export function createInbound(options: ResolvedOptions, calendars: KeyCalendars)
       case 'bounce': {
         if (!m.hardBounce) return [{ type: 'recorded', reason: 'soft bounce' }]
         const result = await store.stopLead(lead.campaignId, key, 'bounced', 'bounced', now)
-        return [stopped('bounced', result?.cancelled ?? 0), await suppress('bounce')]
+        const actions = [stopped('bounced', result?.cancelled ?? 0), await suppress('bounce')]
+        // For the bounce-rate guards of the send's mailbox and campaign (once per send).
+        await options.guards.countReported('bounces', match.send)
+        return actions
       }
-      case 'complaint':
-        return [await suppress('complaint')]
+      case 'complaint': {
+        const actions = [await suppress('complaint')]
+        // For the complaint-rate guards of the send's mailbox and campaign (once per send).
+        await options.guards.countReported('complaints', match.send)
+        return actions
+      }
       case 'unsubscribe':
         return [await suppress('unsubscribe')]
       default:

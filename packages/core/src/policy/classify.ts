@@ -10,12 +10,22 @@ import type { SendErrorLike } from '../transport.js'
  * - `pause-mailbox`: the sending mailbox is the problem (authentication, connection refused,
  *   policy or throttling `4.7.x`/`5.7.x`): the mailbox is paused for `pauseMs`, the item goes back
  *   to pending without spending an attempt, and the lead is kept.
+ *
+ * `fault` marks what the guards (policy/guards.ts) count as a failed send of the mailbox besides
+ * permanent refusals: it could not log in (`authentication`), could not reach its server
+ * (`connection`), or the server refused it permanently for policy (`policy`, `5.7.x`). Temporary
+ * answers (greylisting, throttling `4.7.x`, `421`) have none.
  */
 export type SendFailure =
-  | { action: 'retry'; detail: string }
+  | { action: 'retry'; detail: string; fault?: 'connection' }
   | { action: 'bounce'; detail: string }
   | { action: 'fail'; detail: string }
-  | { action: 'pause-mailbox'; detail: string; pauseMs: number }
+  | {
+      action: 'pause-mailbox'
+      detail: string
+      pauseMs: number
+      fault?: 'authentication' | 'connection' | 'policy'
+    }
 
 const NETWORK_CODES = new Set([
   'ECONNECTION',
@@ -29,6 +39,8 @@ const NETWORK_CODES = new Set([
   'EAI_AGAIN',
   'ECONNABORTED',
 ])
+/** Network codes that say the server could not be reached at all (not a connection lost mid-way). */
+const UNREACHABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'EDNS', 'ENOTFOUND', 'EAI_AGAIN'])
 
 const MINUTE = 60_000
 
@@ -56,15 +68,16 @@ export function classifySendError(error: unknown): SendFailure {
   const [cls, subject] = enhanced ? enhanced.split('.') : []
 
   if (e.code === 'EAUTH' || basic === 535 || basic === 534 || basic === 530) {
-    return { action: 'pause-mailbox', detail, pauseMs: 60 * MINUTE }
+    return { action: 'pause-mailbox', detail, pauseMs: 60 * MINUTE, fault: 'authentication' }
   }
   if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(e.message ?? '')) {
-    return { action: 'pause-mailbox', detail, pauseMs: 15 * MINUTE }
+    return { action: 'pause-mailbox', detail, pauseMs: 15 * MINUTE, fault: 'connection' }
   }
   if (subject === '7' && (cls === '4' || cls === '5')) {
     // Policy or throttling (Gmail 421 4.7.x, 550 5.7.26, Outlook 5.7.515): the sender is the
     // problem, not the lead. Temporary answers pause briefly, permanent ones for longer.
-    return { action: 'pause-mailbox', detail, pauseMs: cls === '4' ? 15 * MINUTE : 6 * 60 * MINUTE }
+    if (cls === '4') return { action: 'pause-mailbox', detail, pauseMs: 15 * MINUTE }
+    return { action: 'pause-mailbox', detail, pauseMs: 6 * 60 * MINUTE, fault: 'policy' }
   }
   if (basic === 421) return { action: 'pause-mailbox', detail, pauseMs: 15 * MINUTE }
   if (enhanced === '5.2.2' || cls === '4') return { action: 'retry', detail }
@@ -75,6 +88,7 @@ export function classifySendError(error: unknown): SendFailure {
     return enhanced ? { action: 'fail', detail } : { action: 'bounce', detail }
   }
   if (basic !== null && basic >= 500) return { action: 'fail', detail }
+  if (e.code && UNREACHABLE_CODES.has(e.code)) return { action: 'retry', detail, fault: 'connection' }
   if (e.code && NETWORK_CODES.has(e.code)) return { action: 'retry', detail }
   // Unknown errors (a bug in a custom transport, a thrown string): retry, bounded by maxAttempts.
   return { action: 'retry', detail }

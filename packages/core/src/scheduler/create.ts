@@ -34,6 +34,7 @@ import type { TickResult } from './events.js'
 import { type Explanation, explainCampaign, explainDayKeys, otherDueMailboxIds } from './explain.js'
 import { readLimitFigures } from './explain-limits.js'
 import { type Forecast, type ForecastOptions, runForecast } from './forecast/index.js'
+import type { ComplaintResult, ComplaintTarget } from './guards.js'
 import {
   type CampaignPage,
   type CampaignPageQuery,
@@ -60,6 +61,7 @@ export interface Scheduler {
   updateMailbox(id: string, patch: Partial<MailboxInput>): Promise<Mailbox>
   /** Stops sending from a mailbox until `until` (default: until `resumeMailbox`). */
   pauseMailbox(id: string, options?: { until?: Date; reason?: string }): Promise<Mailbox>
+  /** Sends from the mailbox again; its guards then look only at sends made from now on. */
   resumeMailbox(id: string): Promise<Mailbox>
   /**
    * Connects to the mailbox's server and logs in, without sending, and reports the answer. A
@@ -76,7 +78,10 @@ export interface Scheduler {
   startCampaign(id: string): Promise<Campaign>
   /** `IN_PROGRESS` → `PAUSED`. Once it returns, no new send of the campaign starts. */
   pauseCampaign(id: string): Promise<Campaign>
-  /** `PAUSED` → `IN_PROGRESS`. Pending emails keep their place; nothing is re-sent. */
+  /**
+   * `PAUSED` → `IN_PROGRESS`. Pending emails keep their place; nothing is re-sent. Its guards then
+   * look only at sends made from now on.
+   */
   resumeCampaign(id: string): Promise<Campaign>
   /** → `CANCELLED`; every pending email is cancelled. */
   stopCampaign(id: string): Promise<Campaign>
@@ -84,6 +89,15 @@ export interface Scheduler {
   markReplied(campaignId: string, email: string): Promise<{ lead: Lead | null; cancelled: number }>
   /** Never mail this address again, in any campaign (unsubscribe, complaint, bounce). */
   suppress(email: string, reason: string): Promise<{ cancelled: number }>
+  /**
+   * A recipient complained (a feedback loop, a provider's report): the address is suppressed
+   * (reason `complaint`). Given the Message-ID of the email complained about (a string `<…>` or
+   * `{ messageId }`; the store needs the inbox methods), the complaint also counts for the
+   * complaint-rate guard of the mailbox and campaign that sent it, once per email; given an
+   * address (a string or `{ email }`), it is suppressed only. `applyInbound` counts the
+   * complaints it applies the same way.
+   */
+  recordComplaint(target: ComplaintTarget): Promise<ComplaintResult>
   /** Sends what is due now. Safe to call from any number of processes at once. */
   tick(): Promise<TickResult>
   /** Why the campaign is or is not sending now, and until when. */
@@ -351,6 +365,9 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     async resumeMailbox(id) {
       ensureOpen()
       checkId('mailboxId', id)
+      await mailboxOrThrow(id)
+      // Before the mailbox sends again: its guards start over from now.
+      await resolved.guards.resumed('mailbox', id)
       const mailbox = await store.updateMailbox(id, { pausedUntil: null, pauseReason: null }, clock.now())
       return mailbox ?? mailboxOrThrow(id)
     },
@@ -414,7 +431,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     },
     startCampaign: (id) => transition(id, ['DRAFT', 'COMPLETED'], 'IN_PROGRESS'),
     pauseCampaign: (id) => transition(id, ['IN_PROGRESS'], 'PAUSED'),
-    resumeCampaign: (id) => transition(id, ['PAUSED'], 'IN_PROGRESS'),
+    async resumeCampaign(id) {
+      ensureOpen()
+      const campaign = await campaignOrThrow(id)
+      // Before it sends again: its guards start over from now (a campaign not paused stays as it is).
+      if (campaign.status === 'PAUSED') await resolved.guards.resumed('campaign', id)
+      return transition(id, ['PAUSED'], 'IN_PROGRESS')
+    },
     stopCampaign: (id) =>
       transition(id, ['DRAFT', 'IN_PROGRESS', 'PAUSED', 'COMPLETED'], 'CANCELLED', 'campaign stopped'),
     async markReplied(campaignId, email) {
@@ -431,6 +454,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       if (problem) throw invalidInput('email', problem)
       checkText('reason', reason, INPUT_LIMITS.reasonLength, { nonEmpty: true })
       return store.suppress(emailKey(email), reason, clock.now())
+    },
+    async recordComplaint(target) {
+      ensureOpen()
+      return resolved.guards.recordComplaint(target)
     },
     async tick() {
       ensureOpen()
@@ -450,6 +477,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       const others = otherDueMailboxIds(campaign, due)
       const otherMailboxes = others.length > 0 ? await store.getMailboxes(others) : []
       const limits = await readLimitFigures(store, campaign, mailboxes, dayKeys.campaignDayKey, now)
+      const guardTrip = campaign.status === 'PAUSED' ? await resolved.guards.campaignTrip(campaignId) : null
       const explanation = explainCampaign({
         limits,
         campaign,
@@ -461,6 +489,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         now,
         calendars,
         ...(keys ? { keys } : {}),
+        ...(guardTrip ? { guardTrip } : {}),
       })
       const tests = variantStates(campaign)
       return tests.length > 0 ? { ...explanation, variants: tests } : explanation

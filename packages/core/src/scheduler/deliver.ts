@@ -139,8 +139,15 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
   input.onTransportDone()
   const recording: Recording = { input, base, refund, eventBase, leaseLost }
   if (givenUp) return recordTimedOut(recording, givenUp)
-  if (!failure) return recordSent(recording, subject)
-  return recordFailure(recording, failure)
+  const delivered = failure ? await recordFailure(recording, failure) : await recordSent(recording, subject)
+  // The guards count what the server answered (scheduler/guards.ts); they never throw.
+  await options.guards.afterSend({
+    mailbox,
+    campaignId: campaign.id,
+    failure,
+    onMailboxPaused: input.onMailboxPaused,
+  })
+  return delivered
 
   function leaseLost(): Delivered {
     emit({ type: 'lease-lost', at: clock.now(), campaignId: campaign.id, itemId: item.id })

@@ -1,4 +1,5 @@
 import type { InboundAction, InboundKind } from '../inbound/types.js'
+import type { GuardFigures, GuardName } from '../policy/guards.js'
 import type { RecoveredItem, SkipReason } from '../store.js'
 
 /** Why a campaign did not send in a tick: the store's reservation reasons, and core's own. */
@@ -78,6 +79,22 @@ export type SchedulerEvent =
       step: number
       variantId: string
       probabilityBest: number
+    }
+
+  /**
+   * A guard (`SchedulerOptions.guards`) paused a mailbox (until resumed; `mailbox-paused` is
+   * emitted too) or a campaign (`PAUSED`): `reason` is the `pauseReason` it wrote
+   * (`guard: hard bounces 3 of 50 (6.0%) over 7 days, limit 5%`).
+   */
+  | {
+      type: 'guard-tripped'
+      at: Date
+      guard: GuardName
+      /** The mailbox paused, or (`campaignId`) the campaign paused: one of the two. */
+      mailboxId?: string
+      campaignId?: string
+      figures: GuardFigures
+      reason: string
     }
 
 /** Why a vetoed email was cancelled. */

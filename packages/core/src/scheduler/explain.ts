@@ -7,6 +7,7 @@
 import { formatInTimeZone } from 'date-fns-tz'
 import type { AutoWinner, Campaign, Mailbox, QueueStats } from '../model/types.js'
 import { dayKey, isInWindow, nextLocalMidnight, nextWindowOpen, windowDayKey } from '../policy/calendar.js'
+import { isGuardReason } from '../policy/guards.js'
 import { dailyLimitOf } from '../policy/ramp.js'
 import { type KeyCalendars, parseWindowKey } from '../policy/zones.js'
 import type { DayCounts, DueCount, WindowKeyStat } from '../store.js'
@@ -22,6 +23,7 @@ import {
 } from './due.js'
 import { domainLimitReason, hourlyLimitReason, isHourFull, type LimitFigures } from './explain-limits.js'
 import { providerHeld } from './explain-providers.js'
+import type { GuardTrip } from './guards.js'
 
 export type ExplainCode =
   | 'not-running'
@@ -48,6 +50,11 @@ export type ExplainCode =
    * provider with room (`until` the first may have one; absent when the campaign has none).
    */
   | 'provider-wait'
+  /**
+   * A guard paused the campaign, or the mailboxes the due items need (`SchedulerOptions.guards`):
+   * the message gives the figures; it holds until the host resumes it (no `until`).
+   */
+  | 'guard'
 
 export interface ExplainReason {
   code: ExplainCode
@@ -115,6 +122,8 @@ export function explainCampaign(input: {
   keys?: readonly WindowKeyStat[]
   /** Hourly counts and domain-held first emails (explain-limits.ts); absent: none. */
   limits?: LimitFigures
+  /** The guard that paused the campaign, if one did (`Guards.campaignTrip`). */
+  guardTrip?: GuardTrip
   now: Date
 }): Explanation {
   const { campaign, mailboxes, queue, counts, now } = input
@@ -126,7 +135,12 @@ export function explainCampaign(input: {
       : null
   const leadHours = campaign.windowTimezone === 'lead'
 
-  if (campaign.status !== 'IN_PROGRESS') {
+  if (campaign.status === 'PAUSED' && input.guardTrip) {
+    reasons.push({
+      code: 'guard',
+      message: `campaign paused by a guard: ${input.guardTrip.description} (call resumeCampaign)`,
+    })
+  } else if (campaign.status !== 'IN_PROGRESS') {
     const hint =
       campaign.status === 'DRAFT'
         ? ' (call startCampaign)'
@@ -256,10 +270,16 @@ function mailboxReasons(
     return [hourlyLimitReason(hourFull, input.limits, now)]
   if (active.length === 0) {
     const reasons: ExplainReason[] = []
-    if (paused.length > 0 || skipping.length === 0) {
-      const until = earliestPauseEnd(paused)
-      const why = paused.map((m) => `${m.email}: ${m.pauseReason ?? 'paused'}`).join('; ')
-      const every = skipping.length === 0 ? 'every mailbox is paused' : 'the other mailboxes are paused'
+    const guarded = paused.filter((m) => isGuardReason(m.pauseReason))
+    if (guarded.length > 0) reasons.push(guardReason(guarded))
+    const hostPaused = paused.filter((m) => !isGuardReason(m.pauseReason))
+    if (hostPaused.length > 0 || (guarded.length === 0 && skipping.length === 0)) {
+      const until = earliestPauseEnd(hostPaused)
+      const why = hostPaused.map((m) => `${m.email}: ${m.pauseReason ?? 'paused'}`).join('; ')
+      const every =
+        skipping.length === 0 && guarded.length === 0
+          ? 'every mailbox is paused'
+          : 'the other mailboxes are paused'
       reasons.push({
         code: 'mailbox-paused',
         message: `${every} (${why || 'none configured'})`,
@@ -320,15 +340,24 @@ function heldReasons(
       ...(until ? { until } : {}),
     })
   }
-  if (paused.length > 0) {
-    const until = earliestPauseEnd(paused.map((h) => h.mailbox))
-    const which = paused.map(({ mailbox: m, count }) => {
+  const guarded = paused.filter((h) => isGuardReason(h.mailbox.pauseReason))
+  if (guarded.length > 0)
+    reasons.push(
+      guardReason(
+        guarded.map((h) => h.mailbox),
+        `${waiting(guarded)}, `,
+      ),
+    )
+  const hostPaused = paused.filter((h) => !isGuardReason(h.mailbox.pauseReason))
+  if (hostPaused.length > 0) {
+    const until = earliestPauseEnd(hostPaused.map((h) => h.mailbox))
+    const which = hostPaused.map(({ mailbox: m, count }) => {
       const ends = m.pausedUntil ? ` until ${at(m.pausedUntil)}` : ''
       return `${m.email} (${count}): ${m.pauseReason ?? 'paused'}${ends}`
     })
     reasons.push({
       code: 'mailbox-paused',
-      message: `${waiting(paused)}, paused: ${which.join('; ')}`,
+      message: `${waiting(hostPaused)}, paused: ${which.join('; ')}`,
       ...(until ? { until } : {}),
     })
   }
@@ -350,6 +379,15 @@ function heldReasons(
     })
   }
   return reasons
+}
+
+/** Mailboxes a guard paused: each with its figures (its `pauseReason`); until the host resumes them. */
+function guardReason(mailboxes: readonly Mailbox[], lead = ''): ExplainReason {
+  const which = mailboxes.map((m) => `${m.email} (${m.pauseReason})`).join('; ')
+  return {
+    code: 'guard',
+    message: `${lead}paused by a guard until resumed (call resumeMailbox): ${which}`,
+  }
 }
 
 /** Mailboxes out for one of their skip dates: named with their local date; until the first is back. */

@@ -5,10 +5,12 @@ import { describeValue } from '../model/describe.js'
 import { INPUT_LIMITS } from '../model/limits.js'
 import type { Campaign, Lead, Mailbox } from '../model/types.js'
 import { DEFAULT_RETRY, type RetryPolicy } from '../policy/backoff.js'
+import type { GuardSettings } from '../policy/guards.js'
 import type { HolidayCalendar } from '../policy/zones.js'
 import type { Store } from '../store.js'
 import type { Transport } from '../transport.js'
 import type { SchedulerEvent } from './events.js'
+import { createGuards, type Guards } from './guards.js'
 import {
   createProviderResolver,
   DEFAULT_RESOLVE_MX_TIMEOUT,
@@ -180,6 +182,19 @@ export interface SchedulerOptions {
   resolveMx?: ((domain: string) => Promise<string[]>) | false
   /** Longest wait (ms) for one `resolveMx` answer; later, the domain counts as `other`. Default 3 000. */
   resolveMxTimeout?: number
+  /**
+   * Automatic pauses that protect mailboxes (README "Guards"). Default on:
+   * `{ windowDays: 7, minSends: 50, maxBounceRate: 0.05, maxComplaintRate: 0.001,
+   * maxConsecutiveFailures: 5 }`; give any of them to change it (a limit set to null turns that
+   * guard off), `false` to turn every guard off. Over the last `windowDays` UTC days since the
+   * last resume, with at least `minSends` emails handed to a server (delivered, hard bounced or
+   * refused permanently), a mailbox or campaign whose hard bounces or complaints per email handed
+   * pass their limit is paused until the host resumes it; so is a mailbox after
+   * `maxConsecutiveFailures` sends in a row that failed permanently or could not connect or log
+   * in. The rate guards need a store with counters (`CounterStore`): given explicitly on a store
+   * without them, this is an `invalid-input` error; by default they are then off, with a warning.
+   */
+  guards?: boolean | Partial<GuardSettings>
   /** Receives a typed event for every send, failure, retry, skip, recovery and completion. */
   onEvent?: (event: SchedulerEvent) => void
   /** Default: silent. */
@@ -209,6 +224,8 @@ export interface ResolvedOptions {
   providers: ProviderResolver
   emit: (event: SchedulerEvent) => void
   logger: Logger
+  /** The guards' counting and pausing (scheduler/guards.ts), one per scheduler. */
+  guards: Guards
 }
 
 const noop = () => {}
@@ -333,13 +350,27 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
     now: () => clock.now().getTime(),
     logger,
   })
+  const emit: (event: SchedulerEvent) => void = onEvent
+    ? (event) => {
+        try {
+          onEvent(event)
+        } catch (error) {
+          // A throwing listener must not break a tick halfway through a send.
+          logger.error({ err: error, event: event.type }, 'onEvent listener threw')
+        }
+      }
+    : noop
+  const resolvedClock: Required<Clock> = {
+    now: () => clock.now(),
+    sleep: clock.sleep ? (ms) => clock.sleep!(ms) : realSleep,
+  }
   return {
     store,
     // Shadow mode swaps the transport for one that sends nothing: the rest of the engine is the same.
     transport: mode === 'shadow' || !transport ? shadowTransport : transport,
     mode,
     beforeSend,
-    clock: { now: () => clock.now(), sleep: clock.sleep ? (ms) => clock.sleep!(ms) : realSleep },
+    clock: resolvedClock,
     random,
     concurrency: intOption('concurrency', options.concurrency, 10, 1, L.concurrency),
     maxSendsPerCampaignPerTick: intOption(
@@ -366,16 +397,8 @@ export function resolveOptions(options: SchedulerOptions): ResolvedOptions {
       365 * 86_400_000,
     ),
     providers,
-    emit: onEvent
-      ? (event) => {
-          try {
-            onEvent(event)
-          } catch (error) {
-            // A throwing listener must not break a tick halfway through a send.
-            logger.error({ err: error, event: event.type }, 'onEvent listener threw')
-          }
-        }
-      : noop,
+    emit,
     logger,
+    guards: createGuards({ store, clock: resolvedClock, logger, emit, mode }, options.guards),
   }
 }

@@ -19,17 +19,18 @@ import { campaign, DAY, type Env, type EnvFn, HOUR, leads, MINUTE, MONDAY, mailb
  *   email is pending again, so explain() has no reason for it.
  */
 export const EXPLAINED_BY: Record<TickSkipReason, readonly ExplainCode[]> = {
-  'not-running': ['not-running'],
+  // A guard's pause (of the campaign, or of the mailboxes) is explained as `guard`, with its figures.
+  'not-running': ['not-running', 'guard'],
   pacing: ['pacing'],
   'campaign-limit': ['campaign-limit'],
   'queue-empty': ['queue-empty'],
   'window-closed': ['lead-window', 'skip-date'],
   'not-due': ['not-due'],
-  'mailbox-limit': ['mailbox-limit', 'ramp-limit', 'mailbox-paused', 'mailbox-removed', 'skip-date'],
+  'mailbox-limit': ['mailbox-limit', 'ramp-limit', 'mailbox-paused', 'mailbox-removed', 'skip-date', 'guard'],
   'hourly-limit': ['hourly-limit'],
   'domain-limit': ['domain-limit'],
   'outside-window': ['outside-window'],
-  'mailbox-paused': ['mailbox-paused'],
+  'mailbox-paused': ['mailbox-paused', 'guard'],
   'lead-window': ['lead-window'],
   'skip-date': ['skip-date'],
   'lease-expired': [],

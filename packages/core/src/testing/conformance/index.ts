@@ -5,6 +5,7 @@ import { explainTests } from './explain.js'
 import { extremeTests } from './extremes.js'
 import { failureTests } from './failures.js'
 import { fuzzTests } from './fuzz.js'
+import { guardTests } from './guards.js'
 import { type ConformanceOptions, createHarness, type MakeStore } from './harness.js'
 import { inboxTests } from './inbox.js'
 import { invariantTests } from './invariants.js'
@@ -57,6 +58,7 @@ export function runStoreConformance(
     describe('accepted values at their maximums', () => extremeTests(harness.env))
     describe('what comes back from the inbox', () => inboxTests(harness.env))
     describe('limits that protect mailboxes', () => mailboxLimitTests(harness.env))
+    describe('guards: automatic pauses on bounces, complaints and failures', () => guardTests(harness.env))
     describe('fuzzing the public API', () => fuzzTests(makeStore, options))
   })
 }
