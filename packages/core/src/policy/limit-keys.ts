@@ -1,8 +1,11 @@
 /**
  * The counters the limits beyond the daily ones claim (`CounterStore`): their keys and what each
- * counts. Pure: one place names every key, so two rules can never count under one name, and a
- * limit's explanation can read back the same counter its claim took.
+ * counts. Pure: one place names these keys, so two rules can never count under one name, and a
+ * limit's explanation can read back the same counter its claim took. Namespaces: `hour|`,
+ * `domain|`, `domain-held|` here, `ramp|` (scheduler/ramp.ts, through {@link rampCounterKey}) and
+ * `guard:` (policy/guards.ts).
  */
+import { createHash } from 'node:crypto'
 import type { Campaign, Mailbox } from '../model/types.js'
 import { hourKey } from './calendar.js'
 import { isFreeMailDomain } from './free-mail.js'
@@ -32,21 +35,24 @@ export function domainCounterKey(
   return fit(`domain|${scope}|${campaignDayKey}|${domain}`)
 }
 
-/** A key of at most {@link KEY_LENGTH} characters: a longer one keeps its start and a hash of the whole. */
+/** A short stable token for a text too long to stand in a key (a long id, a Message-ID). */
+export function keyToken(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22)
+}
+
+/** A key of at most {@link KEY_LENGTH} characters: a longer one keeps its start and a token of the whole. */
 function fit(key: string): string {
   if (key.length <= KEY_LENGTH) return key
-  let h1 = 0x811c9dc5
-  let h2 = 0x01000193
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i)
-    h1 = Math.imul(h1 ^ c, 0x01000193)
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995)
-  }
-  const hash = `#${(h1 >>> 0).toString(36)}${(h2 >>> 0).toString(36)}`
-  return key.slice(0, KEY_LENGTH - hash.length) + hash
+  const token = `#${keyToken(key)}`
+  return key.slice(0, KEY_LENGTH - token.length) + token
 }
 
 /** The counter of first emails of the campaign held back by its recipient-domain limit on its day. */
 export function domainHeldCounterKey(campaignId: string, campaignDayKey: string): string {
   return fit(`domain-held|${campaignId}|${campaignDayKey}`)
+}
+
+/** The counter that lets one process do a ramping mailbox's bookkeeping of its local day `dayKey`. */
+export function rampCounterKey(mailboxId: string, dayKey: string): string {
+  return fit(`ramp|${mailboxId}|${dayKey}`)
 }

@@ -15,7 +15,6 @@
  * several processes sending from one mailbox each count their own run; `resumeMailbox` resets the
  * run of the instance it is called on, and any success resets a run.
  */
-import { createHash } from 'node:crypto'
 import { invalidInput, MailcadenceError } from '../errors.js'
 import { checkObject, checkText } from '../model/checks.js'
 import { describeValue } from '../model/describe.js'
@@ -48,6 +47,7 @@ import {
   utcDay,
   windowDays,
 } from '../policy/guards.js'
+import { keyToken } from '../policy/limit-keys.js'
 import type { CounterClaim, CounterStore, SendLogEntry, Store } from '../store.js'
 import { supportsCounters, supportsInbox } from '../store-kit/index.js'
 import { createBatcher } from './batcher.js'
@@ -133,7 +133,7 @@ interface SendCount {
   bounced: boolean
 }
 
-const hash = (text: string) => createHash('sha256').update(text).digest('base64url')
+const hash = keyToken
 const zero = (): Figures => ({ handed: 0, bounces: 0, complaints: 0 })
 
 /**

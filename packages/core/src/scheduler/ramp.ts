@@ -7,6 +7,7 @@
  */
 import type { Mailbox } from '../model/types.js'
 import { dayKey } from '../policy/calendar.js'
+import { rampCounterKey } from '../policy/limit-keys.js'
 import { isRampDone, rampLevelAfterDay } from '../policy/ramp.js'
 import { supportsCounters } from '../store-kit/index.js'
 import type { ResolvedOptions } from './options.js'
@@ -42,7 +43,7 @@ export async function advanceRamps(
     stale.map(async ({ mailbox, today }) => {
       if (supportsCounters(store)) {
         const claim = {
-          key: `ramp|${mailbox.id}|${today}`,
+          key: rampCounterKey(mailbox.id, today),
           limit: 1,
           expiresAt: new Date(now.getTime() + 3 * DAY_MS),
         }
