@@ -16,11 +16,14 @@ const CAMPAIGNS = 20
 
 /**
  * Every limit that protects mailboxes switched on, none of them binding (each far above what the
- * run sends), so the row measures what checking them costs: warm-up, hourly caps, recipient domains.
+ * run sends), so the row measures what checking them costs: warm-up, hourly caps, recipient
+ * domains, provider matching (a resolver that answers at once) and the guards (on in both runs:
+ * they are on by default).
  */
 const EVERY_LIMIT = {
   mailbox: { hourlyLimit: 1_000_000, rampUp: { start: 1_000_000, step: 1 } },
-  campaign: { recipientDomainLimit: { perDay: 1_000_000 } },
+  campaign: { recipientDomainLimit: { perDay: 1_000_000 }, providerMatching: 'prefer' as const },
+  scheduler: { resolveMx: async () => ['aspmx.l.google.com'] },
 }
 
 async function prepare(backend: Backend, emails: number, limits = false) {
@@ -31,6 +34,7 @@ async function prepare(backend: Backend, emails: number, limits = false) {
     lookahead: 0,
     concurrency: 50,
     maxSendsPerCampaignPerTick: 500,
+    ...(limits ? EVERY_LIMIT.scheduler : {}),
   })
   const mailboxIds = await createMailboxes(scheduler, 5, limits ? EVERY_LIMIT.mailbox : {})
   for (let c = 0; c < CAMPAIGNS; c++) {
