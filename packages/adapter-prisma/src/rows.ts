@@ -224,7 +224,8 @@ export function campaignSettings(input: {
   ] as const
   for (const key of scalars) if (input[key] !== undefined) data[key] = input[key]
   if (input.externalId !== undefined) data.externalId = input.externalId
-  if (input.recipientDomainLimit !== undefined) data.recipientDomainLimit = jsonOrNull(input.recipientDomainLimit)
+  if (input.recipientDomainLimit !== undefined)
+    data.recipientDomainLimit = jsonOrNull(input.recipientDomainLimit)
   if (input.mailboxIds !== undefined) data.mailboxIds = JSON.stringify(input.mailboxIds)
   if (input.skipDates !== undefined) data.skipDates = JSON.stringify(input.skipDates)
   if (input.steps !== undefined) data.steps = JSON.stringify(input.steps)

@@ -169,7 +169,10 @@ describe('createPrismaStore and a schema before 007', () => {
     const mailbox = current.models.McMailbox!
     expect(mailbox.fields.map((f) => f.name)).toContain('hourlyLimit')
     const before: DataModel = {
-      models: { ...current.models, McMailbox: { fields: mailbox.fields.filter((f) => f.name !== 'hourlyLimit') } },
+      models: {
+        ...current.models,
+        McMailbox: { fields: mailbox.fields.filter((f) => f.name !== 'hourlyLimit') },
+      },
     }
     const older = new Proxy(db.prisma, {
       get: (target, key) => (key === '_runtimeDataModel' ? before : Reflect.get(target, key)),
