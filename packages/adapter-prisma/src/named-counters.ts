@@ -9,12 +9,13 @@
  * first of them in the same order, so they cannot deadlock on existing rows, and each re-checks its
  * condition on the latest committed count: never past a limit, from one process or many. On SQLite
  * the database takes one writer at a time. A counter's first claim inserts its row (skipped, and
- * the compare-and-set tried again, when a concurrent claim inserted it first).
+ * the compare-and-set tried again, when a concurrent claim inserted it first; on MySQL the whole
+ * transaction is run again then, see `claimOne`).
  */
 import type { CounterClaim } from '@mailcadence/core'
 import type { CounterRow, Models } from './client.js'
 import { insertIfMissing, type Provider } from './provider.js'
-import { Rollback, type Runner } from './runner.js'
+import { Rollback, RunAgain, type Runner } from './runner.js'
 
 /** Claims between two sweeps of expired counters (per store). */
 export const SWEEP_EVERY = 100
@@ -58,6 +59,10 @@ async function claimOne(tx: Models, provider: Provider, claim: CounterClaim): Pr
   if (exists === null) {
     const row = { key: claim.key, count: by, expiresAt: claim.expiresAt }
     if (await insertIfMissing(tx.mcCounter, provider, row, { key: claim.key })) return true
+    // A concurrent claim inserted it first (the insert waited for it to commit). On MySQL the
+    // skipped `INSERT IGNORE` holds a shared lock on the row, and every claim that raced for it
+    // upgrading its own would deadlock: start over instead, when the row is there to update.
+    if (provider === 'mysql') throw new RunAgain(`counter ${claim.key} was created concurrently`)
   }
   // The row exists: it is full, or a concurrent claim inserted it after the updates above looked.
   // One more compare-and-set decides, on the latest committed row.

@@ -20,6 +20,7 @@ import {
   type TestDatabase,
 } from './support/clients.js'
 import { type TestProvider, withDatabase } from './support/databases.js'
+import { runTsWorker } from './support/stress.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const T0 = new Date('2031-02-03T04:00:00.000Z')
@@ -104,6 +105,49 @@ function countersSuite(provider: TestProvider) {
   })
 }
 
+/** OS processes, each with its own client, claiming one counter at once. */
+function processesSuite(provider: TestProvider) {
+  describe(`counters across processes: prisma/${provider}`, () => {
+    let db: TestDatabase
+    beforeAll(async () => {
+      db = await createTestDatabase(provider, { sqliteWal: true })
+    })
+    afterAll(() => db?.drop())
+
+    it('never lets 4 processes × 12 claims pass a limit of 15', { timeout: 120_000 }, async () => {
+      const worker = fileURLToPath(new URL('./support/counter-worker.ts', import.meta.url))
+      // Every process starts claiming at one instant, once all have loaded (a few seconds).
+      const startAt = Date.now() + 6_000
+      const runs = await Promise.all(
+        Array.from({ length: 4 }, (_, index) =>
+          runTsWorker(worker, {
+            MC_COUNTERS: JSON.stringify({
+              location: db.location,
+              index,
+              claims: 12,
+              limit: 15,
+              startAt,
+              expiresAt: LATER.getTime(),
+            }),
+          }),
+        ),
+      )
+      for (const run of runs) expect(run.code, run.stderr).toBe(0)
+      const won = runs.map((run) => (JSON.parse(run.stdout) as { won: number }).won)
+      expect(won.reduce((a, b) => a + b, 0)).toBe(15)
+      const store = createPrismaStore(db.prisma)
+      const counts = await store.readCounters(['shared', 'own-0', 'own-1', 'own-2', 'own-3'])
+      expect(counts).toEqual({
+        shared: 15,
+        'own-0': won[0],
+        'own-1': won[1],
+        'own-2': won[2],
+        'own-3': won[3],
+      })
+    })
+  })
+}
+
 /** Migration 007 on a database of the previous version: existing rows read with the defaults. */
 function upgradeSuite(provider: TestProvider) {
   describe(`migration 007 on existing rows: prisma/${provider}`, () => {
@@ -182,12 +226,15 @@ describe('createPrismaStore and a schema before 007', () => {
 })
 
 countersSuite('sqlite')
+processesSuite('sqlite')
 upgradeSuite('sqlite')
 await withDatabase('postgresql', 'counters: prisma/postgresql', () => {
   countersSuite('postgresql')
+  processesSuite('postgresql')
   upgradeSuite('postgresql')
 })
 await withDatabase('mysql', 'counters: prisma/mysql', () => {
   countersSuite('mysql')
+  processesSuite('mysql')
   upgradeSuite('mysql')
 })
