@@ -19,6 +19,7 @@ export interface PrismaModelDelegate {
   updateMany(args: never): PromiseLike<unknown>
   count(args: never): PromiseLike<unknown>
   groupBy(args: never): PromiseLike<unknown>
+  deleteMany(args: never): PromiseLike<unknown>
 }
 
 /** The models of `mailcadence.prisma`, as delegates of a client or of a transaction. */
@@ -34,6 +35,7 @@ export interface MailcadenceModels {
   mcExternalSend: PrismaModelDelegate
   mcInboundMessage: PrismaModelDelegate
   mcInboxCursor: PrismaModelDelegate
+  mcCounter: PrismaModelDelegate
 }
 
 /** Options of an interactive transaction, as Prisma takes them. */
@@ -63,6 +65,7 @@ export interface ModelCalls {
   updateMany(args: object): PromiseLike<{ count: number }>
   count(args: object): PromiseLike<unknown>
   groupBy(args: object): PromiseLike<unknown>
+  deleteMany(args: object): PromiseLike<{ count: number }>
 }
 
 /** The models as the store calls them (internal). */
@@ -99,6 +102,12 @@ export interface MailboxRow {
   pauseReason: string | null
   /** JSON array of local dates. */
   skipDates: string
+  hourlyLimit: number | null
+  /** JSON `RampUp`, or null. */
+  rampUp: string | null
+  rampLevel: number
+  rampDayKey: string | null
+  provider: string | null
   createdAt: Date
   updatedAt: Date
 }
@@ -127,6 +136,9 @@ export interface CampaignRow {
   /** JSON array of local dates. */
   skipDates: string
   stopOnReply: string
+  /** JSON `RecipientDomainLimit`, or null. */
+  recipientDomainLimit: string | null
+  providerMatching: string
   createdAt: Date
   updatedAt: Date
 }
@@ -194,6 +206,12 @@ export interface InboundRow {
   campaignId: bigint | null
   leadId: bigint | null
   processedAt: Date
+}
+
+export interface CounterRow {
+  key: string
+  count: number
+  expiresAt: Date
 }
 
 export interface InboxCursorRow {

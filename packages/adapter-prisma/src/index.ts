@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import type { InboxStore, MigrationStore, Store } from '@mailcadence/core'
+import type { CounterStore, InboxStore, MigrationStore, Store } from '@mailcadence/core'
 import * as batches from './batches.js'
 import * as campaigns from './campaigns.js'
 import { lacksField, type PrismaClientLike } from './client.js'
@@ -13,6 +13,7 @@ import * as inbox from './inbox.js'
 import * as leads from './leads.js'
 import * as listing from './listing.js'
 import * as mailboxes from './mailboxes.js'
+import { counterMethods } from './named-counters.js'
 import { checkProvider, clientProvider, type Provider, probeProvider } from './provider.js'
 import * as read from './read.js'
 import { createRunner } from './runner.js'
@@ -77,6 +78,14 @@ const SCHEMA_GENERATIONS: readonly { migration: string; adds: string; lacks: (pr
       adds: 'McQueueItem.variantId',
       lacks: (prisma) => lacksField(prisma, 'McQueueItem', 'variantId'),
     },
+    {
+      migration: '007_limits',
+      adds: 'McCounter, McMailbox.hourlyLimit or McCampaign.providerMatching',
+      lacks: (prisma) =>
+        (prisma as { mcCounter?: unknown }).mcCounter === undefined ||
+        lacksField(prisma, 'McMailbox', 'hourlyLimit') ||
+        lacksField(prisma, 'McCampaign', 'providerMatching'),
+    },
   ]
 
 /**
@@ -99,7 +108,7 @@ const SCHEMA_GENERATIONS: readonly { migration: string; adds: string; lacks: (pr
 export function createPrismaStore(
   prisma: PrismaClientLike,
   options: PrismaStoreOptions = {},
-): Store & MigrationStore & InboxStore {
+): Store & MigrationStore & InboxStore & CounterStore {
   if (typeof prisma !== 'object' || prisma === null || typeof prisma.$transaction !== 'function') {
     throw invalidInput('prisma', 'must be a PrismaClient')
   }
@@ -225,6 +234,9 @@ export function createPrismaStore(
         inbox.saveInboxCursor(tx, kind, mailboxId, folder, cursor, now),
       )
     },
+
+    // -- counters ----------------------------------------------------------------------------------
+    ...counterMethods(run, provider),
 
     async close() {
       // The client is the host's: it disconnects it when it shuts down.

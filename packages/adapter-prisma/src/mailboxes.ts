@@ -1,18 +1,17 @@
 /** Mailboxes: plain rows; their day counts live in `McMailboxDay`. */
 import type { Mailbox, MailboxPatch, NewMailbox } from '@mailcadence/core'
 import type { MailboxRow, Models } from './client.js'
-import { parseId, parseIds, toMailbox } from './rows.js'
+import { mailboxSettings, parseId, parseIds, toMailbox } from './rows.js'
 
 export async function createMailbox(tx: Models, input: NewMailbox, now: Date): Promise<Mailbox> {
   const row = (await tx.mcMailbox.create({
     data: {
-      email: input.email,
-      name: input.name,
-      dailyEmailLimit: input.dailyEmailLimit,
-      timezone: input.timezone,
+      // Absent hourlyLimit, rampUp and provider mean null (NewMailbox); the ramp starts at level 0.
+      ...mailboxSettings({ hourlyLimit: null, rampUp: null, provider: null, ...input }),
       pausedUntil: null,
       pauseReason: null,
-      skipDates: JSON.stringify(input.skipDates),
+      rampLevel: 0,
+      rampDayKey: null,
       createdAt: now,
       updatedAt: now,
     },
@@ -28,11 +27,7 @@ export async function updateMailbox(
 ): Promise<Mailbox | null> {
   const id = parseId(idText)
   if (id === undefined) return null
-  const data: Record<string, unknown> = { updatedAt: now }
-  for (const key of ['email', 'name', 'dailyEmailLimit', 'timezone', 'pausedUntil', 'pauseReason'] as const) {
-    if (patch[key] !== undefined) data[key] = patch[key]
-  }
-  if (patch.skipDates !== undefined) data.skipDates = JSON.stringify(patch.skipDates)
+  const data = { ...mailboxSettings(patch), updatedAt: now }
   const changed = await tx.mcMailbox.updateMany({ where: { id }, data })
   if (changed.count === 0) return null
   return toMailbox((await tx.mcMailbox.findUnique({ where: { id } })) as MailboxRow)

@@ -5,11 +5,15 @@
 import type {
   Campaign,
   CampaignStatus,
+  EmailProvider,
   Lead,
   LeadStatus,
   Mailbox,
+  ProviderMatching,
   QueueItem,
   QueueStatus,
+  RampUp,
+  RecipientDomainLimit,
   SendLogEntry,
   Step,
   StopOnReply,
@@ -46,6 +50,32 @@ function parseJson<T>(text: string, what: string): T {
   }
 }
 
+/** An optional object setting as its JSON column: null stays SQL null (no setting). */
+export function jsonOrNull(value: object | null): string | null {
+  return value === null ? null : JSON.stringify(value)
+}
+
+/** The columns of a mailbox's settings, from the model (for create and update). */
+export function mailboxSettings(input: Partial<Omit<Mailbox, 'id' | 'createdAt' | 'updatedAt'>>) {
+  const data: Record<string, unknown> = {}
+  const scalars = [
+    'email',
+    'name',
+    'dailyEmailLimit',
+    'timezone',
+    'pausedUntil',
+    'pauseReason',
+    'hourlyLimit',
+    'rampLevel',
+    'rampDayKey',
+    'provider',
+  ] as const
+  for (const key of scalars) if (input[key] !== undefined) data[key] = input[key]
+  if (input.skipDates !== undefined) data.skipDates = JSON.stringify(input.skipDates)
+  if (input.rampUp !== undefined) data.rampUp = jsonOrNull(input.rampUp)
+  return data
+}
+
 export function toMailbox(row: MailboxRow): Mailbox {
   return {
     id: idOf(row.id),
@@ -56,6 +86,11 @@ export function toMailbox(row: MailboxRow): Mailbox {
     pausedUntil: row.pausedUntil,
     pauseReason: row.pauseReason,
     skipDates: parseJson<string[]>(row.skipDates, 'a mailbox skipDates'),
+    hourlyLimit: row.hourlyLimit,
+    rampUp: row.rampUp === null ? null : parseJson<RampUp>(row.rampUp, 'a mailbox rampUp'),
+    rampLevel: row.rampLevel,
+    rampDayKey: row.rampDayKey,
+    provider: row.provider as EmailProvider | null,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   }
@@ -77,6 +112,11 @@ export function toCampaign(row: CampaignRow): Campaign {
     maxEmailsPerDay: row.maxEmailsPerDay,
     windowTimezone: row.windowTimezone as WindowTimezone,
     stopOnReply: row.stopOnReply as StopOnReply,
+    recipientDomainLimit:
+      row.recipientDomainLimit === null
+        ? null
+        : parseJson<RecipientDomainLimit>(row.recipientDomainLimit, 'a campaign recipientDomainLimit'),
+    providerMatching: row.providerMatching as ProviderMatching,
     skipDates: parseJson<string[]>(row.skipDates, 'a campaign skipDates'),
     mailboxIds: parseJson<string[]>(row.mailboxIds, 'a campaign mailboxIds'),
     steps: parseJson<Step[]>(row.steps, 'a campaign steps'),
@@ -159,6 +199,8 @@ export function campaignSettings(input: {
   maxEmailsPerDay?: number
   windowTimezone?: WindowTimezone
   stopOnReply?: StopOnReply
+  recipientDomainLimit?: RecipientDomainLimit | null
+  providerMatching?: ProviderMatching
   skipDates?: readonly string[]
   mailboxIds?: readonly string[]
   steps?: readonly Step[]
@@ -178,9 +220,12 @@ export function campaignSettings(input: {
     'maxEmailsPerDay',
     'windowTimezone',
     'stopOnReply',
+    'providerMatching',
   ] as const
   for (const key of scalars) if (input[key] !== undefined) data[key] = input[key]
   if (input.externalId !== undefined) data.externalId = input.externalId
+  if (input.recipientDomainLimit !== undefined)
+    data.recipientDomainLimit = jsonOrNull(input.recipientDomainLimit)
   if (input.mailboxIds !== undefined) data.mailboxIds = JSON.stringify(input.mailboxIds)
   if (input.skipDates !== undefined) data.skipDates = JSON.stringify(input.skipDates)
   if (input.steps !== undefined) data.steps = JSON.stringify(input.steps)

@@ -15,6 +15,16 @@ export class Rollback<T> {
   constructor(readonly value: T) {}
 }
 
+/**
+ * Thrown inside a transaction to roll it back and run it again (one more attempt, as for a
+ * deadlock): what it read or locked so far is better let go than kept, as it would deadlock.
+ */
+export class RunAgain extends Error {
+  constructor(reason: string) {
+    super(`mailcadence: transaction run again: ${reason}`)
+  }
+}
+
 export interface RunnerOptions {
   /** Most runs of one transaction (the first included) when the database asks to retry it. */
   maxAttempts: number
@@ -61,7 +71,8 @@ export function createRunner(
       try {
         return await run()
       } catch (error) {
-        if (attempt >= options.maxAttempts || !isRetryable(error)) throw toStoreError(error, operation)
+        const again = error instanceof RunAgain || isRetryable(error)
+        if (attempt >= options.maxAttempts || !again) throw toStoreError(error, operation)
         await pause(attempt)
       }
     }

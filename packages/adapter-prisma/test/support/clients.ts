@@ -37,6 +37,7 @@ export const TABLES = [
   'mailcadence_suppressions',
   'mailcadence_campaigns',
   'mailcadence_mailboxes',
+  'mailcadence_counters',
 ]
 
 /** The provider's numbered migration files (`001_init.sql`, `002_import.sql`, …), in order. */

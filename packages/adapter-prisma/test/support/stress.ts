@@ -114,6 +114,32 @@ export async function seed(db: TestDatabase, o: StressOptions) {
   return { mailboxes, campaigns }
 }
 
+/**
+ * Runs a TypeScript file of this folder in a process of its own (through tsx, with the sources of
+ * core), with `env` added; resolves with its exit code and what it wrote.
+ */
+export function runTsWorker(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const tsconfig = fileURLToPath(new URL('./tsconfig.worker.json', import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, TSX_TSCONFIG_PATH: tsconfig, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  return new Promise((resolve) => {
+    child.on('exit', (code) => resolve({ code, stdout, stderr }))
+  })
+}
+
 /** Runs `o.processes` workers on the database until the queue is empty or the budget is spent. */
 export async function runWorkers(
   db: TestDatabase,
@@ -121,7 +147,6 @@ export async function runWorkers(
 ): Promise<Omit<StressResult, 'mailboxes' | 'campaigns'>> {
   const dir = mkdtempSync(join(tmpdir(), 'mc-stress-'))
   const worker = fileURLToPath(new URL('./stress-worker.ts', import.meta.url))
-  const tsconfig = fileURLToPath(new URL('./tsconfig.worker.json', import.meta.url))
   const realStart = Date.now()
   const config = {
     location: db.location,
@@ -131,27 +156,13 @@ export async function runWorkers(
     deadline: realStart + o.budgetMs,
   }
   const workerErrors: string[] = []
-  const exits = Array.from({ length: o.processes }, (_, index) => {
+  const exits = Array.from({ length: o.processes }, async (_, index) => {
     const out = join(dir, `worker-${index}.jsonl`)
-    const child = spawn(process.execPath, ['--import', 'tsx', worker], {
-      env: {
-        ...process.env,
-        TSX_TSCONFIG_PATH: tsconfig,
-        MC_STRESS: JSON.stringify({ ...config, index, out }),
-      },
-      stdio: ['ignore', 'inherit', 'pipe'],
+    const { code, stderr } = await runTsWorker(worker, {
+      MC_STRESS: JSON.stringify({ ...config, index, out }),
     })
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-    })
-    return new Promise<void>((resolve) => {
-      child.on('exit', (code) => {
-        if (code !== 0) workerErrors.push(`worker ${index} exited with ${code}: ${stderr.slice(-2000)}`)
-        else if (stderr.trim()) workerErrors.push(`worker ${index}: ${stderr.slice(-2000)}`)
-        resolve()
-      })
-    })
+    if (code !== 0) workerErrors.push(`worker ${index} exited with ${code}: ${stderr.slice(-2000)}`)
+    else if (stderr.trim()) workerErrors.push(`worker ${index}: ${stderr.slice(-2000)}`)
   })
   await Promise.all(exits)
   const realMs = Date.now() - realStart
