@@ -148,6 +148,9 @@ suite('next_due_at, the bound listDueCampaigns reads', () => {
         leaseRecovery: 'retry',
         concurrency: 4,
         maxSendsPerCampaignPerTick: 20,
+        // A third of the sends fail here on purpose, hard ones included: guards would (rightly)
+        // pause the mailbox, which is not what this test is about.
+        guards: false,
       }),
     )
     try {
