@@ -178,7 +178,7 @@ suite('8 processes with every limit that protects mailboxes on', () => {
     // 3. Recipient domains: first emails per domain and UTC day, per campaign and across the
     // campaigns that count across all; free-mail domains exempt.
     const firsts = await q<{ campaign_id: string; domain: string; day: string; n: number }>(
-      `SELECT g.campaign_id::text, split_part(g."to", '@', 2) AS domain,
+      `SELECT g.campaign_id::text, split_part(g.recipient, '@', 2) AS domain,
               to_char(g.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS n
        FROM ${s}.send_log g WHERE g.step = 0 GROUP BY 1, 2, 3`,
     )
@@ -208,7 +208,7 @@ suite('8 processes with every limit that protects mailboxes on', () => {
           ? 'microsoft'
           : 'other'
     const strict = await q<{ to: string; sender: string }>(
-      `SELECT g."to", m.email AS sender FROM ${s}.send_log g
+      `SELECT g.recipient AS "to", m.email AS sender FROM ${s}.send_log g
        JOIN ${s}.campaigns c ON c.id = g.campaign_id JOIN ${s}.mailboxes m ON m.id = g.mailbox_id
        WHERE g.step = 0 AND c.provider_matching = 'strict'`,
     )
