@@ -29,6 +29,9 @@ import type {
  *   must fix something: credentials refused, unknown database, schema not migrated) or
  *   `store-conflict`.
  * - Ids are strings chosen by the store. Inputs arrive already validated by core.
+ * - A mailbox or campaign read without a field added to the model since (a store not upgraded
+ *   yet) is read with its default: `hourlyLimit`, `rampUp`, `provider`, `recipientDomainLimit`
+ *   null, `rampLevel` 0, `providerMatching` `'off'`. The conformance suite asks for every field.
  *
  * `runStoreConformance` from `@mailcadence/core/conformance` checks all of this.
  *

@@ -30,7 +30,7 @@ export function domainCounterKey(
   campaignDayKey: string,
 ): string | null {
   const limit = campaign.recipientDomainLimit
-  if (limit === null || (limit.exemptFreeMail && isFreeMailDomain(domain))) return null
+  if (limit == null || (limit.exemptFreeMail && isFreeMailDomain(domain))) return null
   const scope = limit.scope === 'all' ? 'all' : `c${campaign.id}`
   return fit(`domain|${scope}|${campaignDayKey}|${domain}`)
 }

@@ -12,7 +12,7 @@ type RampFields = Pick<Mailbox, 'dailyEmailLimit' | 'rampUp' | 'rampLevel'>
 /** The mailbox's daily limit at its current warm-up level: what a reservation may not pass. */
 export function dailyLimitOf(mailbox: RampFields): number {
   const { rampUp, dailyEmailLimit } = mailbox
-  if (rampUp === null) return dailyEmailLimit
+  if (rampUp == null) return dailyEmailLimit
   return Math.min(dailyEmailLimit, rampUp.start + rampUp.step * mailbox.rampLevel)
 }
 
@@ -22,7 +22,7 @@ export function dailyLimitOf(mailbox: RampFields): number {
  */
 export function rampLevelAfterDay(mailbox: RampFields, sentThatDay: number): number {
   const { rampUp } = mailbox
-  if (rampUp === null) return mailbox.rampLevel
+  if (rampUp == null) return mailbox.rampLevel
   const limit = dailyLimitOf(mailbox)
   // A hair below the product, so 0.8 × 15 (12.000000000000002 in floating point) asks for 12.
   const counts = limit > 0 && sentThatDay >= rampUp.minUtilization * limit - 1e-9
@@ -31,5 +31,5 @@ export function rampLevelAfterDay(mailbox: RampFields, sentThatDay: number): num
 
 /** Whether the mailbox has reached its full `dailyEmailLimit`: no more bookkeeping needed. */
 export function isRampDone(mailbox: RampFields): boolean {
-  return mailbox.rampUp === null || dailyLimitOf(mailbox) >= mailbox.dailyEmailLimit
+  return mailbox.rampUp == null || dailyLimitOf(mailbox) >= mailbox.dailyEmailLimit
 }

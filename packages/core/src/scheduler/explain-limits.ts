@@ -27,7 +27,7 @@ export async function readLimitFigures(
   const figures: LimitFigures = { hourly: {}, domainHeld: 0 }
   if (!supportsCounters(store)) return figures
   const hourlyKeys = new Map<string, string>()
-  for (const m of mailboxes) if (m.hourlyLimit !== null) hourlyKeys.set(m.id, hourlyCounterKey(m, now))
+  for (const m of mailboxes) if (m.hourlyLimit != null) hourlyKeys.set(m.id, hourlyCounterKey(m, now))
   const heldKey = campaign.recipientDomainLimit ? domainHeldCounterKey(campaign.id, campaignDayKey) : null
   const keys = [...hourlyKeys.values(), ...(heldKey ? [heldKey] : [])]
   if (keys.length === 0) return figures
@@ -39,7 +39,7 @@ export async function readLimitFigures(
 
 /** Whether the mailbox has sent its `hourlyLimit` this hour. */
 export function isHourFull(mailbox: Mailbox, figures: LimitFigures | undefined): boolean {
-  return mailbox.hourlyLimit !== null && (figures?.hourly[mailbox.id] ?? 0) >= mailbox.hourlyLimit
+  return mailbox.hourlyLimit != null && (figures?.hourly[mailbox.id] ?? 0) >= mailbox.hourlyLimit
 }
 
 /** `hourly-limit` when every mailbox that could send is at its hourly cap, until the first hour ends. */

@@ -131,7 +131,7 @@ export async function keyLeadsByProvider(
   campaign: Campaign,
   leads: readonly NewLead[],
 ): Promise<void> {
-  if (campaign.providerMatching === 'off' || leads.length === 0) return
+  if ((campaign.providerMatching ?? 'off') === 'off' || leads.length === 0) return
   const providers = await resolver.lookupAll(leads.map((l) => domainOf(l.emailKey)))
   for (const lead of leads) lead.windowKey = windowKeyOf(lead, providers.get(domainOf(lead.emailKey)))
 }
@@ -148,7 +148,7 @@ export async function resolveMailboxProviders(
   mailboxes: Iterable<Mailbox>,
 ): Promise<Mailbox[]> {
   const wanted = new Set<string>()
-  for (const c of campaigns) if (c.providerMatching !== 'off') for (const id of c.mailboxIds) wanted.add(id)
+  for (const c of campaigns) if ((c.providerMatching ?? 'off') !== 'off') for (const id of c.mailboxIds) wanted.add(id)
   if (wanted.size === 0) return []
   const unknown = [...mailboxes].filter((m) => m.provider === null && wanted.has(m.id))
   const updated = await Promise.all(
@@ -197,7 +197,7 @@ export async function lookUpCampaignMailboxes(
   deps: { store: Store; resolver: ProviderResolver; now: () => Date; logger: Logger },
   campaign: Campaign,
 ): Promise<void> {
-  if (campaign.providerMatching === 'off') return
+  if ((campaign.providerMatching ?? 'off') === 'off') return
   try {
     await resolveMailboxProviders(deps, [campaign], await deps.store.getMailboxes(campaign.mailboxIds))
   } catch (error) {

@@ -72,7 +72,7 @@ export function createTick(
       mailboxIds.size === 0 ? [] : (await store.getMailboxes([...mailboxIds])).map((m) => [m.id, m]),
     )
     // Provider matching: the mailboxes of matching campaigns not looked up yet (once each).
-    if (runnable.some((r) => r.campaign.providerMatching !== 'off')) {
+    if (runnable.some((r) => (r.campaign.providerMatching ?? 'off') !== 'off')) {
       const deps = { store, resolver: options.providers, now: () => clock.now(), logger }
       const campaigns = runnable.map((r) => r.campaign)
       for (const m of await resolveMailboxProviders(deps, campaigns, mailboxes.values()))

@@ -31,7 +31,7 @@ export type HourFull = Map<string, number>
 
 /** Whether a campaign's sends claim counters at all (cheap: asked once per round). */
 export function claimsLimits(campaign: Campaign, mailboxes: ReadonlyMap<string, Mailbox>): boolean {
-  if (campaign.recipientDomainLimit !== null) return true
+  if (campaign.recipientDomainLimit != null) return true
   for (const id of campaign.mailboxIds) if (mailboxes.get(id)?.hourlyLimit != null) return true
   return false
 }
@@ -51,7 +51,7 @@ interface SendClaims {
 
 function claimsOf(campaign: Campaign, { send, mailbox, campaignDayKey }: RoundSend, now: Date): SendClaims {
   const claims: SendClaims = {}
-  if (mailbox.hourlyLimit !== null) {
+  if (mailbox.hourlyLimit != null) {
     claims.hourly = {
       key: hourlyCounterKey(mailbox, now),
       limit: mailbox.hourlyLimit,
@@ -60,7 +60,7 @@ function claimsOf(campaign: Campaign, { send, mailbox, campaignDayKey }: RoundSe
   }
   // Only first emails count: a follow-up continues a conversation the domain already has.
   const limit = campaign.recipientDomainLimit
-  if (limit !== null && send.item.references.length === 0) {
+  if (limit != null && send.item.references.length === 0) {
     const name = domainOf(send.lead.email)
     const key = domainCounterKey(campaign, name, campaignDayKey)
     if (key !== null)

@@ -64,7 +64,7 @@ export function createProviderRouting(
   mailboxes: ReadonlyMap<string, Mailbox>,
   now: () => Date,
 ): ProviderRouting | null {
-  if (campaign.providerMatching === 'off') return null
+  if ((campaign.providerMatching ?? 'off') === 'off') return null
   const turns = turnsByEngine.get(engine) ?? new Map<string, string>()
   turnsByEngine.set(engine, turns)
   const turnKey = (provider: EmailProvider) => `${campaign.id}\0${provider}`
