@@ -157,7 +157,9 @@ export function createKeyCalendars(holidays?: HolidayCalendar): KeyCalendars {
 
   const calendars: KeyCalendars = {
     isKeyed: (campaign) =>
-      campaign.windowTimezone === 'lead' || holidays !== undefined || (campaign.providerMatching ?? 'off') !== 'off',
+      campaign.windowTimezone === 'lead' ||
+      holidays !== undefined ||
+      (campaign.providerMatching ?? 'off') !== 'off',
     specFor,
 
     openKeys(campaign, keys, now) {

@@ -148,9 +148,10 @@ export async function resolveMailboxProviders(
   mailboxes: Iterable<Mailbox>,
 ): Promise<Mailbox[]> {
   const wanted = new Set<string>()
-  for (const c of campaigns) if ((c.providerMatching ?? 'off') !== 'off') for (const id of c.mailboxIds) wanted.add(id)
+  for (const c of campaigns)
+    if ((c.providerMatching ?? 'off') !== 'off') for (const id of c.mailboxIds) wanted.add(id)
   if (wanted.size === 0) return []
-  const unknown = [...mailboxes].filter((m) => m.provider === null && wanted.has(m.id))
+  const unknown = [...mailboxes].filter((m) => m.provider == null && wanted.has(m.id))
   const updated = await Promise.all(
     unknown.map(async (mailbox) => {
       const answer = await deps.resolver.lookup(domainOf(mailbox.email))
