@@ -46,6 +46,8 @@ export interface Session {
 export interface Database {
   /** Runs `fn` with a session of its own; releases it afterwards, whatever happens. */
   session<T>(fn: (session: Session) => Promise<T>): Promise<T>
+  /** Whether the store runs on the host's client inside the host's transaction (never on a pool). */
+  insideHostTransaction(): Promise<boolean>
 }
 
 function isPool(value: Queryable): value is PoolLike {
@@ -138,12 +140,7 @@ function sessionOf(client: Queryable, ownsTransactions: boolean): Session {
       // A pool client is ours: BEGIN/COMMIT. The host's own client may be inside the host's
       // transaction, where BEGIN would be ignored and our COMMIT would commit the host's work:
       // there a savepoint makes the call atomic and leaves the decision to the host.
-      let inHostTransaction = false
-      if (!ownsTransactions) {
-        const status = transactionStatus(client)
-        inHostTransaction = status === 'T' || status === 'E'
-        if (status === undefined) inHostTransaction = await probeTransaction(client)
-      }
+      const inHostTransaction = !ownsTransactions && (await insideTransaction(client))
       if (!inHostTransaction) {
         return retryingConflicts(async () => {
           inOwnTransaction = true
@@ -180,6 +177,12 @@ async function runInTransaction<T>(client: Queryable, session: Session, fn: (s: 
     await client.query('ROLLBACK').catch(() => {})
     throw error
   }
+}
+
+/** Whether the client is inside a transaction (pg ≥ 8.14 says so; older clients are probed). */
+async function insideTransaction(client: Queryable): Promise<boolean> {
+  const status = transactionStatus(client)
+  return status === undefined ? probeTransaction(client) : status === 'T' || status === 'E'
 }
 
 /** For clients that do not report their status: a savepoint outside a transaction fails harmlessly. */
@@ -234,9 +237,13 @@ export function createDatabase(target: Queryable): Database {
           client.release(broken)
         }
       },
+      insideHostTransaction: async () => false,
     }
   }
   const exclusive = createMutex()
   const session = sessionOf(target, false)
-  return { session: (fn) => exclusive(() => fn(session)) }
+  return {
+    session: (fn) => exclusive(() => fn(session)),
+    insideHostTransaction: () => exclusive(() => insideTransaction(target)),
+  }
 }

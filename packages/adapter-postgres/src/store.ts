@@ -1,4 +1,10 @@
-import { isMailcadenceError, type ReserveOutcome, type ReserveRequest, type Store } from '@mailcadence/core'
+import {
+  isMailcadenceError,
+  MailcadenceError,
+  type ReserveOutcome,
+  type ReserveRequest,
+  type Store,
+} from '@mailcadence/core'
 import { createDatabase, type Queryable } from './db.js'
 import * as campaigns from './sql/campaigns.js'
 import { completeSends } from './sql/complete.js'
@@ -13,15 +19,30 @@ import { recoverExpiredLeases } from './sql/recover.js'
 import { reserveBatch, reserveInOrder } from './sql/reserve-batch.js'
 import { DEFAULT_SCHEMA, tablesOf } from './sql/schema.js'
 
-/** Options of {@link createPostgresStore}. */
-export interface PostgresStoreOptions {
-  /**
-   * Where queries go: a `pg` `Pool` (recommended: each store call borrows a connection and gives
-   * it back before the transport sends anything), a `Client`, or a client inside the host's own
-   * transaction (each store call then becomes a savepoint of it). Anything with pg's
-   * `query(text, values)` fits. The store never closes it.
-   */
-  pool: Queryable
+/** Options of {@link createPostgresStore}: where queries go (`pool` or `client`), and the schema. */
+export type PostgresStoreOptions = (
+  | {
+      /**
+       * A `pg` `Pool` (recommended: each store call borrows a connection and gives it back before
+       * the transport sends anything). A `Client`, or a client inside the host's own transaction,
+       * fits too (see `client`). Anything with pg's `query(text, values)` fits. The store never
+       * closes it.
+       */
+      pool: Queryable
+      client?: never
+    }
+  | {
+      /**
+       * One connection of the host's: a `Client`, or a pool's client the host checked out. The
+       * store's calls are queued one at a time on it. Inside the host's transaction (after its
+       * `BEGIN`), each call joins that transaction, its own atomic steps being savepoints of it: the
+       * host's `COMMIT` or `ROLLBACK` decides for the host's rows and the store's together (README,
+       * "Inside your own transaction"). The store never releases or closes it.
+       */
+      client: Queryable
+      pool?: never
+    }
+) & {
   /** Schema holding the tables, as created by `migrate()`. Default `mailcadence`. */
   schema?: string
 }
@@ -36,11 +57,27 @@ export interface PostgresStoreOptions {
  */
 export function createPostgresStore(options: PostgresStoreOptions): Store {
   const t = tablesOf(options.schema ?? DEFAULT_SCHEMA)
-  if (typeof options.pool?.query !== 'function') {
-    throw new TypeError('createPostgresStore: `pool` must be a pg Pool or Client (anything with query())')
+  const target = options.client ?? options.pool
+  if (typeof target?.query !== 'function') {
+    throw new TypeError(
+      'createPostgresStore: give `pool` (a pg Pool) or `client` (a pg Client or pool client): anything with query()',
+    )
   }
-  const db = createDatabase(options.pool)
+  const db = createDatabase(target)
   const run = db.session.bind(db)
+  /**
+   * Sending is not part of a host's transaction: a reservation there would hold the campaign's row
+   * until the host commits, and a send whose record the host then rolls back would leave again.
+   * Ticks (which reserve and recover) run on a store on the pool.
+   */
+  const refuseInsideHostTransaction = async (method: string) => {
+    if (await db.insideHostTransaction())
+      throw new MailcadenceError(
+        'store-misconfigured',
+        `${method} inside the host's transaction: tick with a store on the pool (createPostgresStore({ pool })), ` +
+          "not on the client of the host's transaction",
+      )
+  }
   let claimsSinceSweep = 0
 
   return {
@@ -73,6 +110,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     // round trip per request into one per group. Requests of one campaign stay in order on one
     // connection, as the contract asks. Completions go in one transaction per batch instead.
     reserveSends: async (requests, now) => {
+      await refuseInsideHostTransaction('reserveSends')
       const inOrder = (list: readonly ReserveRequest[]) =>
         inParallel(
           list,
@@ -98,7 +136,10 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     },
     completeSends: (completions, now) =>
       completions.length === 0 ? Promise.resolve([]) : run((s) => completeSends(s, t, completions, now)),
-    recoverExpiredLeases: (now, policy) => run((s) => recoverExpiredLeases(s, t, now, policy)),
+    recoverExpiredLeases: async (now, policy) => {
+      await refuseInsideHostTransaction('recoverExpiredLeases')
+      return run((s) => recoverExpiredLeases(s, t, now, policy))
+    },
     recordExternalSends: (sends, now) => run((s) => importing.recordExternalSends(s, t, sends, now)),
 
     queueStats: (campaignId) => run((s) => reading.queueStats(s, t, campaignId)),

@@ -6,7 +6,7 @@
  * Configured by the WORKER_CONFIG environment variable (JSON, see `WorkerConfig`). Prints one JSON
  * line `{ "summary": … }` on stdout when it stops by itself.
  */
-import { appendFileSync } from 'node:fs'
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs'
 import { createScheduler, type SchedulerEvent, type Transport } from '@mailcadence/core'
 import pg from 'pg'
 import { createPostgresStore } from '../../src/index.js'
@@ -32,6 +32,13 @@ export interface WorkerConfig {
   holidays?: Record<string, string[]>
   /** MX exchanges by domain: the scheduler's `resolveMx` (a domain not listed has none). */
   mx?: Record<string, string[]>
+  /**
+   * A start line: the worker writes `ready` once it is loaded and connected, then waits for the
+   * file `go` to exist before its first tick (and counts `maxRunMs` from then). Without it, the
+   * processes start as they come: on a loaded machine one may finish a small workload before the
+   * last has loaded its modules.
+   */
+  gate?: { ready: string; go: string }
 }
 
 const config = JSON.parse(process.env.WORKER_CONFIG ?? '{}') as WorkerConfig
@@ -82,6 +89,11 @@ const scheduler = createScheduler({
   },
 })
 
+if (config.gate) {
+  await pool.query('SELECT 1')
+  writeFileSync(config.gate.ready, String(process.pid))
+  while (!existsSync(config.gate.go)) await new Promise((resolve) => setTimeout(resolve, 10))
+}
 const started = Date.now()
 let idle = 0
 while (idle < (config.idleTicks ?? 5) && Date.now() - started < (config.maxRunMs ?? 60_000)) {
