@@ -23,7 +23,8 @@ export async function createMailboxes(
   const ids: string[] = []
   for (let i = 0; i < count; i++) {
     ids.push(
-      (await scheduler.createMailbox({ email: `rep${i}@acme.test`, dailyEmailLimit: 1_000_000, ...extra })).id,
+      (await scheduler.createMailbox({ email: `rep${i}@acme.test`, dailyEmailLimit: 1_000_000, ...extra }))
+        .id,
     )
   }
   return ids

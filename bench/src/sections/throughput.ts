@@ -133,7 +133,8 @@ export async function throughputSection(ctx: BenchContext, backends: Backend[]):
       })
     }
   }
-  if (baseline && !process.env.SKIP_COMPETITORS) rows.push(...(await competitorRows(ctx, emailsPerRun(ctx), baseline)))
+  if (baseline && !process.env.SKIP_COMPETITORS)
+    rows.push(...(await competitorRows(ctx, emailsPerRun(ctx), baseline)))
   return rows
 }
 
