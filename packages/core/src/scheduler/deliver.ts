@@ -105,6 +105,12 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     return { outcome: 'lease-expired', nextAt: clock.now() }
   }
 
+  if (sendsWithoutMessage(options)) {
+    // No message to build nor transport to call: the send is recorded as any shadow send is.
+    input.onTransportDone()
+    return recordSent({ input, base, refund, eventBase, leaseLost }, '')
+  }
+
   let failure: SendFailure | null = null
   let subject = ''
   // The transport call, when the wait for it was given up at the send timeout.
@@ -146,6 +152,22 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     logger.warn({ ...eventBase }, 'completion refused: the lease was lost (recovery took the item over)')
     return { outcome: 'lease-lost', nextAt: null }
   }
+}
+
+/**
+ * Whether a send skips building its message and calling the transport: only in shadow mode with
+ * `ResolvedOptions.shadowWithoutMessage` (the forecast's simulation) and no hook that reads the
+ * message or may refuse it (`beforeSend`, `unsubscribeUrl`), so the outcome is the one a built
+ * message would have had: templates are checked when a campaign is saved, and the shadow transport
+ * accepts everything.
+ */
+function sendsWithoutMessage(options: ResolvedOptions): boolean {
+  return (
+    options.shadowWithoutMessage === true &&
+    options.mode === 'shadow' &&
+    options.beforeSend === undefined &&
+    options.unsubscribeUrl === undefined
+  )
 }
 
 /**

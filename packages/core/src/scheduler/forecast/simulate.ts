@@ -59,7 +59,7 @@ export async function simulate(input: SimInput): Promise<SimRun> {
   const skips: SimRun['skips'] = []
   let completed = false
   const single = live.campaigns.length === 1
-  const sim = resolveOptions({
+  const resolved = resolveOptions({
     store: copy.store,
     // Shadow mode: every email is accepted and recorded as sent, no transport is called.
     mode: 'shadow',
@@ -93,6 +93,8 @@ export async function simulate(input: SimInput): Promise<SimRun> {
       } else if (event.type === 'campaign-completed' && event.campaignId === target) completed = true
     },
   })
+  // The sim counts sends and reads none of their content: no message is built (options.ts).
+  const sim: ResolvedOptions = { ...resolved, shadowWithoutMessage: true }
   const tick = createTick(sim, input.calendars)
   while (!completed && clock.now().getTime() < until) {
     const result = await tick()
