@@ -5,6 +5,8 @@
  * and bounces are drawn per send from a seeded random source and applied as the host would
  * (`stopLead`).
  */
+
+import type { MemoryStore } from '../../memory/index.js'
 import { emailKey } from '../../model/validate.js'
 import type { KeyCalendars } from '../../policy/zones.js'
 import { createFakeClock } from '../../testing/clock.js'
@@ -46,6 +48,16 @@ export interface SimRun {
   finishedAt: Date | null
   /** When the run stopped (the finish, or the horizon's end). */
   endedAt: Date
+  /**
+   * The forecast campaign's emails sent or still waiting at the end: when each was due and when it
+   * left (`Infinity`: it did not), as its queue items would say, for days.ts.
+   */
+  departures: Departure[]
+}
+
+export interface Departure {
+  due: number
+  left: number
 }
 
 export async function simulate(input: SimInput): Promise<SimRun> {
@@ -57,6 +69,7 @@ export async function simulate(input: SimInput): Promise<SimRun> {
   const stopRate = input.replyRate + input.bounceRate
   const sends: number[] = []
   const skips: SimRun['skips'] = []
+  const departures: Departure[] = []
   let completed = false
   const single = live.campaigns.length === 1
   const resolved = resolveOptions({
@@ -94,7 +107,11 @@ export async function simulate(input: SimInput): Promise<SimRun> {
     },
   })
   // The sim counts sends and reads none of their content: no message is built (options.ts).
-  const sim: ResolvedOptions = { ...resolved, shadowWithoutMessage: true }
+  const sim: ResolvedOptions = {
+    ...resolved,
+    store: noteDepartures(copy.store, target, departures),
+    shadowWithoutMessage: true,
+  }
   const tick = createTick(sim, input.calendars)
   while (!completed && clock.now().getTime() < until) {
     const result = await tick()
@@ -105,11 +122,51 @@ export async function simulate(input: SimInput): Promise<SimRun> {
     clock.set(new Date(Math.min(next, until)))
   }
   const last = sends.length > 0 ? new Date(sends[sends.length - 1]!) : start
+  if (!completed) {
+    // Emails still waiting at the horizon: only a run that did not finish has any.
+    for (const item of await copy.store.listQueueItems(target)) {
+      if (item.status === 'pending' || item.status === 'sending')
+        departures.push({ due: item.scheduledAt.getTime(), left: Number.POSITIVE_INFINITY })
+    }
+  }
   return {
     copy,
     sends,
     skips,
     finishedAt: completed ? last : null,
     endedAt: completed ? last : new Date(Math.min(clock.now().getTime(), until)),
+    departures,
+  }
+}
+
+/**
+ * The sim's store, noting for each of the campaign's emails recorded sent when it was due (its
+ * item's `scheduledAt` at its last reservation, which nothing changes after) and when it left (the
+ * completion's instant, its `sentAt`): what days.ts would otherwise read back from a copy of every
+ * queue item of the campaign.
+ */
+function noteDepartures(store: MemoryStore, campaignId: string, departures: Departure[]): MemoryStore {
+  const dueOf = new Map<string, number>()
+  return {
+    ...store,
+    async reserveSends(requests, now) {
+      const outcomes = await store.reserveSends(requests, now)
+      for (const outcome of outcomes) {
+        if (outcome.ok && outcome.send.item.campaignId === campaignId)
+          dueOf.set(outcome.send.item.id, outcome.send.item.scheduledAt.getTime())
+      }
+      return outcomes
+    },
+    async completeSends(completions, now) {
+      const outcomes = await store.completeSends(completions, now)
+      for (let i = 0; i < completions.length; i++) {
+        const c = completions[i]!
+        const due = dueOf.get(c.itemId)
+        if (due === undefined || outcomes[i] !== 'ok') continue
+        dueOf.delete(c.itemId)
+        if (c.kind === 'sent') departures.push({ due, left: (c.sentAt ?? now).getTime() })
+      }
+      return outcomes
+    },
   }
 }
