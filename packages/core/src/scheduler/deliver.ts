@@ -70,11 +70,9 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     emailKey(lead.email),
     item.step,
   )
-  const base = {
-    itemId: item.id,
-    leaseToken: item.leaseToken ?? '',
-    ...(variantId === null ? {} : { variantId }),
-  }
+  // Written out rather than spread in, for the same reason as recordSent's objects.
+  const base: Recording['base'] = { itemId: item.id, leaseToken: item.leaseToken ?? '' }
+  if (variantId !== null) base.variantId = variantId
   const refund = {
     campaignDayKey: send.campaignDayKey,
     mailboxId: mailbox.id,
@@ -198,7 +196,10 @@ async function recordSent(r: Recording, subject: string): Promise<Delivered> {
   // Refused, the same alone; then without the next step (the lead's sequence ends here); then failed.
   const tries: Completion[] = [completion, completion]
   if (completion.next) {
-    const { next: _dropped, ...withoutNext } = completion
+    // A copy then a delete of its last property: both fast paths, where a rest pattern
+    // (`{ next, ...rest }`) is a runtime call of about a microsecond, for every first email.
+    const withoutNext: Extract<Completion, { kind: 'sent' }> = { ...completion }
+    delete withoutNext.next
     tries.push(withoutNext)
   }
   const { outcome, recorded } = await recordFirstAccepted(r, tries, (error) => ({

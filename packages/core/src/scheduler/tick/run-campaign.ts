@@ -98,7 +98,8 @@ export async function runCampaign(
       look = moved
     }
     const newest = newestFirst ? look.newestKeys : undefined
-    const open = { ...look, ...(newest ? { windowKeys: newest } : {}) } as Gate & { campaignDayKey: string }
+    // The look itself unless narrowed: spreading an empty object in is a slow path, on every round.
+    const open = (newest ? { ...look, windowKeys: newest } : look) as Gate & { campaignDayKey: string }
     const requests = buildRequests(engine, campaign, open, candidateSet.entries, now, granted)
     const round = await reserveAndDeliver(engine, run, progress, requests, granted)
     // What was sent may have emptied a key or moved its next item: read the keys again.

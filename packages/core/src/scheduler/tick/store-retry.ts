@@ -5,13 +5,14 @@ import { isMailcadenceError } from '../../errors.js'
  * record recovery would mark it interrupted. Retries on `store-unavailable` for about eight seconds
  * (a database restart, a pool out of connections), well inside the default lease.
  */
+const RETRY_DELAYS_MS: readonly number[] = [100, 250, 500, 1_000, 2_000, 4_000]
+
 export async function withStoreRetry<T>(fn: () => Promise<T>): Promise<T> {
-  const delays = [100, 250, 500, 1_000, 2_000, 4_000]
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn()
     } catch (error) {
-      const delay = delays[attempt]
+      const delay = RETRY_DELAYS_MS[attempt]
       if (delay === undefined || !isMailcadenceError(error, 'store-unavailable')) throw error
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
