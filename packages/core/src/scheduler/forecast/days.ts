@@ -1,8 +1,8 @@
 /**
  * A run's sends per local day of the campaign, and per day the limit that bound it, read from
  * what the engine said during the run (its skip reasons: `campaign-limit`, `mailbox-limit`,
- * `skip-date`, `lead-window`, …) and from the queue it left (emails due but still waiting when the
- * day's sending ended), not from a second copy of the rules.
+ * `skip-date`, `lead-window`, …) and from when each email was due and left (emails due but still
+ * waiting when the day's sending ended), not from a second copy of the rules.
  */
 import type { Campaign } from '../../model/types.js'
 import { dayKey, nextLocalMidnight, nextWindowOpen } from '../../policy/calendar.js'

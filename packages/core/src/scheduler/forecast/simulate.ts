@@ -1,11 +1,11 @@
 /**
  * One run of the forecast: the real tick (scheduler/tick.ts) over a copy of the live state in a
  * memory store, on a simulated clock that jumps to each tick's `nextDueAt` (as a host sleeping
- * until then would), in shadow mode: every email is accepted, no transport is called. Replies
- * and bounces are drawn per send from a seeded random source and applied as the host would
- * (`stopLead`).
+ * until then would), in shadow mode: every email is accepted, no message is built and no
+ * transport is called (`ResolvedOptions.shadowWithoutMessage`), each still reserved and completed
+ * in the store, so every limit counts it. Replies and bounces are drawn per send from a seeded
+ * random source and applied as the host would (`stopLead`).
  */
-
 import type { MemoryStore } from '../../memory/index.js'
 import { emailKey } from '../../model/validate.js'
 import type { KeyCalendars } from '../../policy/zones.js'
