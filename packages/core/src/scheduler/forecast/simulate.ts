@@ -70,6 +70,7 @@ export async function simulate(input: SimInput): Promise<SimRun> {
   const sends: number[] = []
   const skips: SimRun['skips'] = []
   const departures: Departure[] = []
+  const dues = dueTimes(target, departures)
   let completed = false
   const single = live.campaigns.length === 1
   const resolved = resolveOptions({
@@ -86,7 +87,10 @@ export async function simulate(input: SimInput): Promise<SimRun> {
     ...(options.holidays ? { holidays: options.holidays } : {}),
     onEvent(event) {
       if (event.type === 'sent') {
-        if (event.campaignId === target) sends.push(event.at.getTime())
+        if (event.campaignId === target) {
+          sends.push(event.at.getTime())
+          dues.left(event.itemId, event.at.getTime())
+        }
         if (stopRate > 0) {
           const draw = attrition()
           if (draw < stopRate) {
@@ -109,7 +113,7 @@ export async function simulate(input: SimInput): Promise<SimRun> {
   // The sim counts sends and reads none of their content: no message is built (options.ts).
   const sim: ResolvedOptions = {
     ...resolved,
-    store: noteDepartures(copy.store, target, departures),
+    store: { ...copy.store, reserveSends: dues.noting(copy.store) },
     shadowWithoutMessage: true,
   }
   const tick = createTick(sim, input.calendars)
@@ -140,33 +144,30 @@ export async function simulate(input: SimInput): Promise<SimRun> {
 }
 
 /**
- * The sim's store, noting for each of the campaign's emails recorded sent when it was due (its
- * item's `scheduledAt` at its last reservation, which nothing changes after) and when it left (the
- * completion's instant, its `sentAt`): what days.ts would otherwise read back from a copy of every
- * queue item of the campaign.
+ * When each of the campaign's emails was due and when it left, as its queue item would say (its
+ * `scheduledAt` at its last reservation, which nothing changes after, and its `sentAt`), without
+ * reading a copy of every item back at the end: the sim's `reserveSends` notes the due times, the
+ * `sent` event the departure (its instant is the completion's: the sim's clock moves only between
+ * ticks and in a campaign's own waits, never between a send and its record).
  */
-function noteDepartures(store: MemoryStore, campaignId: string, departures: Departure[]): MemoryStore {
+function dueTimes(campaignId: string, departures: Departure[]) {
   const dueOf = new Map<string, number>()
   return {
-    ...store,
-    async reserveSends(requests, now) {
-      const outcomes = await store.reserveSends(requests, now)
-      for (const outcome of outcomes) {
-        if (outcome.ok && outcome.send.item.campaignId === campaignId)
-          dueOf.set(outcome.send.item.id, outcome.send.item.scheduledAt.getTime())
-      }
-      return outcomes
+    noting(store: MemoryStore): MemoryStore['reserveSends'] {
+      return (requests, now) =>
+        store.reserveSends(requests, now).then((outcomes) => {
+          for (const outcome of outcomes) {
+            if (outcome.ok && outcome.send.item.campaignId === campaignId)
+              dueOf.set(outcome.send.item.id, outcome.send.item.scheduledAt.getTime())
+          }
+          return outcomes
+        })
     },
-    async completeSends(completions, now) {
-      const outcomes = await store.completeSends(completions, now)
-      for (let i = 0; i < completions.length; i++) {
-        const c = completions[i]!
-        const due = dueOf.get(c.itemId)
-        if (due === undefined || outcomes[i] !== 'ok') continue
-        dueOf.delete(c.itemId)
-        if (c.kind === 'sent') departures.push({ due, left: (c.sentAt ?? now).getTime() })
-      }
-      return outcomes
+    left(itemId: string, at: number): void {
+      const due = dueOf.get(itemId)
+      if (due === undefined) return
+      dueOf.delete(itemId)
+      departures.push({ due, left: at })
     },
   }
 }
