@@ -84,7 +84,9 @@ export function leadMethods(state: State): LeadMethods {
 
     async listLeads(campaignId) {
       const leads = [...(state.campaigns.get(campaignId)?.leads.values() ?? [])]
-      return leads.sort((a, b) => a.createdAt - b.createdAt || Number(a.id) - Number(b.id)).map(copyLead)
+      // Leads are kept in insertion order, which is this order unless the clock went back: then sort.
+      if (!inOrder(leads)) leads.sort(byCreation)
+      return leads.map(copyLead)
     },
 
     async stopLead(campaignId, emailKey, status, reason, now) {
@@ -116,6 +118,16 @@ export function leadMethods(state: State): LeadMethods {
       return { cancelled }
     },
   }
+}
+
+/** Oldest first, then by id (numerically): `listLeads`' order. */
+function byCreation(a: LeadRecord, b: LeadRecord): number {
+  return a.createdAt - b.createdAt || Number(a.id) - Number(b.id)
+}
+
+function inOrder(leads: readonly LeadRecord[]): boolean {
+  for (let i = 1; i < leads.length; i++) if (byCreation(leads[i - 1]!, leads[i]!) > 0) return false
+  return true
 }
 
 /** Inserts a lead (no queue item yet) and indexes it by address. */

@@ -51,7 +51,7 @@ export function createBatcher<Req, Res>(
       if (results.length !== batch.length) {
         throw new Error(`batch returned ${results.length} results for ${batch.length} requests`)
       }
-      for (const [i, w] of batch.entries()) w.resolve(results[i] as Res)
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i] as Res)
     } catch (error) {
       for (const w of batch) w.reject(error)
     } finally {

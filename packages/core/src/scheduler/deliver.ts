@@ -75,11 +75,9 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
     emailKey(lead.email),
     item.step,
   )
-  const base = {
-    itemId: item.id,
-    leaseToken: item.leaseToken ?? '',
-    ...(variantId === null ? {} : { variantId }),
-  }
+  // Written out rather than spread in, for the same reason as recordSent's objects.
+  const base: Recording['base'] = { itemId: item.id, leaseToken: item.leaseToken ?? '' }
+  if (variantId !== null) base.variantId = variantId
   const refund = reservationRefund(send, mailbox.id)
   const messageId = item.messageId ?? ''
   const eventBase = {
@@ -104,6 +102,12 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
       unassignMailbox: item.references.length === 0,
     })
     return { outcome: 'lease-expired', nextAt: clock.now() }
+  }
+
+  if (sendsWithoutMessage(options)) {
+    // No message to build nor transport to call: the send is recorded as any shadow send is.
+    input.onTransportDone()
+    return recordSent({ input, base, refund, eventBase, leaseLost }, '')
   }
 
   let failure: SendFailure | null = null
@@ -157,6 +161,22 @@ export async function deliver(input: DeliverInput): Promise<Delivered> {
 }
 
 /**
+ * Whether a send skips building its message and calling the transport: only in shadow mode with
+ * `ResolvedOptions.shadowWithoutMessage` (the forecast's simulation) and no hook that reads the
+ * message or may refuse it (`beforeSend`, `unsubscribeUrl`), so the outcome is the one a built
+ * message would have had: templates are checked when a campaign is saved, and the shadow transport
+ * accepts everything.
+ */
+function sendsWithoutMessage(options: ResolvedOptions): boolean {
+  return (
+    options.shadowWithoutMessage === true &&
+    options.mode === 'shadow' &&
+    options.beforeSend === undefined &&
+    options.unsubscribeUrl === undefined
+  )
+}
+
+/**
  * The email left: recorded `sent`, with the lead's next step due `delayDays` later. A store that
  * refuses this is given simpler records (see {@link recordFirstAccepted}), so that the item never
  * stays `sending`, where `leaseRecovery: 'retry'` would send it again.
@@ -184,7 +204,10 @@ async function recordSent(r: Recording, subject: string): Promise<Delivered> {
   // Refused, the same alone; then without the next step (the lead's sequence ends here); then failed.
   const tries: Completion[] = [completion, completion]
   if (completion.next) {
-    const { next: _dropped, ...withoutNext } = completion
+    // A copy then a delete of its last property: both fast paths, where a rest pattern
+    // (`{ next, ...rest }`) is a runtime call of about a microsecond, for every first email.
+    const withoutNext: Extract<Completion, { kind: 'sent' }> = { ...completion }
+    delete withoutNext.next
     tries.push(withoutNext)
   }
   const { outcome, recorded } = await recordFirstAccepted(r, tries, (error) => ({

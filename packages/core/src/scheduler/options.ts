@@ -226,6 +226,14 @@ export interface ResolvedOptions {
   logger: Logger
   /** The guards' counting and pausing (scheduler/guards.ts), one per scheduler. */
   guards: Guards
+  /**
+   * Internal, not a {@link SchedulerOptions} field: in shadow mode, a send builds no message and
+   * calls no transport, and is recorded with an empty subject; it still reserves and completes as
+   * any other (see `deliver.ts`). The forecast's simulation sets it: it counts sends and reads
+   * none of their content. Has no effect with `beforeSend` or `unsubscribeUrl`, hooks that read
+   * the message or may refuse it.
+   */
+  shadowWithoutMessage?: boolean
 }
 
 const noop = () => {}

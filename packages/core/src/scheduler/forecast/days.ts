@@ -1,13 +1,13 @@
 /**
  * A run's sends per local day of the campaign, and per day the limit that bound it, read from
  * what the engine said during the run (its skip reasons: `campaign-limit`, `mailbox-limit`,
- * `skip-date`, `lead-window`, …) and from the queue it left (emails due but still waiting when the
- * day's sending ended), not from a second copy of the rules.
+ * `skip-date`, `lead-window`, …) and from when each email was due and left (emails due but still
+ * waiting when the day's sending ended), not from a second copy of the rules.
  */
-import type { Campaign, QueueItem } from '../../model/types.js'
+import type { Campaign } from '../../model/types.js'
 import { dayKey, nextLocalMidnight, nextWindowOpen } from '../../policy/calendar.js'
 import type { TickSkipReason } from '../events.js'
-import type { SimRun } from './simulate.js'
+import type { Departure, SimRun } from './simulate.js'
 
 /**
  * What held a day's sends where they are:
@@ -52,8 +52,7 @@ const HOLDS: ReadonlyArray<[TickSkipReason, ForecastBottleneck]> = [
 ]
 
 export async function perDay(run: SimRun, campaign: Campaign, from: Date): Promise<ForecastDay[]> {
-  const items = await run.copy.store.listQueueItems(run.copy.campaignId)
-  const waitingPast = waitingAfter(items)
+  const waitingPast = waitingAfter(run.departures)
   const tz = campaign.timezone
   const days: ForecastDay[] = []
   let s = 0
@@ -91,14 +90,11 @@ export async function perDay(run: SimRun, campaign: Campaign, from: Date): Promi
 }
 
 /**
- * Whether an email was due at `at` but left later (or not at all): the queue's items by due time,
+ * Whether an email was due at `at` but left later (or not at all): the run's emails by due time,
  * with the latest departure among those due by then.
  */
-function waitingAfter(items: readonly QueueItem[]): (at: number) => boolean {
-  const live = items
-    .filter((i) => i.status === 'pending' || i.status === 'sent' || i.status === 'sending')
-    .map((i) => ({ due: i.scheduledAt.getTime(), left: i.sentAt?.getTime() ?? Number.POSITIVE_INFINITY }))
-    .sort((a, b) => a.due - b.due)
+function waitingAfter(departures: readonly Departure[]): (at: number) => boolean {
+  const live = [...departures].sort((a, b) => a.due - b.due)
   const latest: number[] = []
   let max = Number.NEGATIVE_INFINITY
   for (const i of live) {

@@ -102,7 +102,8 @@ export async function runCampaign(
       look = moved
     }
     const newest = newestFirst ? look.newestKeys : undefined
-    let open = { ...look, ...(newest ? { windowKeys: newest } : {}) } as Gate & { campaignDayKey: string }
+    // The look itself unless narrowed: spreading an empty object in is a slow path, on every round.
+    let open = (newest ? { ...look, windowKeys: newest } : look) as Gate & { campaignDayKey: string }
     const group = routing && open.windowKeys ? routing.pick(open.windowKeys, gate.keyStats?.() ?? []) : null
     if (routing && open.windowKeys && group === null) {
       // Every provider group of these keys is out for this tick.
