@@ -8,9 +8,11 @@ import type {
   CampaignDeferral,
   Completion,
   CompletionOutcome,
+  CounterClaim,
   ReserveOutcome,
   ReserveRequest,
 } from '../../store.js'
+import { supportsCounters } from '../../store-kit/index.js'
 import { createBatcher } from '../batcher.js'
 import type { createCandidates } from '../candidates.js'
 import type { Delivered } from '../deliver.js'
@@ -18,7 +20,7 @@ import type { TickResult, TickSkipReason } from '../events.js'
 import type { ResolvedOptions } from '../options.js'
 import { createSendTimeouts, type TIMED_OUT } from '../send-timeout.js'
 import { createSlots } from '../slots.js'
-import type { HourFull } from './limit-claims.js'
+import { claimTogether, type HourFull } from './limit-claims.js'
 import { withStoreRetry } from './store-retry.js'
 
 /** Store calls coalesce up to 200 elements; four such calls may be in flight at once. */
@@ -47,6 +49,11 @@ export interface TickEngine {
   delivering: Map<string, Promise<Delivered | 'held'>>
   /** Mailboxes this process saw at their hourly cap, until the hour ends (tick/limit-claims.ts). */
   hourFull: HourFull
+  /**
+   * `CounterStore.claimCounters` of one round's limits, coalesced with the other rounds' under way
+   * (tick/limit-claims.ts `claimTogether`); null when the store has no counters.
+   */
+  claimRound: ((claims: CounterClaim[]) => Promise<boolean>) | null
 }
 
 /** One tick's shared state. */
@@ -109,5 +116,11 @@ export function createTickEngine(options: ResolvedOptions, calendars: KeyCalenda
     sendTimeouts,
     delivering: new Map(),
     hourFull: new Map(),
+    claimRound: supportsCounters(store)
+      ? createBatcher<CounterClaim[], boolean>(
+          (rounds) => claimTogether(store, rounds, clock.now()),
+          BATCHING,
+        )
+      : null,
   }
 }

@@ -10,8 +10,7 @@ import { domainOf } from '../../message/build.js'
 import type { Campaign, Mailbox } from '../../model/types.js'
 import { nextLocalHour } from '../../policy/calendar.js'
 import { domainCounterKey, domainHeldCounterKey, hourlyCounterKey } from '../../policy/limit-keys.js'
-import type { CounterClaim, ReservedSend, Store } from '../../store.js'
-import { supportsCounters } from '../../store-kit/index.js'
+import type { CounterClaim, CounterStore, ReservedSend, Store } from '../../store.js'
 import type { TickEngine } from './engine.js'
 
 const DAY_MS = 86_400_000
@@ -34,6 +33,37 @@ export function claimsLimits(campaign: Campaign, mailboxes: ReadonlyMap<string, 
   if (campaign.recipientDomainLimit != null) return true
   for (const id of campaign.mailboxIds) if (mailboxes.get(id)?.hourlyLimit != null) return true
   return false
+}
+
+/**
+ * Claims the rounds of several campaigns under way at once (each a list of claims, one per key):
+ * first all of them merged in one call — usually every limit has room, and then that one store call
+ * admits them all, however many campaigns share a mailbox's hourly counter — else each round on
+ * its own, in order, so that the rounds with room still pass.
+ */
+export async function claimTogether(
+  store: Store & CounterStore,
+  rounds: readonly CounterClaim[][],
+  now: Date,
+): Promise<boolean[]> {
+  if (rounds.length === 1) return [await store.claimCounters(rounds[0]!, now)]
+  if (await store.claimCounters(mergeClaims(rounds.flat()), now)) return rounds.map(() => true)
+  const passed: boolean[] = []
+  for (const claims of rounds) passed.push(await store.claimCounters(claims, now))
+  return passed
+}
+
+/** One claim per key, its `by` the sum of the claims on that key (a key appears once in a call). */
+function mergeClaims(claims: readonly CounterClaim[]): CounterClaim[] {
+  const merged = new Map<string, CounterClaim>()
+  for (const claim of claims) {
+    const known = merged.get(claim.key)
+    if (known) {
+      known.by = (known.by ?? 1) + (claim.by ?? 1)
+      if (claim.expiresAt > known.expiresAt) known.expiresAt = claim.expiresAt
+    } else merged.set(claim.key, { ...claim })
+  }
+  return [...merged.values()]
 }
 
 /** A reserved send of a round, with the mailbox it was reserved on. */
@@ -91,17 +121,11 @@ export async function admitRound(
   domainClears: () => Date,
   now: Date,
 ): Promise<Array<HeldSend | null>> {
-  const { store } = engine.options
   const admitted = round.map(() => null)
-  if (!supportsCounters(store) || round.length === 0) return admitted
+  if (engine.claimRound === null || round.length === 0) return admitted
   const claims = round.map((r) => claimsOf(campaign, r, now))
-  const merged = new Map<string, CounterClaim>()
-  for (const claim of claims.flatMap(listOf)) {
-    const known = merged.get(claim.key)
-    if (known) known.by = (known.by ?? 1) + (claim.by ?? 1)
-    else merged.set(claim.key, { ...claim })
-  }
-  if (merged.size === 0 || (await store.claimCounters([...merged.values()], now))) return admitted
+  const merged = mergeClaims(claims.flatMap(listOf))
+  if (merged.length === 0 || (await engine.claimRound(merged))) return admitted
   const verdicts: Array<HeldSend | null> = []
   for (const [i, r] of round.entries())
     verdicts.push(await admitOne(engine, campaign, r, claims[i]!, domainClears, now))

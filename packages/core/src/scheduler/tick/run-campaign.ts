@@ -53,6 +53,7 @@ export async function runCampaign(
   // In its leads' hours, the keys that opened last are asked for first (Gate.newestKeys), until
   // they have nothing that can leave; then every open key.
   let newestFirst = true
+  const keyedForProvidersOnly = routing !== null && campaign.windowTimezone !== 'lead' && !options.holidays
   while (progress.sends < options.maxSendsPerCampaignPerTick) {
     if (gate.refresh) {
       await gate.refresh()
@@ -123,8 +124,10 @@ export async function runCampaign(
     const round = await reserveAndDeliver(engine, run, progress, requests, granted, () =>
       gate.limitClears(clock.now()),
     )
-    // What was sent may have emptied a key or moved its next item: read the keys again.
-    if (round.reserved > 0) gate.stale()
+    // What was sent may have emptied a key or moved its next item: read the keys again. Keys that
+    // only split providers (no lead hours, no holidays) are all open together: a round's sends
+    // change none of that, and a key emptied meanwhile shows as a refusal, which reads them again.
+    if (round.reserved > 0 && !keyedForProvidersOnly) gate.stale()
     if (round.refused === undefined) {
       if (requests.length === granted) roundSize = Math.min(roundSize * 2, MAX_REQUESTS_PER_ROUND)
       continue
