@@ -119,7 +119,9 @@ export function createTickEngine(options: ResolvedOptions, calendars: KeyCalenda
     claimRound: supportsCounters(store)
       ? createBatcher<CounterClaim[], boolean>(
           (rounds) => claimTogether(store, rounds, clock.now()),
-          BATCHING,
+          // One at a time, as reservations: the rounds that wait meanwhile go out together, and one
+          // statement locks a mailbox's hour counter once for all of them.
+          RESERVE_BATCHING,
         )
       : null,
   }
