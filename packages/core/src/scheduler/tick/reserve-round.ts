@@ -159,6 +159,8 @@ export async function reserveAndDeliver(
       const unchecked = { retryAt: now, error: 'limits could not be checked: the store failed' }
       await Promise.allSettled(reserved.map((r) => giveBack(engine, r.send, r.slot, unchecked)))
       for (const r of reserved) engine.releaseSlot(r.send.item.id)
+      // Settled here, so that none of them is left rejected and unhandled.
+      await Promise.allSettled([...deliveries, ...givenBack])
       throw error
     }
   }
