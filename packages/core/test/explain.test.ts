@@ -1,55 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { Campaign, CampaignStatus, Mailbox, QueueStats } from '../src/model/types.js'
-import { CAMPAIGN_DEFAULTS } from '../src/model/validate.js'
 import { campaignDueAt } from '../src/scheduler/due.js'
 import { type ExplainCode, type Explanation, explainCampaign } from '../src/scheduler/explain.js'
 import type { DayCounts, DueCount } from '../src/store.js'
+import { makeCampaign, makeMailbox } from './support/model.js'
 
 const at = (iso: string) => new Date(iso)
-const T0 = at('2026-01-01T00:00:00Z')
 /** Wednesday noon UTC: inside the default 09:00–17:00 weekday window. */
 const WED_NOON = at('2026-01-07T12:00:00Z')
-
-function makeCampaign(overrides: Partial<Campaign> = {}): Campaign {
-  return {
-    id: 'c-1',
-    name: 'Q4 outreach',
-    status: 'IN_PROGRESS',
-    ...CAMPAIGN_DEFAULTS,
-    mailboxIds: ['mb-1'],
-    steps: [{ subject: 'Hi', text: 'Hello' }],
-    variables: [],
-    createdAt: T0,
-    updatedAt: T0,
-    settingsVersion: 1,
-    nextSlotAt: null,
-    lastMailboxId: null,
-    externalId: null,
-    ...overrides,
-  }
-}
-
-function makeMailbox(id: string, overrides: Partial<Mailbox> = {}): Mailbox {
-  return {
-    id,
-    email: `${id}@acme.test`,
-    name: null,
-    dailyEmailLimit: 50,
-    hourlyLimit: null,
-    rampUp: null,
-    rampLevel: 0,
-    rampDayKey: null,
-    provider: null,
-    timezone: 'UTC',
-    pausedUntil: null,
-    pauseReason: null,
-    skipDates: [],
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  }
-}
 
 function makeQueue(overrides: Partial<QueueStats> = {}): QueueStats {
   return {

@@ -6,55 +6,16 @@
 import { describe, expect, it } from 'vitest'
 import { LATEST_PAUSE_MS } from '../src/model/limits.js'
 import type { Campaign, Mailbox } from '../src/model/types.js'
-import { CAMPAIGN_DEFAULTS } from '../src/model/validate.js'
 import { explainCampaign } from '../src/scheduler/explain.js'
+import { makeCampaign as baseCampaign, makeMailbox } from './support/model.js'
 
 const T0 = new Date('2026-01-01T00:00:00Z')
 const NOW = new Date('2026-01-07T12:00:00Z')
 const UNTIL_RESUMED = new Date(LATEST_PAUSE_MS)
 const GUARD_REASON = 'guard: hard bounces 3 of 50 (6.0%) over 7 days, limit 5%'
 
-function makeCampaign(overrides: Partial<Campaign> = {}): Campaign {
-  return {
-    id: 'c-1',
-    name: 'Q4 outreach',
-    status: 'IN_PROGRESS',
-    ...CAMPAIGN_DEFAULTS,
-    mailboxIds: ['mb-1', 'mb-2'],
-    steps: [{ subject: 'Hi', text: 'Hello' }],
-    variables: [],
-    createdAt: T0,
-    updatedAt: T0,
-    settingsVersion: 1,
-    nextSlotAt: null,
-    lastMailboxId: null,
-    externalId: null,
-    recipientDomainLimit: null,
-    providerMatching: 'off',
-    ...overrides,
-  }
-}
-
-function makeMailbox(id: string, overrides: Partial<Mailbox> = {}): Mailbox {
-  return {
-    id,
-    email: `${id}@acme.test`,
-    name: null,
-    dailyEmailLimit: 50,
-    hourlyLimit: null,
-    rampUp: null,
-    rampLevel: 0,
-    rampDayKey: null,
-    provider: null,
-    timezone: 'UTC',
-    pausedUntil: null,
-    pauseReason: null,
-    skipDates: [],
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  }
-}
+const makeCampaign = (overrides: Partial<Campaign> = {}): Campaign =>
+  baseCampaign({ mailboxIds: ['mb-1', 'mb-2'], ...overrides })
 
 const guardPaused = (id: string) => makeMailbox(id, { pausedUntil: UNTIL_RESUMED, pauseReason: GUARD_REASON })
 const hostPaused = (id: string) =>
